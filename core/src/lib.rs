@@ -1,0 +1,23 @@
+//! Quarry's core: everything that is not the browser.
+//!
+//! The flow is files in → [`embed`] → [`Learner`] (train the [`head`], score, [`acquire`]) →
+//! [`Session`] (queue, answers, undo) → [`export`]. Every type here is plain data: no clock, no
+//! threads, no unseeded randomness, so the same inputs give the same outputs natively and in wasm.
+
+pub mod acquire;
+pub mod dataset;
+pub mod embed;
+mod error;
+pub mod evaluate;
+pub mod export;
+pub mod head;
+pub mod kmeans;
+mod learner;
+mod lbfgs;
+pub mod matrix;
+pub mod rng;
+mod session;
+
+pub use error::{Error, Result};
+pub use learner::{CurvePoint, Learner, LearnerInput, LearnerUpdate};
+pub use session::{Answer, Session};
