@@ -15,6 +15,7 @@ pub mod kmeans;
 mod learner;
 mod lbfgs;
 pub mod matrix;
+pub mod npy;
 pub mod rng;
 mod session;
 

@@ -1,0 +1,120 @@
+//! Acquisition: which unlabeled items to ask about next.
+//!
+//! One trait, [`Strategy`], and one module per strategy. [`StrategyKind`] names them for the UI and
+//! the worker protocol; [`default_strategy`] is the policy used when the user picks none.
+
+mod cold_start;
+mod margin;
+mod random;
+
+pub use cold_start::ColdStart;
+pub use margin::Margin;
+pub use random::RandomSampler;
+
+use crate::matrix::Matrix;
+use crate::rng::Rng;
+
+/// What a strategy may look at when it picks a batch.
+#[derive(Debug, Clone, Copy)]
+pub struct Pool<'a> {
+    /// Embeddings of every item, one row each.
+    pub embeddings: &'a Matrix,
+    /// Items that may be picked (unlabeled, not skipped), ascending.
+    pub candidates: &'a [usize],
+    /// Items already labeled.
+    pub labeled: &'a [usize],
+    /// Class probabilities of every item from the current head, when one exists.
+    pub probabilities: Option<&'a Matrix>,
+}
+
+/// An acquisition strategy.
+pub trait Strategy {
+    /// Short stable name, as shown in the UI and written to exports.
+    fn name(&self) -> &'static str;
+
+    /// Picks up to `batch` distinct items from `pool.candidates`, most valuable first.
+    ///
+    /// Contract: every returned item is in `pool.candidates`, none twice; fewer than `batch` only
+    /// when fewer candidates exist. Deterministic for a given `rng` state.
+    fn select(&self, pool: &Pool<'_>, batch: usize, rng: &mut Rng) -> Vec<usize>;
+}
+
+/// The strategies a user can choose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StrategyKind {
+    /// Uniformly random items.
+    Random,
+    /// Diverse, typical items: k-means centres not yet covered by a label.
+    ColdStart,
+    /// The smallest gap between the two most probable classes.
+    Margin,
+}
+
+impl StrategyKind {
+    /// Every kind, in the order a picker lists them.
+    pub const ALL: [StrategyKind; 3] =
+        [StrategyKind::Margin, StrategyKind::ColdStart, StrategyKind::Random];
+
+    /// The strategy this kind names.
+    pub fn build(self) -> Box<dyn Strategy> {
+        match self {
+            StrategyKind::Random => Box::new(RandomSampler),
+            StrategyKind::ColdStart => Box::new(ColdStart),
+            StrategyKind::Margin => Box::new(Margin),
+        }
+    }
+}
+
+/// The default policy: cold-start picks until every class has at least one label (a head cannot
+/// rank classes it has never seen), then margin sampling.
+pub fn default_strategy(label_counts: &[usize]) -> StrategyKind {
+    if label_counts.iter().all(|&n| n > 0) && label_counts.len() >= 2 {
+        StrategyKind::Margin
+    } else {
+        StrategyKind::ColdStart
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_switches_to_margin_once_every_class_is_labeled() {
+        assert_eq!(default_strategy(&[0, 0, 0]), StrategyKind::ColdStart);
+        assert_eq!(default_strategy(&[3, 0, 1]), StrategyKind::ColdStart);
+        assert_eq!(default_strategy(&[1, 1, 1]), StrategyKind::Margin);
+    }
+
+    #[test]
+    fn every_strategy_keeps_the_contract() {
+        let rows: Vec<Vec<f32>> = (0..40).map(|i| vec![(i % 7) as f32, (i / 7) as f32]).collect();
+        let x = Matrix::from_rows(&rows).unwrap();
+        let probs = Matrix::from_rows(
+            &(0..40).map(|i| vec![i as f32 / 40.0, 1.0 - i as f32 / 40.0]).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        let candidates: Vec<usize> = (0..40).filter(|i| i % 3 != 0).collect();
+        let labeled: Vec<usize> = (0..40).filter(|i| i % 3 == 0).collect();
+        let pool = Pool {
+            embeddings: &x,
+            candidates: &candidates,
+            labeled: &labeled,
+            probabilities: Some(&probs),
+        };
+        for kind in StrategyKind::ALL {
+            for batch in [1, 5, 100] {
+                let picked = kind.build().select(&pool, batch, &mut Rng::new(3));
+                assert_eq!(picked.len(), batch.min(candidates.len()), "{kind:?}");
+                let mut sorted = picked.clone();
+                sorted.sort();
+                sorted.dedup();
+                assert_eq!(sorted.len(), picked.len(), "{kind:?} repeated an item");
+                assert!(picked.iter().all(|i| candidates.contains(i)), "{kind:?}");
+                let again = kind.build().select(&pool, batch, &mut Rng::new(3));
+                assert_eq!(picked, again, "{kind:?} is not deterministic");
+            }
+        }
+    }
+}

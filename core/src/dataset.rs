@@ -1,0 +1,64 @@
+//! Bundled demo datasets: what the labeling UI may see of them.
+
+use crate::{Error, Result};
+
+/// A demo set's manifest (`demo.json`): its title, class names and item file names. Ground truth
+/// is kept elsewhere (`truth.csv`) and never reaches the UI.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DemoManifest {
+    /// Human title of the set.
+    pub title: String,
+    /// Class names, in button order.
+    pub classes: Vec<String>,
+    /// Image file names, relative to the set's `images/` folder.
+    pub items: Vec<String>,
+}
+
+impl DemoManifest {
+    /// Parses and checks a manifest.
+    ///
+    /// # Errors
+    /// [`Error::Format`] when the JSON is malformed, has fewer than two classes, no items, or a
+    /// repeated item name.
+    pub fn from_json(text: &str) -> Result<DemoManifest> {
+        let m: DemoManifest = serde_json::from_str(text)
+            .map_err(|e| Error::Format { what: "demo manifest", reason: e.to_string() })?;
+        let bad = |reason: String| Error::Format { what: "demo manifest", reason };
+        if m.classes.len() < 2 {
+            return Err(bad("it names fewer than two classes".into()));
+        }
+        if m.items.is_empty() {
+            return Err(bad("it lists no items".into()));
+        }
+        let mut names = m.items.clone();
+        names.sort();
+        if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+            return Err(bad(format!("item '{}' is listed twice", w[0])));
+        }
+        Ok(m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_manifests_are_rejected() {
+        assert!(DemoManifest::from_json("{").is_err());
+        assert!(DemoManifest::from_json(r#"{"title":"t","classes":["a"],"items":["x"]}"#).is_err());
+        assert!(DemoManifest::from_json(r#"{"title":"t","classes":["a","b"],"items":["x","x"]}"#)
+            .is_err());
+        let ok = DemoManifest::from_json(r#"{"title":"t","classes":["a","b"],"items":["x"]}"#);
+        assert_eq!(ok.unwrap().items, vec!["x"]);
+    }
+
+    #[test]
+    fn bundled_demos_parse() {
+        for set in ["emoji", "fashion"] {
+            let path = format!("{}/../assets/demo/{set}/demo.json", env!("CARGO_MANIFEST_DIR"));
+            let m = DemoManifest::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
+            assert!(m.items.len() >= 500, "{set}");
+        }
+    }
+}
