@@ -1,0 +1,12 @@
+//! Quarry's browser app. Two binaries share this library:
+//!
+//! * `quarry-app` (src/main.rs): the Leptos UI on the page's main thread ([`ui`]). It owns the
+//!   [`quarry_core::Session`] and never runs tract or training.
+//! * `worker` (src/bin/worker.rs): a Web Worker ([`worker`]) that loads the ONNX model, embeds
+//!   items and, in the first worker, owns the [`quarry_core::Learner`].
+//!
+//! They speak [`protocol::WorkerRequest`] / [`protocol::WorkerResponse`].
+
+pub mod protocol;
+pub mod ui;
+pub mod worker;

@@ -1,0 +1,46 @@
+//! Messages between the page and its workers (serde enums, sent with `postMessage`).
+
+use quarry_core::{LearnerInput, LearnerUpdate};
+use serde::{Deserialize, Serialize};
+
+/// One item for a worker to embed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EmbedJob {
+    /// Index of the item in the dataset.
+    pub item: usize,
+    /// Display name, used in error messages.
+    pub name: String,
+    /// URL of the image, relative to the app.
+    pub url: String,
+}
+
+/// Page → worker.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum WorkerRequest {
+    /// Fetch and prepare the image model at `url`.
+    LoadModel { url: String },
+    /// Embed these items, answering one [`WorkerResponse::Embedded`] or
+    /// [`WorkerResponse::ItemFailed`] each, in order.
+    Embed { jobs: Vec<EmbedJob> },
+    /// Own a learner over these embeddings (row `i` = session item `i`).
+    StartLearner { classes: usize, seed: u64, dim: usize, embeddings: Vec<f32> },
+    /// Retrain and pick the next queue; answered by [`WorkerResponse::Update`] with the same `id`.
+    Refresh { id: u64, input: LearnerInput },
+}
+
+/// Worker → page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum WorkerResponse {
+    /// The worker's wasm is running and listening.
+    Ready,
+    /// The model is loaded; embeddings will have `dim` values.
+    ModelLoaded { dim: usize },
+    /// One item's embedding.
+    Embedded { item: usize, embedding: Vec<f32> },
+    /// One item could not be read or embedded; the rest go on.
+    ItemFailed { item: usize, message: String },
+    /// The learner's answer to `Refresh { id, .. }`.
+    Update { id: u64, update: LearnerUpdate },
+    /// A request failed as a whole (model did not load, learner input invalid…).
+    Failed { message: String },
+}

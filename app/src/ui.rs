@@ -1,0 +1,54 @@
+//! The page: one [`state::AppState`] in context, thin components that render it, and
+//! [`controller`] functions that turn user actions into calls on `quarry-core` and the workers.
+
+mod chart;
+mod controller;
+mod download;
+mod labeling;
+mod loading;
+mod pool;
+mod sidebar;
+mod start;
+pub mod state;
+
+use leptos::prelude::*;
+
+use state::{AppState, Phase};
+
+/// The root component.
+#[component]
+pub fn App() -> impl IntoView {
+    let state = AppState::new();
+    provide_context(state);
+    controller::install_keyboard(state);
+    view! {
+        <header class="topbar">
+            <h1>"Quarry"</h1>
+            <span class="tagline">"Active-learning labeling that never leaves your browser"</span>
+        </header>
+        <ErrorList />
+        <main>
+            {move || match state.phase.get() {
+                Phase::Start => view! { <start::StartScreen /> }.into_any(),
+                Phase::Loading => view! { <loading::LoadingScreen /> }.into_any(),
+                Phase::Labeling => view! { <labeling::LabelingScreen /> }.into_any(),
+            }}
+        </main>
+    }
+}
+
+/// Every error the app or a worker reported, until dismissed.
+#[component]
+fn ErrorList() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    view! {
+        <Show when=move || !state.errors.with(Vec::is_empty)>
+            <div class="errors" role="alert">
+                <ul>
+                    {move || state.errors.get().into_iter().map(|e| view! { <li>{e}</li> }).collect_view()}
+                </ul>
+                <button on:click=move |_| state.errors.set(Vec::new())>"Dismiss"</button>
+            </div>
+        </Show>
+    }
+}

@@ -1,0 +1,31 @@
+//! Saving a file the app made: a Blob, an object URL, a click on a hidden link. Nothing is sent
+//! anywhere.
+
+use wasm_bindgen::JsCast;
+
+/// Offers `text` as a download named `name`.
+///
+/// # Errors
+/// The browser's message when the Blob or link cannot be made.
+pub fn download_text(name: &str, mime: &str, text: &str) -> Result<(), String> {
+    let err = |e: wasm_bindgen::JsValue| format!("{e:?}");
+    let parts = js_sys::Array::of1(&text.into());
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(err)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(err)?;
+    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let link: web_sys::HtmlAnchorElement = document.create_element("a").map_err(err)?.unchecked_into();
+    link.set_href(&url);
+    link.set_download(name);
+    link.click();
+    // Revoking at once can cancel the download in some browsers: free the URL a minute later.
+    let revoke = wasm_bindgen::closure::Closure::once_into_js(move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    });
+    web_sys::window()
+        .ok_or("no window")?
+        .set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 60_000)
+        .map_err(err)?;
+    Ok(())
+}

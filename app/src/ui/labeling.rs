@@ -1,0 +1,103 @@
+//! The labeling view: the current item, its class buttons, Skip/Undo, the queue's next items.
+
+use leptos::prelude::*;
+
+use super::controller::{answer, skip, undo};
+use super::sidebar::Sidebar;
+use super::state::AppState;
+
+#[component]
+pub fn LabelingScreen() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let url_of = move |i: usize| state.dataset.with(|d| d.as_ref().and_then(|d| d.urls.get(i).cloned()));
+    let name_of = move |i: usize| {
+        state.session.with(|s| s.as_ref().map(|s| s.item_name(i).to_string()).unwrap_or_default())
+    };
+    let current = move || state.session.with(|s| s.as_ref().and_then(|s| s.current()));
+    let classes = move || state.session.with(|s| s.as_ref().map(|s| s.classes().to_vec()).unwrap_or_default());
+    let upcoming = move || {
+        state.session.with(|s| s.as_ref().map(|s| s.queue().iter().skip(1).copied().collect::<Vec<_>>()))
+            .unwrap_or_default()
+    };
+    let strategy = move || {
+        state.update.with(|u| u.as_ref().map(|u| format!("{:?}", u.strategy))).map(|s| match s.as_str() {
+            "ColdStart" => "cold-start: diverse, typical items".to_string(),
+            "Margin" => "margin: the most uncertain items".to_string(),
+            _ => "random".to_string(),
+        })
+    };
+    let can_undo = move || state.session.with(|s| s.as_ref().is_some_and(|s| s.can_undo()));
+    view! {
+        <div class="labeling">
+            <section class="query" aria-label="Current item">
+                {move || match current() {
+                    Some(i) => {
+                        let name = name_of(i);
+                        view! {
+                            <figure class="item">
+                                <img class="item-image" src=url_of(i) alt=name.clone() />
+                                <figcaption class="item-name">{name}</figcaption>
+                            </figure>
+                        }
+                            .into_any()
+                    }
+                    None => {
+                        let text = if state.thinking.get() { "Choosing the next items…" } else { "Nothing left to ask about." };
+                        view! { <p class="empty">{text}</p> }.into_any()
+                    }
+                }}
+                <div class="classes" role="group" aria-label="Classes">
+                    {move || {
+                        classes()
+                            .into_iter()
+                            .enumerate()
+                            .map(|(k, name)| {
+                                let label = name.clone();
+                                view! {
+                                    <button
+                                        class="class-button"
+                                        aria-label=label
+                                        aria-keyshortcuts=(k < 9).then(|| (k + 1).to_string())
+                                        disabled=move || current().is_none()
+                                        on:click=move |_| answer(state, k)
+                                    >
+                                        {(k < 9).then(|| view! { <kbd aria-hidden="true">{k + 1}</kbd> })}
+                                        <span aria-hidden="true">{name}</span>
+                                    </button>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </div>
+                <div class="controls">
+                    <button aria-keyshortcuts="s" disabled=move || current().is_none() on:click=move |_| skip(state)>
+                        "Skip " <kbd>"S"</kbd>
+                    </button>
+                    <button aria-keyshortcuts="Backspace" disabled=move || !can_undo() on:click=move |_| undo(state)>
+                        "Undo " <kbd>"⌫"</kbd>
+                    </button>
+                </div>
+                <div class="queue">
+                    <h3>
+                        "Next up "
+                        <span class="strategy" data-testid="strategy">{move || strategy().map(|s| format!("({s})"))}</span>
+                    </h3>
+                    <ul class="thumbs">
+                        {move || {
+                            upcoming()
+                                .into_iter()
+                                .map(|i| {
+                                    let name = name_of(i);
+                                    view! {
+                                        <li><img src=url_of(i) alt=name.clone() title=name /></li>
+                                    }
+                                })
+                                .collect_view()
+                        }}
+                    </ul>
+                </div>
+            </section>
+            <Sidebar />
+        </div>
+    }
+}

@@ -1,0 +1,109 @@
+//! The page's side of the workers: spawns them, queues requests until each says it is ready, and
+//! hands every response to one callback.
+
+use std::cell::RefCell;
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{ErrorEvent, MessageEvent, Worker};
+
+use crate::protocol::{WorkerRequest, WorkerResponse};
+
+/// URL of the worker's loader script, written by Trunk (`data-loader-shim`).
+const WORKER_SCRIPT: &str = "./worker_loader.js";
+
+struct Slot {
+    worker: Worker,
+    ready: bool,
+    pending: Vec<WorkerRequest>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(ErrorEvent)>,
+}
+
+thread_local! {
+    static POOL: RefCell<Vec<Slot>> = const { RefCell::new(Vec::new()) };
+}
+
+/// How many workers to use: one per core the browser reports, at least 1 and at most 4
+/// (tract's wasm kernels are single-threaded, so parallelism comes from several workers).
+pub fn default_size() -> usize {
+    let cores = web_sys::window().map_or(1.0, |w| w.navigator().hardware_concurrency());
+    (cores as usize).clamp(1, 4)
+}
+
+/// Replaces any running workers by `n` new ones. `on_response(worker, response)` receives every
+/// response except `Ready`, which the pool consumes; `on_error` receives script-level failures.
+///
+/// # Errors
+/// The browser's message when a worker cannot be created.
+pub fn start(
+    n: usize,
+    on_response: impl Fn(usize, WorkerResponse) + Clone + 'static,
+    on_error: impl Fn(String) + Clone + 'static,
+) -> Result<(), String> {
+    stop();
+    for index in 0..n {
+        let worker = Worker::new(WORKER_SCRIPT).map_err(|e| format!("could not start a worker: {e:?}"))?;
+        let respond = on_response.clone();
+        let report = on_error.clone();
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+            match serde_wasm_bindgen::from_value::<WorkerResponse>(ev.data()) {
+                Ok(WorkerResponse::Ready) => flush(index),
+                Ok(other) => respond(index, other),
+                Err(e) => report(format!("a worker sent a malformed message: {e}")),
+            }
+        });
+        let report = on_error.clone();
+        let on_error_cb = Closure::<dyn FnMut(ErrorEvent)>::new(move |ev: ErrorEvent| {
+            report(format!("a background worker failed: {}", ev.message()));
+        });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error_cb.as_ref().unchecked_ref()));
+        POOL.with_borrow_mut(|pool| {
+            pool.push(Slot {
+                worker,
+                ready: false,
+                pending: Vec::new(),
+                _on_message: on_message,
+                _on_error: on_error_cb,
+            })
+        });
+    }
+    Ok(())
+}
+
+/// Terminates every worker.
+pub fn stop() {
+    POOL.with_borrow_mut(|pool| pool.drain(..).for_each(|s| s.worker.terminate()));
+}
+
+/// Sends `request` to worker `index`, or queues it until that worker is ready.
+pub fn send(index: usize, request: WorkerRequest) -> Result<(), String> {
+    POOL.with_borrow_mut(|pool| {
+        let slot = pool.get_mut(index).ok_or_else(|| format!("no worker {index}"))?;
+        if slot.ready {
+            post(&slot.worker, &request)
+        } else {
+            slot.pending.push(request);
+            Ok(())
+        }
+    })
+}
+
+fn flush(index: usize) {
+    POOL.with_borrow_mut(|pool| {
+        if let Some(slot) = pool.get_mut(index) {
+            slot.ready = true;
+            for req in std::mem::take(&mut slot.pending) {
+                if let Err(e) = post(&slot.worker, &req) {
+                    web_sys::console::error_1(&e.into());
+                }
+            }
+        }
+    });
+}
+
+fn post(worker: &Worker, request: &WorkerRequest) -> Result<(), String> {
+    let value = serde_wasm_bindgen::to_value(request).map_err(|e| e.to_string())?;
+    worker.post_message(&value).map_err(|e| format!("{e:?}"))
+}

@@ -1,0 +1,122 @@
+//! The worker side: loads the model, embeds items, runs the learner. Started by
+//! src/bin/worker.rs inside a dedicated Web Worker; never touches the DOM.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::Uint8Array;
+use quarry_core::embed::{ImageEmbedder, ImageSpec};
+use quarry_core::matrix::Matrix;
+use quarry_core::Learner;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, Response};
+
+use crate::protocol::{WorkerRequest, WorkerResponse};
+
+#[derive(Default)]
+struct Engine {
+    embedder: Option<ImageEmbedder>,
+    learner: Option<Learner>,
+}
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+fn post(msg: &WorkerResponse) {
+    match serde_wasm_bindgen::to_value(msg) {
+        Ok(v) => {
+            if let Err(e) = scope().post_message(&v) {
+                web_sys::console::error_2(&"quarry worker: postMessage failed".into(), &e);
+            }
+        }
+        Err(e) => web_sys::console::error_1(&format!("quarry worker: {e}").into()),
+    }
+}
+
+async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+    let resp = JsFuture::from(scope().fetch_with_str(url))
+        .await
+        .map_err(|e| format!("could not fetch {url}: {e:?}"))?;
+    let resp: Response = resp.unchecked_into();
+    if !resp.ok() {
+        return Err(format!("could not fetch {url}: HTTP {}", resp.status()));
+    }
+    let buf = JsFuture::from(resp.array_buffer().map_err(|e| format!("{e:?}"))?)
+        .await
+        .map_err(|e| format!("could not read {url}: {e:?}"))?;
+    Ok(Uint8Array::new(&buf).to_vec())
+}
+
+async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
+    match request {
+        WorkerRequest::LoadModel { url } => {
+            let loaded = match fetch_bytes(&url).await {
+                Ok(bytes) => ImageEmbedder::from_onnx_bytes(&bytes, ImageSpec::efficientnet_lite())
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e),
+            };
+            match loaded {
+                Ok(embedder) => {
+                    post(&WorkerResponse::ModelLoaded { dim: embedder.dim() });
+                    engine.borrow_mut().embedder = Some(embedder);
+                }
+                Err(message) => post(&WorkerResponse::Failed { message }),
+            }
+        }
+        WorkerRequest::Embed { jobs } => {
+            for job in jobs {
+                let result = match fetch_bytes(&job.url).await {
+                    Ok(bytes) => match engine.borrow().embedder.as_ref() {
+                        Some(m) => m.embed_image(&job.name, &bytes).map_err(|e| e.to_string()),
+                        None => Err("the model is not loaded".to_string()),
+                    },
+                    Err(e) => Err(e),
+                };
+                post(&match result {
+                    Ok(embedding) => WorkerResponse::Embedded { item: job.item, embedding },
+                    Err(message) => WorkerResponse::ItemFailed { item: job.item, message },
+                });
+            }
+        }
+        WorkerRequest::StartLearner { classes, seed, dim, embeddings } => {
+            let rows = if dim == 0 { 0 } else { embeddings.len() / dim };
+            let learner =
+                Matrix::new(rows, dim, embeddings).and_then(|m| Learner::new(m, classes, seed));
+            match learner {
+                Ok(l) => engine.borrow_mut().learner = Some(l),
+                Err(e) => post(&WorkerResponse::Failed { message: e.to_string() }),
+            }
+        }
+        WorkerRequest::Refresh { id, input } => {
+            let result = match engine.borrow_mut().learner.as_mut() {
+                Some(l) => l.refresh(&input).map_err(|e| e.to_string()),
+                None => Err("the learner has not been started".to_string()),
+            };
+            post(&match result {
+                Ok(update) => WorkerResponse::Update { id, update },
+                Err(message) => WorkerResponse::Failed { message },
+            });
+        }
+    }
+}
+
+/// Installs the message handler and announces [`WorkerResponse::Ready`].
+///
+/// Requests are handled in arrival order; an `Embed` batch yields only at its fetches, so a
+/// `Refresh` sent meanwhile may run between two items.
+pub fn run() {
+    console_error_panic_hook::set_once();
+    let engine = Rc::new(RefCell::new(Engine::default()));
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+        match serde_wasm_bindgen::from_value::<WorkerRequest>(ev.data()) {
+            Ok(req) => wasm_bindgen_futures::spawn_local(handle(engine.clone(), req)),
+            Err(e) => post(&WorkerResponse::Failed { message: format!("malformed request: {e}") }),
+        }
+    });
+    scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    post(&WorkerResponse::Ready);
+}

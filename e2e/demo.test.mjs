@@ -1,0 +1,117 @@
+// End to end: start the emoji demo, wait for embedding, label 30 items with the keyboard from the
+// ground truth, check the accuracy estimate, skip, undo, and export the CSV.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { launch, serve, truth } from './harness.mjs';
+
+const LABELS = 30;
+
+test('label the emoji demo with the keyboard and export the CSV', { timeout: 600_000 }, async () => {
+  const server = await serve();
+  const browser = await launch();
+  try {
+    const page = await browser.newPage({ acceptDownloads: true, viewport: { width: 1200, height: 820 } });
+    const problems = [];
+    const origin = new URL(server.url).origin;
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
+    page.on('request', (r) => {
+      const u = r.url();
+      if (!u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:')) problems.push(`request off origin: ${u}`);
+    });
+    const gt = await truth('emoji');
+    const classes = ['animals & nature', 'food & drink', 'travel & places'];
+
+    await page.goto(server.url);
+    await page.getByRole('button', { name: 'Try the demo' }).click();
+    const bar = page.getByRole('progressbar');
+    await bar.waitFor();
+    assert.equal(await bar.getAttribute('aria-valuemax'), String(gt.size));
+    await page.getByText(/per second/).waitFor();
+
+    // The page must stay responsive while workers embed.
+    let worst = 0;
+    while (await bar.isVisible().catch(() => false)) {
+      const t0 = Date.now();
+      await page.evaluate(() => 1);
+      worst = Math.max(worst, Date.now() - t0);
+      await page.waitForTimeout(250);
+    }
+    assert.ok(worst < 1500, `main thread blocked for ${worst} ms during embedding`);
+
+    const classGroup = page.getByRole('group', { name: 'Classes' });
+    await classGroup.waitFor({ timeout: 300_000 });
+    for (const c of classes) await page.getByRole('button', { name: c, exact: true }).waitFor();
+    const counter = page.getByTestId('labeled-count');
+    assert.match(await counter.textContent(), new RegExp(`^0 / ${gt.size}$`));
+    assert.match(await page.getByTestId('strategy').textContent(), /cold-start/);
+
+    const answered = [];
+    const current = async () => {
+      const name = await page.locator('.item-name').textContent();
+      assert.equal(await page.locator('.item-image').getAttribute('alt'), name);
+      return name;
+    };
+    async function labelCurrent() {
+      const name = await current();
+      const label = gt.get(name);
+      assert.ok(label, `unknown item ${name}`);
+      const before = answered.length;
+      await page.keyboard.press(String(classes.indexOf(label) + 1));
+      answered.push([name, label]);
+      await page.waitForFunction(
+        (n) => document.querySelector('[data-testid=labeled-count]').textContent.startsWith(`${n} /`),
+        before + 1,
+      );
+    }
+    for (let i = 0; i < LABELS; i++) await labelCurrent();
+
+    // Thumbnails of the queued batch are visible.
+    assert.ok((await page.locator('.thumbs img').count()) >= 1, 'no upcoming thumbnails');
+    // Every class has labels by now, so the policy has switched to margin sampling.
+    await page.waitForFunction(() => document.querySelector('[data-testid=strategy]').textContent.includes('margin'));
+
+    // The accuracy estimate appears and beats chance (1/3).
+    await page.waitForFunction(() => /%$/.test(document.querySelector('[data-testid=accuracy]').textContent));
+    const acc = parseFloat(await page.getByTestId('accuracy').textContent());
+    assert.ok(acc > 50, `accuracy estimate ${acc}% is not above chance`);
+    assert.ok((await page.locator('svg.curve circle.dot').count()) >= 5, 'learning curve has too few points');
+
+    // Skip once: the item leaves the queue, nothing is labeled.
+    const skipped = await current();
+    await page.keyboard.press('s');
+    await page.waitForFunction(() => /^1 skipped/.test(document.querySelector('.sidebar .muted').textContent));
+    assert.notEqual(await current(), skipped);
+    assert.match(await counter.textContent(), new RegExp(`^${LABELS} /`));
+
+    // Undo twice: the skip, then the last label; that item is asked again.
+    await page.keyboard.press('Backspace');
+    await page.waitForFunction(() => /^0 skipped/.test(document.querySelector('.sidebar .muted').textContent));
+    assert.equal(await current(), skipped);
+    await page.keyboard.press('Control+z');
+    await page.waitForFunction((n) => document.querySelector('[data-testid=labeled-count]').textContent.startsWith(`${n} /`), LABELS - 1);
+    const [undoneName] = answered.pop();
+    assert.equal(await current(), undoneName);
+    await labelCurrent();
+
+    if (process.env.QUARRY_SCREENSHOT) {
+      await page.waitForTimeout(500);
+      await page.screenshot({ path: process.env.QUARRY_SCREENSHOT });
+    }
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export labels (CSV)' }).click(),
+    ]);
+    assert.equal(download.suggestedFilename(), 'quarry-labels.csv');
+    const csv = (await readFile(await download.path(), 'utf8')).trim().split('\n');
+    assert.equal(csv[0], 'item,label');
+    assert.deepEqual(csv.slice(1), answered.map(([n, l]) => `${n},${l}`));
+
+    assert.deepEqual(problems, []);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});
