@@ -9,4 +9,5 @@
 
 pub mod protocol;
 pub mod ui;
+#[cfg(feature = "worker")]
 pub mod worker;

@@ -2,6 +2,7 @@
 //! src/bin/worker.rs inside a dedicated Web Worker; never touches the DOM.
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use js_sys::Uint8Array;
@@ -103,16 +104,45 @@ async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
     }
 }
 
+/// Requests waiting their turn, and whether a drain loop is running.
+#[derive(Default)]
+struct Inbox {
+    queue: VecDeque<WorkerRequest>,
+    draining: bool,
+}
+
+/// Handles queued requests one after another, to completion, in arrival order.
+async fn drain(engine: Rc<RefCell<Engine>>, inbox: Rc<RefCell<Inbox>>) {
+    loop {
+        let next = inbox.borrow_mut().queue.pop_front();
+        match next {
+            Some(req) => handle(engine.clone(), req).await,
+            None => break,
+        }
+    }
+    inbox.borrow_mut().draining = false;
+}
+
 /// Installs the message handler and announces [`WorkerResponse::Ready`].
 ///
-/// Requests are handled in arrival order; an `Embed` batch yields only at its fetches, so a
-/// `Refresh` sent meanwhile may run between two items.
+/// Requests are handled strictly in arrival order, each to completion (a `LoadModel` finishes
+/// before the `Embed` sent after it starts).
 pub fn run() {
     console_error_panic_hook::set_once();
     let engine = Rc::new(RefCell::new(Engine::default()));
+    let inbox = Rc::new(RefCell::new(Inbox::default()));
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
         match serde_wasm_bindgen::from_value::<WorkerRequest>(ev.data()) {
-            Ok(req) => wasm_bindgen_futures::spawn_local(handle(engine.clone(), req)),
+            Ok(req) => {
+                let start = {
+                    let mut inbox = inbox.borrow_mut();
+                    inbox.queue.push_back(req);
+                    !std::mem::replace(&mut inbox.draining, true)
+                };
+                if start {
+                    wasm_bindgen_futures::spawn_local(drain(engine.clone(), inbox.clone()));
+                }
+            }
             Err(e) => post(&WorkerResponse::Failed { message: format!("malformed request: {e}") }),
         }
     });

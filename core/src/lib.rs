@@ -6,6 +6,7 @@
 
 pub mod acquire;
 pub mod dataset;
+#[cfg(feature = "embed")]
 pub mod embed;
 mod error;
 pub mod evaluate;
