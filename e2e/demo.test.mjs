@@ -74,6 +74,8 @@ test('label the emoji demo with the keyboard and export the CSV', { timeout: 600
 
     // The accuracy estimate appears and beats chance (1/3).
     await page.waitForFunction(() => /%$/.test(document.querySelector('[data-testid=accuracy]').textContent));
+    // The panel catches up with the latest answer (stale refreshes are dropped, not queued).
+    await page.getByText(`on the ${LABELS} labeled items`).waitFor({ timeout: 30_000 });
     const acc = parseFloat(await page.getByTestId('accuracy').textContent());
     assert.ok(acc > 50, `accuracy estimate ${acc}% is not above chance`);
     assert.ok((await page.locator('svg.curve circle.dot').count()) >= 5, 'learning curve has too few points');

@@ -23,7 +23,12 @@ pub enum WorkerRequest {
     /// [`WorkerResponse::ItemFailed`] each, in order.
     Embed { jobs: Vec<EmbedJob> },
     /// Own a learner over these embeddings (row `i` = session item `i`).
-    StartLearner { classes: usize, seed: u64, dim: usize, embeddings: Vec<f32> },
+    StartLearner {
+        classes: usize,
+        seed: u64,
+        dim: usize,
+        embeddings: Vec<f32>,
+    },
     /// Retrain and pick the next queue; answered by [`WorkerResponse::Update`] with the same `id`.
     Refresh { id: u64, input: LearnerInput },
 }

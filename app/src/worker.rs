@@ -61,7 +61,9 @@ async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
             };
             match loaded {
                 Ok(embedder) => {
-                    post(&WorkerResponse::ModelLoaded { dim: embedder.dim() });
+                    post(&WorkerResponse::ModelLoaded {
+                        dim: embedder.dim(),
+                    });
                     engine.borrow_mut().embedder = Some(embedder);
                 }
                 Err(message) => post(&WorkerResponse::Failed { message }),
@@ -77,18 +79,31 @@ async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
                     Err(e) => Err(e),
                 };
                 post(&match result {
-                    Ok(embedding) => WorkerResponse::Embedded { item: job.item, embedding },
-                    Err(message) => WorkerResponse::ItemFailed { item: job.item, message },
+                    Ok(embedding) => WorkerResponse::Embedded {
+                        item: job.item,
+                        embedding,
+                    },
+                    Err(message) => WorkerResponse::ItemFailed {
+                        item: job.item,
+                        message,
+                    },
                 });
             }
         }
-        WorkerRequest::StartLearner { classes, seed, dim, embeddings } => {
-            let rows = if dim == 0 { 0 } else { embeddings.len() / dim };
+        WorkerRequest::StartLearner {
+            classes,
+            seed,
+            dim,
+            embeddings,
+        } => {
+            let rows = embeddings.len().checked_div(dim).unwrap_or(0);
             let learner =
                 Matrix::new(rows, dim, embeddings).and_then(|m| Learner::new(m, classes, seed));
             match learner {
                 Ok(l) => engine.borrow_mut().learner = Some(l),
-                Err(e) => post(&WorkerResponse::Failed { message: e.to_string() }),
+                Err(e) => post(&WorkerResponse::Failed {
+                    message: e.to_string(),
+                }),
             }
         }
         WorkerRequest::Refresh { id, input } => {
@@ -114,7 +129,21 @@ struct Inbox {
 /// Handles queued requests one after another, to completion, in arrival order.
 async fn drain(engine: Rc<RefCell<Engine>>, inbox: Rc<RefCell<Inbox>>) {
     loop {
-        let next = inbox.borrow_mut().queue.pop_front();
+        let next = {
+            let mut inbox = inbox.borrow_mut();
+            let next = inbox.queue.pop_front();
+            // A refresh with a newer one behind it is stale: answering it would only delay the
+            // answer the page is waiting for.
+            let superseded = matches!(next, Some(WorkerRequest::Refresh { .. }))
+                && inbox
+                    .queue
+                    .iter()
+                    .any(|r| matches!(r, WorkerRequest::Refresh { .. }));
+            if superseded {
+                continue;
+            }
+            next
+        };
         match next {
             Some(req) => handle(engine.clone(), req).await,
             None => break,
@@ -126,7 +155,7 @@ async fn drain(engine: Rc<RefCell<Engine>>, inbox: Rc<RefCell<Inbox>>) {
 /// Installs the message handler and announces [`WorkerResponse::Ready`].
 ///
 /// Requests are handled strictly in arrival order, each to completion (a `LoadModel` finishes
-/// before the `Embed` sent after it starts).
+/// before the `Embed` sent after it starts). A `Refresh` followed by a newer one is dropped.
 pub fn run() {
     console_error_panic_hook::set_once();
     let engine = Rc::new(RefCell::new(Engine::default()));
@@ -143,7 +172,9 @@ pub fn run() {
                     wasm_bindgen_futures::spawn_local(drain(engine.clone(), inbox.clone()));
                 }
             }
-            Err(e) => post(&WorkerResponse::Failed { message: format!("malformed request: {e}") }),
+            Err(e) => post(&WorkerResponse::Failed {
+                message: format!("malformed request: {e}"),
+            }),
         }
     });
     scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));

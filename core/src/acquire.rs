@@ -53,8 +53,11 @@ pub enum StrategyKind {
 
 impl StrategyKind {
     /// Every kind, in the order a picker lists them.
-    pub const ALL: [StrategyKind; 3] =
-        [StrategyKind::Margin, StrategyKind::ColdStart, StrategyKind::Random];
+    pub const ALL: [StrategyKind; 3] = [
+        StrategyKind::Margin,
+        StrategyKind::ColdStart,
+        StrategyKind::Random,
+    ];
 
     /// The strategy this kind names.
     pub fn build(self) -> Box<dyn Strategy> {
@@ -89,10 +92,14 @@ mod tests {
 
     #[test]
     fn every_strategy_keeps_the_contract() {
-        let rows: Vec<Vec<f32>> = (0..40).map(|i| vec![(i % 7) as f32, (i / 7) as f32]).collect();
+        let rows: Vec<Vec<f32>> = (0..40)
+            .map(|i| vec![(i % 7) as f32, (i / 7) as f32])
+            .collect();
         let x = Matrix::from_rows(&rows).unwrap();
         let probs = Matrix::from_rows(
-            &(0..40).map(|i| vec![i as f32 / 40.0, 1.0 - i as f32 / 40.0]).collect::<Vec<_>>(),
+            &(0..40)
+                .map(|i| vec![i as f32 / 40.0, 1.0 - i as f32 / 40.0])
+                .collect::<Vec<_>>(),
         )
         .unwrap();
         let candidates: Vec<usize> = (0..40).filter(|i| i % 3 != 0).collect();

@@ -21,9 +21,14 @@ impl DemoManifest {
     /// [`Error::Format`] when the JSON is malformed, has fewer than two classes, no items, or a
     /// repeated item name.
     pub fn from_json(text: &str) -> Result<DemoManifest> {
-        let m: DemoManifest = serde_json::from_str(text)
-            .map_err(|e| Error::Format { what: "demo manifest", reason: e.to_string() })?;
-        let bad = |reason: String| Error::Format { what: "demo manifest", reason };
+        let m: DemoManifest = serde_json::from_str(text).map_err(|e| Error::Format {
+            what: "demo manifest",
+            reason: e.to_string(),
+        })?;
+        let bad = |reason: String| Error::Format {
+            what: "demo manifest",
+            reason,
+        };
         if m.classes.len() < 2 {
             return Err(bad("it names fewer than two classes".into()));
         }
@@ -47,8 +52,10 @@ mod tests {
     fn malformed_manifests_are_rejected() {
         assert!(DemoManifest::from_json("{").is_err());
         assert!(DemoManifest::from_json(r#"{"title":"t","classes":["a"],"items":["x"]}"#).is_err());
-        assert!(DemoManifest::from_json(r#"{"title":"t","classes":["a","b"],"items":["x","x"]}"#)
-            .is_err());
+        assert!(
+            DemoManifest::from_json(r#"{"title":"t","classes":["a","b"],"items":["x","x"]}"#)
+                .is_err()
+        );
         let ok = DemoManifest::from_json(r#"{"title":"t","classes":["a","b"],"items":["x"]}"#);
         assert_eq!(ok.unwrap().items, vec!["x"]);
     }
@@ -56,7 +63,10 @@ mod tests {
     #[test]
     fn bundled_demos_parse() {
         for set in ["emoji", "fashion"] {
-            let path = format!("{}/../assets/demo/{set}/demo.json", env!("CARGO_MANIFEST_DIR"));
+            let path = format!(
+                "{}/../assets/demo/{set}/demo.json",
+                env!("CARGO_MANIFEST_DIR")
+            );
             let m = DemoManifest::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
             assert!(m.items.len() >= 500, "{set}");
         }

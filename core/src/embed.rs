@@ -37,11 +37,17 @@ impl ImageEmbedder {
             .proto_model_for_read(&mut &*bytes)
             .map_err(|e| Error::Model(format!("not an ONNX file ({e})")))?;
         dequant::fold_dequantize_linear(&mut proto)?;
-        let graph = proto.graph.as_ref().ok_or_else(|| Error::Model("the file has no graph".into()))?;
-        let initializers: std::collections::HashSet<&str> =
+        let graph = proto
+            .graph
+            .as_ref()
+            .ok_or_else(|| Error::Model("the file has no graph".into()))?;
+        let initializers: std::collections::BTreeSet<&str> =
             graph.initializer.iter().map(|t| t.name.as_str()).collect();
-        let inputs: Vec<_> =
-            graph.input.iter().filter(|i| !initializers.contains(i.name.as_str())).collect();
+        let inputs: Vec<_> = graph
+            .input
+            .iter()
+            .filter(|i| !initializers.contains(i.name.as_str()))
+            .collect();
         if inputs.len() != 1 {
             return Err(Error::ModelShape(format!(
                 "expected one image input, found {} inputs",
@@ -56,7 +62,9 @@ impl ImageEmbedder {
             .map_err(|e| Error::ModelShape(format!("{e:#}")))?
             .into_optimized()
             .map_err(|e| Error::ModelShape(format!("{e:#}")))?;
-        let out = model.output_fact(0).map_err(|e| Error::ModelShape(format!("{e:#}")))?;
+        let out = model
+            .output_fact(0)
+            .map_err(|e| Error::ModelShape(format!("{e:#}")))?;
         let shape = out.shape.as_concrete().map(|s| s.to_vec()).ok_or_else(|| {
             Error::ModelShape("the output shape is not fixed for a single image".into())
         })?;
@@ -69,9 +77,14 @@ impl ImageEmbedder {
             }
         };
         if out.datum_type != f32::datum_type() {
-            return Err(Error::ModelShape(format!("the output is {:?}, not f32", out.datum_type)));
+            return Err(Error::ModelShape(format!(
+                "the output is {:?}, not f32",
+                out.datum_type
+            )));
         }
-        let plan = model.into_runnable().map_err(|e| Error::Model(format!("{e:#}")))?;
+        let plan = model
+            .into_runnable()
+            .map_err(|e| Error::Model(format!("{e:#}")))?;
         Ok(ImageEmbedder { plan, spec, dim })
     }
 
@@ -103,8 +116,13 @@ impl ImageEmbedder {
         let side = self.spec.size as usize;
         let tensor = Tensor::from_shape(&[1, 3, side, side], &input)
             .map_err(|e| Error::Invalid(format!("{e:#}")))?;
-        let out = self.plan.run(tvec!(tensor.into())).map_err(|e| Error::Inference(format!("{e:#}")))?;
-        let view = out[0].to_plain_array_view::<f32>().map_err(|e| Error::Inference(format!("{e:#}")))?;
+        let out = self
+            .plan
+            .run(tvec!(tensor.into()))
+            .map_err(|e| Error::Inference(format!("{e:#}")))?;
+        let view = out[0]
+            .to_plain_array_view::<f32>()
+            .map_err(|e| Error::Inference(format!("{e:#}")))?;
         let flat: Vec<f32> = view.iter().copied().collect();
         let spatial = flat.len() / self.dim;
         if spatial == 1 {

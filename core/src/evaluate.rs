@@ -67,9 +67,16 @@ pub fn cross_validate(
             continue;
         }
         let head = SoftmaxHead::fit(&x.select_rows(&train), &ty, classes, opts, None)?;
-        correct += test.iter().filter(|&&i| head.predict(x.row(i)) == y[i]).count();
+        correct += test
+            .iter()
+            .filter(|&&i| head.predict(x.row(i)) == y[i])
+            .count();
     }
-    Ok(Some(Accuracy { value: correct as f64 / n as f64, folds: k, labels: n }))
+    Ok(Some(Accuracy {
+        value: correct as f64 / n as f64,
+        folds: k,
+        labels: n,
+    }))
 }
 
 #[cfg(test)]
@@ -79,23 +86,41 @@ mod tests {
     #[test]
     fn separable_data_scores_high_and_random_labels_near_chance() {
         let mut rng = Rng::new(9);
-        let rows: Vec<Vec<f32>> =
-            (0..60).map(|i| vec![(i % 2) as f32 * 6.0 + rng.normal() as f32, rng.normal() as f32]).collect();
+        let rows: Vec<Vec<f32>> = (0..60)
+            .map(|i| {
+                vec![
+                    (i % 2) as f32 * 6.0 + rng.normal() as f32,
+                    rng.normal() as f32,
+                ]
+            })
+            .collect();
         let x = Matrix::from_rows(&rows).unwrap();
         let y: Vec<usize> = (0..60).map(|i| i % 2).collect();
-        let acc = cross_validate(&x, &y, 2, &HeadOptions::default(), 1).unwrap().unwrap();
+        let acc = cross_validate(&x, &y, 2, &HeadOptions::default(), 1)
+            .unwrap()
+            .unwrap();
         assert!(acc.value > 0.95, "{acc:?}");
         let noise: Vec<usize> = (0..60).map(|_| rng.below(2)).collect();
-        let acc = cross_validate(&x, &noise, 2, &HeadOptions::default(), 1).unwrap().unwrap();
+        let acc = cross_validate(&x, &noise, 2, &HeadOptions::default(), 1)
+            .unwrap()
+            .unwrap();
         assert!(acc.value < 0.75, "{acc:?}");
     }
 
     #[test]
     fn no_estimate_without_two_classes() {
         let x = Matrix::zeros(5, 2);
-        assert!(cross_validate(&x, &[0; 5], 2, &HeadOptions::default(), 0).unwrap().is_none());
-        assert!(cross_validate(&x.select_rows(&[0, 1, 2]), &[0, 1, 0], 2, &HeadOptions::default(), 0)
+        assert!(cross_validate(&x, &[0; 5], 2, &HeadOptions::default(), 0)
             .unwrap()
             .is_none());
+        assert!(cross_validate(
+            &x.select_rows(&[0, 1, 2]),
+            &[0, 1, 0],
+            2,
+            &HeadOptions::default(),
+            0
+        )
+        .unwrap()
+        .is_none());
     }
 }

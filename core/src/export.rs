@@ -30,7 +30,9 @@ mod tests {
 
     #[test]
     fn rows_follow_label_order_and_are_quoted() {
-        let items = ["b.png", "a, \"quoted\".png", "c.png"].map(String::from).to_vec();
+        let items = ["b.png", "a, \"quoted\".png", "c.png"]
+            .map(String::from)
+            .to_vec();
         let classes = ["cat", "dog"].map(String::from).to_vec();
         let mut s = Session::new(items, classes).unwrap();
         s.set_queue(vec![2, 1, 0]);

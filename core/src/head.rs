@@ -18,7 +18,11 @@ pub struct HeadOptions {
 
 impl Default for HeadOptions {
     fn default() -> Self {
-        HeadOptions { c: 1.0, max_iter: 300, tol: 1e-5 }
+        HeadOptions {
+            c: 1.0,
+            max_iter: 300,
+            tol: 1e-5,
+        }
     }
 }
 
@@ -55,7 +59,9 @@ impl SoftmaxHead {
             )));
         }
         if let Some(bad) = y.iter().find(|&&c| c >= classes) {
-            return Err(Error::Invalid(format!("class id {bad} out of range 0..{classes}")));
+            return Err(Error::Invalid(format!(
+                "class id {bad} out of range 0..{classes}"
+            )));
         }
         let stride = dim + 1;
         let mut w = match warm {
@@ -63,7 +69,11 @@ impl SoftmaxHead {
             _ => vec![0.0; classes * stride],
         };
         let lambda = 1.0 / (opts.c * n as f64);
-        let lbfgs = LbfgsOptions { max_iter: opts.max_iter, grad_tol: opts.tol, memory: 10 };
+        let lbfgs = LbfgsOptions {
+            max_iter: opts.max_iter,
+            grad_tol: opts.tol,
+            memory: 10,
+        };
         let mut logits = vec![0.0; classes];
         minimize(&mut w, lbfgs, |w, g| {
             g.iter_mut().for_each(|v| *v = 0.0);
@@ -91,7 +101,11 @@ impl SoftmaxHead {
             }
             loss / n as f64 + 0.5 * lambda * reg
         });
-        Ok(SoftmaxHead { classes, dim, weights: w })
+        Ok(SoftmaxHead {
+            classes,
+            dim,
+            weights: w,
+        })
     }
 
     /// Number of classes.
@@ -116,7 +130,12 @@ fn softmax_into(w: &[f64], x: &[f32], stride: usize, out: &mut [f64]) {
     let dim = stride - 1;
     for (k, o) in out.iter_mut().enumerate() {
         let wk = &w[k * stride..(k + 1) * stride];
-        *o = wk[dim] + wk[..dim].iter().zip(x).map(|(a, b)| a * f64::from(*b)).sum::<f64>();
+        *o = wk[dim]
+            + wk[..dim]
+                .iter()
+                .zip(x)
+                .map(|(a, b)| a * f64::from(*b))
+                .sum::<f64>();
     }
     let max = out.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     let mut sum = 0.0;
@@ -164,7 +183,9 @@ mod tests {
         let (x, y) = blobs(90, 1);
         let head = SoftmaxHead::fit(&x, &y, 3, &HeadOptions::default(), None).unwrap();
         let (tx, ty) = blobs(300, 2);
-        let correct = (0..300).filter(|&i| head.predict(tx.row(i)) == ty[i]).count();
+        let correct = (0..300)
+            .filter(|&i| head.predict(tx.row(i)) == ty[i])
+            .count();
         assert!(correct > 270, "{correct}/300");
         let p = head.predict_proba(tx.row(0));
         assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-9);
@@ -173,7 +194,10 @@ mod tests {
     #[test]
     fn warm_start_reaches_the_same_optimum() {
         let (x, y) = blobs(60, 3);
-        let opts = HeadOptions { tol: 1e-8, ..HeadOptions::default() };
+        let opts = HeadOptions {
+            tol: 1e-8,
+            ..HeadOptions::default()
+        };
         let cold = SoftmaxHead::fit(&x, &y, 3, &opts, None).unwrap();
         let (x2, y2) = blobs(30, 4);
         let other = SoftmaxHead::fit(&x2, &y2, 3, &opts, None).unwrap();

@@ -20,11 +20,19 @@ pub fn kmeans(x: &Matrix, idx: &[usize], k: usize, max_iter: usize, rng: &mut Rn
     let k = k.min(idx.len());
     let dim = x.cols();
     if k == 0 {
-        return Clustering { centroids: Matrix::zeros(0, dim), assignment: Vec::new() };
+        return Clustering {
+            centroids: Matrix::zeros(0, dim),
+            assignment: Vec::new(),
+        };
     }
     let mut centroids = Matrix::zeros(k, dim);
-    centroids.row_mut(0).copy_from_slice(x.row(idx[rng.below(idx.len())]));
-    let mut nearest: Vec<f32> = idx.iter().map(|&i| sq_dist(x.row(i), centroids.row(0))).collect();
+    centroids
+        .row_mut(0)
+        .copy_from_slice(x.row(idx[rng.below(idx.len())]));
+    let mut nearest: Vec<f32> = idx
+        .iter()
+        .map(|&i| sq_dist(x.row(i), centroids.row(0)))
+        .collect();
     for c in 1..k {
         let total: f64 = nearest.iter().map(|&d| f64::from(d)).sum();
         let pick = if total <= 0.0 {
@@ -70,13 +78,20 @@ pub fn kmeans(x: &Matrix, idx: &[usize], k: usize, max_iter: usize, rng: &mut Rn
         }
         for c in 0..k {
             if counts[c] > 0 {
-                for (dst, s) in centroids.row_mut(c).iter_mut().zip(&sums[c * dim..(c + 1) * dim]) {
+                for (dst, s) in centroids
+                    .row_mut(c)
+                    .iter_mut()
+                    .zip(&sums[c * dim..(c + 1) * dim])
+                {
                     *dst = (*s / counts[c] as f64) as f32;
                 }
             }
         }
     }
-    Clustering { centroids, assignment }
+    Clustering {
+        centroids,
+        assignment,
+    }
 }
 
 /// Index of the centroid nearest to `v`.
@@ -117,7 +132,12 @@ mod tests {
     #[test]
     fn k_is_capped_by_the_number_of_points() {
         let x = Matrix::from_rows(&[vec![0.0], vec![1.0]]).unwrap();
-        assert_eq!(kmeans(&x, &[0, 1], 5, 10, &mut Rng::new(1)).centroids.rows(), 2);
+        assert_eq!(
+            kmeans(&x, &[0, 1], 5, 10, &mut Rng::new(1))
+                .centroids
+                .rows(),
+            2
+        );
         assert_eq!(kmeans(&x, &[], 5, 10, &mut Rng::new(1)).centroids.rows(), 0);
     }
 }

@@ -13,7 +13,11 @@ pub struct LbfgsOptions {
 
 impl Default for LbfgsOptions {
     fn default() -> Self {
-        LbfgsOptions { max_iter: 200, grad_tol: 1e-5, memory: 10 }
+        LbfgsOptions {
+            max_iter: 200,
+            grad_tol: 1e-5,
+            memory: 10,
+        }
     }
 }
 
@@ -43,7 +47,11 @@ pub fn minimize(
             y_hist.clear();
             continue;
         }
-        let mut step = if s_hist.is_empty() { 1.0 / norm(&g).max(1e-12) } else { 1.0 };
+        let mut step = if s_hist.is_empty() {
+            1.0 / norm(&g).max(1e-12)
+        } else {
+            1.0
+        };
         let mut accepted = false;
         for _ in 0..40 {
             for i in 0..n {
@@ -126,14 +134,22 @@ mod tests {
     fn finds_the_minimum_of_an_ill_conditioned_quadratic() {
         let scales = [1.0, 10.0, 100.0, 1000.0];
         let mut x = vec![1.0; 4];
-        minimize(&mut x, LbfgsOptions { max_iter: 100, grad_tol: 1e-9, memory: 5 }, |x, g| {
-            let mut f = 0.0;
-            for i in 0..4 {
-                f += 0.5 * scales[i] * (x[i] - i as f64).powi(2);
-                g[i] = scales[i] * (x[i] - i as f64);
-            }
-            f
-        });
+        minimize(
+            &mut x,
+            LbfgsOptions {
+                max_iter: 100,
+                grad_tol: 1e-9,
+                memory: 5,
+            },
+            |x, g| {
+                let mut f = 0.0;
+                for i in 0..4 {
+                    f += 0.5 * scales[i] * (x[i] - i as f64).powi(2);
+                    g[i] = scales[i] * (x[i] - i as f64);
+                }
+                f
+            },
+        );
         for (i, v) in x.iter().enumerate() {
             assert!((v - i as f64).abs() < 1e-6, "{x:?}");
         }

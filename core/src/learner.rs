@@ -64,9 +64,18 @@ impl Learner {
     /// [`Error::Invalid`] when there are no rows or fewer than two classes.
     pub fn new(embeddings: Matrix, classes: usize, seed: u64) -> Result<Learner> {
         if embeddings.rows() == 0 || classes < 2 {
-            return Err(Error::Invalid("a learner needs items and at least two classes".into()));
+            return Err(Error::Invalid(
+                "a learner needs items and at least two classes".into(),
+            ));
         }
-        Ok(Learner { embeddings, classes, head: None, options: HeadOptions::default(), curve: Vec::new(), seed })
+        Ok(Learner {
+            embeddings,
+            classes,
+            head: None,
+            options: HeadOptions::default(),
+            curve: Vec::new(),
+            seed,
+        })
     }
 
     /// The current head, once two classes have labels.
@@ -95,21 +104,38 @@ impl Learner {
         let x = self.embeddings.select_rows(&items);
 
         self.head = if counts.iter().filter(|&&c| c > 0).count() >= 2 {
-            Some(SoftmaxHead::fit(&x, &y, self.classes, &self.options, self.head.as_ref())?)
+            Some(SoftmaxHead::fit(
+                &x,
+                &y,
+                self.classes,
+                &self.options,
+                self.head.as_ref(),
+            )?)
         } else {
             None
         };
-        let cv_options = HeadOptions { max_iter: 100, tol: 1e-4, ..self.options };
+        let cv_options = HeadOptions {
+            max_iter: 100,
+            tol: 1e-4,
+            ..self.options
+        };
         let accuracy = cross_validate(&x, &y, self.classes, &cv_options, self.seed)?;
         self.curve.retain(|p| p.labels < items.len());
         if let Some(a) = accuracy {
-            self.curve.push(CurvePoint { labels: items.len(), accuracy: a.value });
+            self.curve.push(CurvePoint {
+                labels: items.len(),
+                accuracy: a.value,
+            });
         }
 
         let strategy = input.strategy.unwrap_or_else(|| default_strategy(&counts));
         let probabilities = self.head.as_ref().map(|h| self.probabilities_of(h));
         let mut skipped = vec![false; n];
-        input.skipped.iter().filter(|&&i| i < n).for_each(|&i| skipped[i] = true);
+        input
+            .skipped
+            .iter()
+            .filter(|&&i| i < n)
+            .for_each(|&i| skipped[i] = true);
         let mut candidates: Vec<usize> = (0..n).filter(|&i| !labeled[i] && !skipped[i]).collect();
         if candidates.is_empty() {
             // Everything was labeled or skipped: offer the skipped items again.
@@ -123,14 +149,24 @@ impl Learner {
         };
         let mut rng = Rng::new(self.seed ^ (items.len() as u64).wrapping_mul(0x9e37_79b9));
         let queue = strategy.build().select(&pool, input.batch, &mut rng);
-        Ok(LearnerUpdate { queue, strategy, accuracy, curve: self.curve.clone(), labels: items.len() })
+        Ok(LearnerUpdate {
+            queue,
+            strategy,
+            accuracy,
+            curve: self.curve.clone(),
+            labels: items.len(),
+        })
     }
 
     fn probabilities_of(&self, head: &SoftmaxHead) -> Matrix {
         let rows = self.embeddings.rows();
         let mut data = Vec::with_capacity(rows * self.classes);
         for i in 0..rows {
-            data.extend(head.predict_proba(self.embeddings.row(i)).into_iter().map(|p| p as f32));
+            data.extend(
+                head.predict_proba(self.embeddings.row(i))
+                    .into_iter()
+                    .map(|p| p as f32),
+            );
         }
         Matrix::new(rows, self.classes, data).expect("rows × classes values")
     }
@@ -146,7 +182,10 @@ mod tests {
         let mut truth = Vec::new();
         for i in 0..90 {
             let c = i % 3;
-            rows.push(vec![c as f32 * 4.0 + rng.normal() as f32, (c == 1) as u8 as f32 * 4.0 + rng.normal() as f32]);
+            rows.push(vec![
+                c as f32 * 4.0 + rng.normal() as f32,
+                (c == 1) as u8 as f32 * 4.0 + rng.normal() as f32,
+            ]);
             truth.push(c);
         }
         (Matrix::from_rows(&rows).unwrap(), truth)
@@ -156,20 +195,35 @@ mod tests {
     fn the_loop_learns_and_the_policy_switches() {
         let (x, truth) = blobs();
         let mut learner = Learner::new(x, 3, 1).unwrap();
-        let mut input = LearnerInput { labels: vec![], skipped: vec![], batch: 3, strategy: None };
+        let mut input = LearnerInput {
+            labels: vec![],
+            skipped: vec![],
+            batch: 3,
+            strategy: None,
+        };
         let first = learner.refresh(&input).unwrap();
         assert_eq!(first.strategy, StrategyKind::ColdStart);
         assert_eq!(first.accuracy, None);
         let mut update = first;
         for _ in 0..8 {
             for &item in &update.queue {
-                input.labels.push(Answer { item, class: truth[item] });
+                input.labels.push(Answer {
+                    item,
+                    class: truth[item],
+                });
             }
             update = learner.refresh(&input).unwrap();
-            assert!(update.queue.iter().all(|i| input.labels.iter().all(|a| a.item != *i)));
+            assert!(update
+                .queue
+                .iter()
+                .all(|i| input.labels.iter().all(|a| a.item != *i)));
         }
         assert_eq!(update.strategy, StrategyKind::Margin);
-        assert!(update.accuracy.unwrap().value > 0.6, "{:?}", update.accuracy);
+        assert!(
+            update.accuracy.unwrap().value > 0.6,
+            "{:?}",
+            update.accuracy
+        );
         assert_eq!(update.curve.last().unwrap().labels, input.labels.len());
         // Undo: fewer labels truncate the curve.
         input.labels.truncate(10);
@@ -181,7 +235,15 @@ mod tests {
     fn out_of_range_labels_are_errors() {
         let (x, _) = blobs();
         let mut learner = Learner::new(x, 3, 1).unwrap();
-        let bad = LearnerInput { labels: vec![Answer { item: 999, class: 0 }], skipped: vec![], batch: 1, strategy: None };
+        let bad = LearnerInput {
+            labels: vec![Answer {
+                item: 999,
+                class: 0,
+            }],
+            skipped: vec![],
+            batch: 1,
+            strategy: None,
+        };
         assert!(learner.refresh(&bad).is_err());
     }
 }

@@ -28,7 +28,11 @@ impl Matrix {
 
     /// An all-zero matrix.
     pub fn zeros(rows: usize, cols: usize) -> Matrix {
-        Matrix { rows, cols, data: vec![0.0; rows * cols] }
+        Matrix {
+            rows,
+            cols,
+            data: vec![0.0; rows * cols],
+        }
     }
 
     /// Builds a matrix from equally long rows.
@@ -40,11 +44,18 @@ impl Matrix {
         let mut data = Vec::with_capacity(rows.len() * cols);
         for (i, r) in rows.iter().enumerate() {
             if r.len() != cols {
-                return Err(Error::Invalid(format!("row {i} has {} values, expected {cols}", r.len())));
+                return Err(Error::Invalid(format!(
+                    "row {i} has {} values, expected {cols}",
+                    r.len()
+                )));
             }
             data.extend_from_slice(r);
         }
-        Ok(Matrix { rows: rows.len(), cols, data })
+        Ok(Matrix {
+            rows: rows.len(),
+            cols,
+            data,
+        })
     }
 
     /// Number of rows.
@@ -78,7 +89,11 @@ impl Matrix {
         for &i in idx {
             data.extend_from_slice(self.row(i));
         }
-        Matrix { rows: idx.len(), cols: self.cols, data }
+        Matrix {
+            rows: idx.len(),
+            cols: self.cols,
+            data,
+        }
     }
 }
 

@@ -44,11 +44,15 @@ impl Session {
             return Err(Error::Invalid("there are no items to label".into()));
         }
         if classes.len() < 2 {
-            return Err(Error::Invalid("a project needs at least two classes".into()));
+            return Err(Error::Invalid(
+                "a project needs at least two classes".into(),
+            ));
         }
         for (i, c) in classes.iter().enumerate() {
             if c.trim().is_empty() || classes[..i].contains(c) {
-                return Err(Error::Invalid(format!("class name '{c}' is empty or repeated")));
+                return Err(Error::Invalid(format!(
+                    "class name '{c}' is empty or repeated"
+                )));
             }
         }
         let n = items.len();
@@ -150,7 +154,9 @@ impl Session {
         if class >= self.classes.len() {
             return Err(Error::Invalid(format!("no class number {}", class + 1)));
         }
-        let item = self.current().ok_or_else(|| Error::Invalid("nothing to label".into()))?;
+        let item = self
+            .current()
+            .ok_or_else(|| Error::Invalid("nothing to label".into()))?;
         self.queue.remove(0);
         self.answers.push(Answer { item, class });
         self.label_of[item] = Some(class);
@@ -171,7 +177,11 @@ impl Session {
     pub fn undo(&mut self) -> Option<usize> {
         let item = match self.history.pop()? {
             Action::Labeled(item) => {
-                let pos = self.answers.iter().rposition(|a| a.item == item).expect("labeled item");
+                let pos = self
+                    .answers
+                    .iter()
+                    .rposition(|a| a.item == item)
+                    .expect("labeled item");
                 self.answers.remove(pos);
                 self.label_of[item] = None;
                 item

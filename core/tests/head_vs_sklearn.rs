@@ -14,15 +14,36 @@ fn head_matches_sklearn() {
         &std::fs::read(root.join(fixture["embeddings"].as_str().unwrap())).unwrap(),
     )
     .unwrap();
-    let y: Vec<usize> = fixture["labels"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
-    let train: Vec<bool> = fixture["train"].as_array().unwrap().iter().map(|v| v.as_u64() == Some(1)).collect();
+    let y: Vec<usize> = fixture["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect();
+    let train: Vec<bool> = fixture["train"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64() == Some(1))
+        .collect();
     let tr: Vec<usize> = (0..y.len()).filter(|&i| train[i]).collect();
     let te: Vec<usize> = (0..y.len()).filter(|&i| !train[i]).collect();
     let ty: Vec<usize> = tr.iter().map(|&i| y[i]).collect();
-    let opts = HeadOptions { c: fixture["C"].as_f64().unwrap(), max_iter: 1000, tol: 1e-6 };
+    let opts = HeadOptions {
+        c: fixture["C"].as_f64().unwrap(),
+        max_iter: 1000,
+        tol: 1e-6,
+    };
     let head = SoftmaxHead::fit(&x.select_rows(&tr), &ty, 3, &opts, None).unwrap();
-    let ours = te.iter().filter(|&&i| head.predict(x.row(i)) == y[i]).count() as f64 / te.len() as f64;
+    let ours = te
+        .iter()
+        .filter(|&&i| head.predict(x.row(i)) == y[i])
+        .count() as f64
+        / te.len() as f64;
     let theirs = fixture["sklearn_test_accuracy"].as_f64().unwrap();
     println!("quarry {ours:.4} vs scikit-learn {theirs:.4}");
-    assert!((ours - theirs).abs() <= 0.02, "quarry {ours:.4} vs scikit-learn {theirs:.4}");
+    assert!(
+        (ours - theirs).abs() <= 0.02,
+        "quarry {ours:.4} vs scikit-learn {theirs:.4}"
+    );
 }

@@ -14,19 +14,29 @@ fn check(model: &str, min_cosine: f32) {
     let embedder = ImageEmbedder::from_onnx_bytes(&bytes, ImageSpec::efficientnet_lite()).unwrap();
     assert_eq!(embedder.dim(), 1280);
     let reference: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("assets/models/efficientnet_lite0_reference.json")).unwrap(),
+        &std::fs::read_to_string(root().join("assets/models/efficientnet_lite0_reference.json"))
+            .unwrap(),
     )
     .unwrap();
     let images = reference["images"].as_array().unwrap();
     assert!(images.len() >= 4);
     for r in images {
         let path = r["image"].as_str().unwrap();
-        let want: Vec<f32> =
-            r["embedding"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32).collect();
-        let got = embedder.embed_image(path, &std::fs::read(root().join(path)).unwrap()).unwrap();
+        let want: Vec<f32> = r["embedding"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap() as f32)
+            .collect();
+        let got = embedder
+            .embed_image(path, &std::fs::read(root().join(path)).unwrap())
+            .unwrap();
         let cos = cosine(&got, &want);
         println!("{model} {path}: cosine {cos:.6}");
-        assert!(cos >= min_cosine, "{model} on {path}: cosine {cos} < {min_cosine}");
+        assert!(
+            cos >= min_cosine,
+            "{model} on {path}: cosine {cos} < {min_cosine}"
+        );
     }
 }
 
@@ -44,8 +54,9 @@ fn int8_model_matches_pytorch() {
 
 #[test]
 fn a_file_that_is_not_a_model_is_a_clear_error() {
-    let err = ImageEmbedder::from_onnx_bytes(b"\x89PNG not a model", ImageSpec::efficientnet_lite())
-        .unwrap_err()
-        .to_string();
+    let err =
+        ImageEmbedder::from_onnx_bytes(b"\x89PNG not a model", ImageSpec::efficientnet_lite())
+            .unwrap_err()
+            .to_string();
     assert!(err.contains("model could not be loaded"), "{err}");
 }

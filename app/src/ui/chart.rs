@@ -14,12 +14,20 @@ const RIGHT: f64 = 10.0;
 #[component]
 pub fn LearningCurve() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let points = move || state.update.with(|u| u.as_ref().map(|u| u.curve.clone()).unwrap_or_default());
+    let points = move || {
+        state
+            .update
+            .with(|u| u.as_ref().map(|u| u.curve.clone()).unwrap_or_default())
+    };
     let max_x = move || points().last().map_or(10, |p| p.labels.max(10)) as f64;
     let sx = move |x: f64| LEFT + (W - LEFT - RIGHT) * x / max_x();
     let sy = |y: f64| TOP + (H - TOP - BOTTOM) * (1.0 - y);
     let path = move || {
-        points().iter().map(|p| format!("{:.1},{:.1}", sx(p.labels as f64), sy(p.accuracy))).collect::<Vec<_>>().join(" ")
+        points()
+            .iter()
+            .map(|p| format!("{:.1},{:.1}", sx(p.labels as f64), sy(p.accuracy)))
+            .collect::<Vec<_>>()
+            .join(" ")
     };
     view! {
         <svg

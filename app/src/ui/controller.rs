@@ -43,12 +43,16 @@ fn now_ms() -> f64 {
 
 async fn fetch_text(url: &str) -> Result<String, String> {
     let window = web_sys::window().ok_or("no window")?;
-    let resp = JsFuture::from(window.fetch_with_str(url)).await.map_err(|e| format!("{e:?}"))?;
+    let resp = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|e| format!("{e:?}"))?;
     let resp: web_sys::Response = resp.unchecked_into();
     if !resp.ok() {
         return Err(format!("{url}: HTTP {}", resp.status()));
     }
-    let text = JsFuture::from(resp.text().map_err(|e| format!("{e:?}"))?).await.map_err(|e| format!("{e:?}"))?;
+    let text = JsFuture::from(resp.text().map_err(|e| format!("{e:?}"))?)
+        .await
+        .map_err(|e| format!("{e:?}"))?;
     text.as_string().ok_or_else(|| format!("{url} is not text"))
 }
 
@@ -56,7 +60,10 @@ async fn fetch_text(url: &str) -> Result<String, String> {
 /// labeling.
 pub fn start_demo(state: AppState, name: &'static str) {
     state.phase.set(Phase::Loading);
-    state.progress.set(Progress { stage: "Loading the demo…".into(), ..Progress::default() });
+    state.progress.set(Progress {
+        stage: "Loading the demo…".into(),
+        ..Progress::default()
+    });
     leptos::task::spawn_local(async move {
         let manifest = match fetch_text(&format!("demo/{name}/demo.json")).await {
             Ok(text) => DemoManifest::from_json(&text).map_err(|e| e.to_string()),
@@ -64,8 +71,15 @@ pub fn start_demo(state: AppState, name: &'static str) {
         };
         match manifest {
             Ok(m) => {
-                let urls = m.items.iter().map(|i| format!("demo/{name}/images/{i}")).collect();
-                state.dataset.set(Some(Dataset { title: m.title.clone(), urls: Vec::new() }));
+                let urls = m
+                    .items
+                    .iter()
+                    .map(|i| format!("demo/{name}/images/{i}"))
+                    .collect();
+                state.dataset.set(Some(Dataset {
+                    title: m.title.clone(),
+                    urls: Vec::new(),
+                }));
                 embed_all(state, m.classes, m.items, urls);
             }
             Err(e) => {
@@ -82,7 +96,11 @@ fn embed_all(state: AppState, classes: Vec<String>, names: Vec<String>, urls: Ve
         .iter()
         .zip(&urls)
         .enumerate()
-        .map(|(item, (name, url))| EmbedJob { item, name: name.clone(), url: url.clone() })
+        .map(|(item, (name, url))| EmbedJob {
+            item,
+            name: name.clone(),
+            url: url.clone(),
+        })
         .collect();
     RUN.set(Some(EmbedRun {
         classes,
@@ -92,7 +110,12 @@ fn embed_all(state: AppState, classes: Vec<String>, names: Vec<String>, urls: Ve
         failed: Vec::new(),
         started_ms: None,
     }));
-    state.progress.set(Progress { stage: "Loading the image model…".into(), done: 0, total, rate: 0.0 });
+    state.progress.set(Progress {
+        stage: "Loading the image model…".into(),
+        done: 0,
+        total,
+        rate: 0.0,
+    });
     let workers = pool::default_size();
     let started = pool::start(
         workers,
@@ -110,8 +133,13 @@ fn embed_all(state: AppState, classes: Vec<String>, names: Vec<String>, urls: Ve
         chunks[i % workers].push(job);
     }
     for (w, chunk) in chunks.into_iter().enumerate() {
-        let sent = pool::send(w, WorkerRequest::LoadModel { url: IMAGE_MODEL.into() })
-            .and_then(|()| pool::send(w, WorkerRequest::Embed { jobs: chunk }));
+        let sent = pool::send(
+            w,
+            WorkerRequest::LoadModel {
+                url: IMAGE_MODEL.into(),
+            },
+        )
+        .and_then(|()| pool::send(w, WorkerRequest::Embed { jobs: chunk }));
         if let Err(e) = sent {
             state.report(e);
         }
@@ -127,7 +155,9 @@ fn on_response(state: AppState, _worker: usize, response: WorkerResponse) {
                     run.started_ms.get_or_insert_with(now_ms);
                 }
             });
-            state.progress.update(|p| p.stage = "Embedding images…".into());
+            state
+                .progress
+                .update(|p| p.stage = "Embedding images…".into());
         }
         WorkerResponse::Embedded { item, embedding } => record(state, item, Ok(embedding)),
         WorkerResponse::ItemFailed { item, message } => record(state, item, Err(message)),
@@ -167,7 +197,11 @@ fn record(state: AppState, item: usize, result: Result<Vec<f32>, String>) {
         let elapsed = run.started_ms.map_or(0.0, |t| (now_ms() - t) / 1000.0);
         state.progress.update(|p| {
             p.done = done;
-            p.rate = if elapsed > 0.0 { done as f64 / elapsed } else { 0.0 };
+            p.rate = if elapsed > 0.0 {
+                done as f64 / elapsed
+            } else {
+                0.0
+            };
         });
         (done == run.embeddings.len()).then(|| run_finished(run))
     });
@@ -192,7 +226,11 @@ fn run_finished(run: &mut EmbedRun) -> Embedded {
         urls: Vec::new(),
         dim: 0,
         flat: Vec::new(),
-        failures: run.failed.iter().map(|(i, m)| format!("{} was left out: {m}", run.names[*i])).collect(),
+        failures: run
+            .failed
+            .iter()
+            .map(|(i, m)| format!("{} was left out: {m}", run.names[*i]))
+            .collect(),
     };
     for (i, e) in run.embeddings.iter_mut().enumerate() {
         if let Some(e) = e.take() {
@@ -221,7 +259,9 @@ fn start_learning(state: AppState, data: Embedded) {
         }
     });
     state.session.set(Some(session));
-    state.progress.update(|p| p.stage = "Choosing the first items…".into());
+    state
+        .progress
+        .update(|p| p.stage = "Choosing the first items…".into());
     let sent = pool::send(
         0,
         WorkerRequest::StartLearner {
@@ -239,7 +279,10 @@ fn start_learning(state: AppState, data: Embedded) {
 
 /// Asks the learner for a new head, estimate and queue from the session's current labels.
 fn request_refresh(state: AppState) {
-    let Some(input) = state.session.with_untracked(|s| s.as_ref().map(|s| s.learner_input(BATCH))) else {
+    let Some(input) = state
+        .session
+        .with_untracked(|s| s.as_ref().map(|s| s.learner_input(BATCH)))
+    else {
         return;
     };
     let id = NEXT_REFRESH.get();
@@ -267,7 +310,9 @@ pub fn answer(state: AppState, class: usize) {
 /// Skips the current item.
 pub fn skip(state: AppState) {
     let mut skipped = None;
-    state.session.update(|s| skipped = s.as_mut().and_then(Session::skip));
+    state
+        .session
+        .update(|s| skipped = s.as_mut().and_then(Session::skip));
     if skipped.is_some() {
         request_refresh(state);
     }
@@ -276,7 +321,9 @@ pub fn skip(state: AppState) {
 /// Reverts the last label or skip.
 pub fn undo(state: AppState) {
     let mut undone = None;
-    state.session.update(|s| undone = s.as_mut().and_then(Session::undo));
+    state
+        .session
+        .update(|s| undone = s.as_mut().and_then(Session::undo));
     if undone.is_some() {
         request_refresh(state);
     }
@@ -284,7 +331,9 @@ pub fn undo(state: AppState) {
 
 /// Downloads the labels as `quarry-labels.csv`.
 pub fn export_csv(state: AppState) {
-    let Some(csv) = state.session.with_untracked(|s| s.as_ref().map(labels_csv)) else { return };
+    let Some(csv) = state.session.with_untracked(|s| s.as_ref().map(labels_csv)) else {
+        return;
+    };
     if let Err(e) = super::download::download_text("quarry-labels.csv", "text/csv", &csv) {
         state.report(format!("the export failed: {e}"));
     }
@@ -312,8 +361,15 @@ pub fn install_keyboard(state: AppState) {
         } else if key == "s" || key == "S" || key == " " {
             ev.prevent_default();
             skip(state);
-        } else if let Some(d) = key.chars().next().and_then(|c| c.to_digit(10)).filter(|_| key.len() == 1) {
-            let classes = state.session.with_untracked(|s| s.as_ref().map_or(0, |s| s.classes().len()));
+        } else if let Some(d) = key
+            .chars()
+            .next()
+            .and_then(|c| c.to_digit(10))
+            .filter(|_| key.len() == 1)
+        {
+            let classes = state
+                .session
+                .with_untracked(|s| s.as_ref().map_or(0, |s| s.classes().len()));
             if (1..=9).contains(&d) && (d as usize) <= classes {
                 ev.prevent_default();
                 answer(state, d as usize - 1);

@@ -9,24 +9,48 @@ use super::state::AppState;
 #[component]
 pub fn LabelingScreen() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let url_of = move |i: usize| state.dataset.with(|d| d.as_ref().and_then(|d| d.urls.get(i).cloned()));
+    let url_of = move |i: usize| {
+        state
+            .dataset
+            .with(|d| d.as_ref().and_then(|d| d.urls.get(i).cloned()))
+    };
     let name_of = move |i: usize| {
-        state.session.with(|s| s.as_ref().map(|s| s.item_name(i).to_string()).unwrap_or_default())
+        state.session.with(|s| {
+            s.as_ref()
+                .map(|s| s.item_name(i).to_string())
+                .unwrap_or_default()
+        })
     };
     let current = move || state.session.with(|s| s.as_ref().and_then(|s| s.current()));
-    let classes = move || state.session.with(|s| s.as_ref().map(|s| s.classes().to_vec()).unwrap_or_default());
+    let classes = move || {
+        state
+            .session
+            .with(|s| s.as_ref().map(|s| s.classes().to_vec()).unwrap_or_default())
+    };
     let upcoming = move || {
-        state.session.with(|s| s.as_ref().map(|s| s.queue().iter().skip(1).copied().collect::<Vec<_>>()))
+        state
+            .session
+            .with(|s| {
+                s.as_ref()
+                    .map(|s| s.queue().iter().skip(1).copied().collect::<Vec<_>>())
+            })
             .unwrap_or_default()
     };
     let strategy = move || {
-        state.update.with(|u| u.as_ref().map(|u| format!("{:?}", u.strategy))).map(|s| match s.as_str() {
-            "ColdStart" => "cold-start: diverse, typical items".to_string(),
-            "Margin" => "margin: the most uncertain items".to_string(),
-            _ => "random".to_string(),
-        })
+        state
+            .update
+            .with(|u| u.as_ref().map(|u| format!("{:?}", u.strategy)))
+            .map(|s| match s.as_str() {
+                "ColdStart" => "cold-start: diverse, typical items".to_string(),
+                "Margin" => "margin: the most uncertain items".to_string(),
+                _ => "random".to_string(),
+            })
     };
-    let can_undo = move || state.session.with(|s| s.as_ref().is_some_and(|s| s.can_undo()));
+    let can_undo = move || {
+        state
+            .session
+            .with(|s| s.as_ref().is_some_and(|s| s.can_undo()))
+    };
     view! {
         <div class="labeling">
             <section class="query" aria-label="Current item">

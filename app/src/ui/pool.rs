@@ -43,7 +43,8 @@ pub fn start(
 ) -> Result<(), String> {
     stop();
     for index in 0..n {
-        let worker = Worker::new(WORKER_SCRIPT).map_err(|e| format!("could not start a worker: {e:?}"))?;
+        let worker =
+            Worker::new(WORKER_SCRIPT).map_err(|e| format!("could not start a worker: {e:?}"))?;
         let respond = on_response.clone();
         let report = on_error.clone();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
@@ -80,7 +81,9 @@ pub fn stop() {
 /// Sends `request` to worker `index`, or queues it until that worker is ready.
 pub fn send(index: usize, request: WorkerRequest) -> Result<(), String> {
     POOL.with_borrow_mut(|pool| {
-        let slot = pool.get_mut(index).ok_or_else(|| format!("no worker {index}"))?;
+        let slot = pool
+            .get_mut(index)
+            .ok_or_else(|| format!("no worker {index}"))?;
         if slot.ready {
             post(&slot.worker, &request)
         } else {

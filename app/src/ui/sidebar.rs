@@ -9,21 +9,37 @@ use super::state::AppState;
 #[component]
 pub fn Sidebar() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let labeled = move || state.session.with(|s| s.as_ref().map_or(0, |s| s.answers().len()));
+    let labeled = move || {
+        state
+            .session
+            .with(|s| s.as_ref().map_or(0, |s| s.answers().len()))
+    };
     let pool = move || state.session.with(|s| s.as_ref().map_or(0, |s| s.len()));
-    let skipped = move || state.session.with(|s| s.as_ref().map_or(0, |s| s.skipped_count()));
+    let skipped = move || {
+        state
+            .session
+            .with(|s| s.as_ref().map_or(0, |s| s.skipped_count()))
+    };
     let per_class = move || {
         state.session.with(|s| {
             s.as_ref()
-                .map(|s| s.classes().iter().cloned().zip(s.label_counts()).collect::<Vec<_>>())
+                .map(|s| {
+                    s.classes()
+                        .iter()
+                        .cloned()
+                        .zip(s.label_counts())
+                        .collect::<Vec<_>>()
+                })
                 .unwrap_or_default()
         })
     };
     let accuracy = move || {
-        state.update.with(|u| match u.as_ref().and_then(|u| u.accuracy) {
-            Some(a) => format!("{:.0}%", 100.0 * a.value),
-            None => "–".to_string(),
-        })
+        state
+            .update
+            .with(|u| match u.as_ref().and_then(|u| u.accuracy) {
+                Some(a) => format!("{:.0}%", 100.0 * a.value),
+                None => "–".to_string(),
+            })
     };
     let accuracy_note = move || {
         state.update.with(|u| match u.as_ref().and_then(|u| u.accuracy) {

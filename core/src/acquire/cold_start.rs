@@ -19,7 +19,12 @@ impl Strategy for ColdStart {
 
     fn select(&self, pool: &Pool<'_>, batch: usize, rng: &mut Rng) -> Vec<usize> {
         let x = pool.embeddings;
-        let mut all: Vec<usize> = pool.candidates.iter().chain(pool.labeled).copied().collect();
+        let mut all: Vec<usize> = pool
+            .candidates
+            .iter()
+            .chain(pool.labeled)
+            .copied()
+            .collect();
         all.sort_unstable();
         let k = (pool.labeled.len() + batch).min(all.len());
         let clustering = kmeans(x, &all, k, 25, rng);
@@ -36,8 +41,9 @@ impl Strategy for ColdStart {
                 members[c].push((sq_dist(x.row(i), clustering.centroids.row(c)), i));
             }
         }
-        let mut sizes: Vec<(usize, usize)> =
-            (0..k).map(|c| (clustering.assignment.iter().filter(|&&a| a == c).count(), c)).collect();
+        let mut sizes: Vec<(usize, usize)> = (0..k)
+            .map(|c| (clustering.assignment.iter().filter(|&&a| a == c).count(), c))
+            .collect();
         sizes.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         for m in &mut members {
             m.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
@@ -86,7 +92,12 @@ mod tests {
     fn first_batch_covers_every_group_with_a_central_item() {
         let x = groups();
         let c: Vec<usize> = (0..20).collect();
-        let pool = Pool { embeddings: &x, candidates: &c, labeled: &[], probabilities: None };
+        let pool = Pool {
+            embeddings: &x,
+            candidates: &c,
+            labeled: &[],
+            probabilities: None,
+        };
         let mut picked = ColdStart.select(&pool, 4, &mut Rng::new(0));
         picked.sort();
         assert_eq!(picked, vec![2, 7, 12, 17]);
@@ -97,7 +108,12 @@ mod tests {
         let x = groups();
         let labeled = [2, 7];
         let c: Vec<usize> = (0..20).filter(|i| !labeled.contains(i)).collect();
-        let pool = Pool { embeddings: &x, candidates: &c, labeled: &labeled, probabilities: None };
+        let pool = Pool {
+            embeddings: &x,
+            candidates: &c,
+            labeled: &labeled,
+            probabilities: None,
+        };
         let mut picked = ColdStart.select(&pool, 2, &mut Rng::new(0));
         picked.sort();
         assert_eq!(picked, vec![12, 17]);

@@ -34,8 +34,11 @@ impl Strategy for Margin {
         let Some(probs) = pool.probabilities else {
             return RandomSampler.select(pool, batch, rng);
         };
-        let mut scored: Vec<(f32, usize)> =
-            pool.candidates.iter().map(|&i| (margin(probs.row(i)), i)).collect();
+        let mut scored: Vec<(f32, usize)> = pool
+            .candidates
+            .iter()
+            .map(|&i| (margin(probs.row(i)), i))
+            .collect();
         scored.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         scored.into_iter().take(batch).map(|(_, i)| i).collect()
     }
@@ -57,7 +60,12 @@ mod tests {
         ])
         .unwrap();
         let c = [0, 1, 2];
-        let pool = Pool { embeddings: &x, candidates: &c, labeled: &[], probabilities: Some(&p) };
+        let pool = Pool {
+            embeddings: &x,
+            candidates: &c,
+            labeled: &[],
+            probabilities: Some(&p),
+        };
         // Item 3 has the smallest margin but is not a candidate.
         assert_eq!(Margin.select(&pool, 2, &mut Rng::new(0)), vec![1, 2]);
     }

@@ -14,12 +14,17 @@ use crate::{Error, Result};
 /// # Errors
 /// [`Error::Model`] when such an initializer is malformed (wrong byte length, bad axis).
 pub fn fold_dequantize_linear(proto: &mut ModelProto) -> Result<()> {
-    let Some(graph) = proto.graph.as_mut() else { return Ok(()) };
+    let Some(graph) = proto.graph.as_mut() else {
+        return Ok(());
+    };
     let mut folded = Vec::new();
     let mut keep = Vec::with_capacity(graph.node.len());
     for node in graph.node.drain(..) {
         let foldable = node.op_type == "DequantizeLinear"
-            && node.input.iter().all(|i| graph.initializer.iter().any(|t| &t.name == i));
+            && node
+                .input
+                .iter()
+                .all(|i| graph.initializer.iter().any(|t| &t.name == i));
         if !foldable {
             keep.push(node);
             continue;
@@ -28,12 +33,19 @@ pub fn fold_dequantize_linear(proto: &mut ModelProto) -> Result<()> {
         let q = find(&node.input[0]).expect("checked above");
         let scale = find(&node.input[1]).expect("checked above");
         let zero = node.input.get(2).and_then(|n| find(n));
-        let axis = node.attribute.iter().find(|a| a.name == "axis").map_or(1, |a| a.i);
+        let axis = node
+            .attribute
+            .iter()
+            .find(|a| a.name == "axis")
+            .map_or(1, |a| a.i);
         folded.push(dequantize(q, scale, zero, axis, &node.output[0])?);
     }
     graph.node = keep;
-    let used: std::collections::HashSet<String> =
-        graph.node.iter().flat_map(|n| n.input.iter().cloned()).collect();
+    let used: std::collections::BTreeSet<String> = graph
+        .node
+        .iter()
+        .flat_map(|n| n.input.iter().cloned())
+        .collect();
     graph.initializer.retain(|t| used.contains(&t.name));
     graph.initializer.extend(folded);
     Ok(())
@@ -48,7 +60,10 @@ fn ints(t: &TensorProto) -> Result<Vec<f32>> {
     match DataType::try_from(t.data_type) {
         Ok(DataType::Int8) => Ok(raw.iter().map(|&b| f32::from(b as i8)).collect()),
         Ok(DataType::Uint8) => Ok(raw.iter().map(|&b| f32::from(b)).collect()),
-        _ => Err(Error::Model(format!("DequantizeLinear input '{}' is not 8-bit", t.name))),
+        _ => Err(Error::Model(format!(
+            "DequantizeLinear input '{}' is not 8-bit",
+            t.name
+        ))),
     }
 }
 
@@ -56,10 +71,16 @@ fn floats(t: &TensorProto) -> Result<Vec<f32>> {
     if !t.float_data.is_empty() {
         return Ok(t.float_data.clone());
     }
-    if t.raw_data.len() % 4 != 0 {
-        return Err(Error::Model(format!("scale '{}' has a truncated buffer", t.name)));
+    if !t.raw_data.len().is_multiple_of(4) {
+        return Err(Error::Model(format!(
+            "scale '{}' has a truncated buffer",
+            t.name
+        )));
     }
-    Ok(t.raw_data.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+    Ok(t.raw_data
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect())
 }
 
 fn dequantize(
@@ -71,11 +92,17 @@ fn dequantize(
 ) -> Result<TensorProto> {
     let values = ints(q)?;
     let scales = floats(scale)?;
-    let zeros = zero.map(ints).transpose()?.unwrap_or_else(|| vec![0.0; scales.len()]);
+    let zeros = zero
+        .map(ints)
+        .transpose()?
+        .unwrap_or_else(|| vec![0.0; scales.len()]);
     let dims: Vec<usize> = q.dims.iter().map(|&d| d as usize).collect();
     let numel: usize = dims.iter().product();
     if values.len() != numel || zeros.len() != scales.len() {
-        return Err(Error::Model(format!("initializer '{}' does not match its shape", q.name)));
+        return Err(Error::Model(format!(
+            "initializer '{}' does not match its shape",
+            q.name
+        )));
     }
     let rank = dims.len() as i64;
     let axis = if axis < 0 { axis + rank } else { axis };
@@ -84,7 +111,10 @@ fn dequantize(
     } else if (0..rank).contains(&axis) && dims[axis as usize] == scales.len() {
         (scales.len(), dims[axis as usize + 1..].iter().product())
     } else {
-        return Err(Error::Model(format!("scale of '{}' does not match axis {axis}", q.name)));
+        return Err(Error::Model(format!(
+            "scale of '{}' does not match axis {axis}",
+            q.name
+        )));
     };
     let mut out = Vec::with_capacity(numel * 4);
     for (i, v) in values.iter().enumerate() {

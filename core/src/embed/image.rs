@@ -19,7 +19,11 @@ pub struct ImageSpec {
 impl ImageSpec {
     /// EfficientNet-Lite's TF-style scaling: 224×224, `(x - 127) / 128`.
     pub fn efficientnet_lite() -> ImageSpec {
-        ImageSpec { size: 224, mean: [127.0; 3], std: [128.0; 3] }
+        ImageSpec {
+            size: 224,
+            mean: [127.0; 3],
+            std: [128.0; 3],
+        }
     }
 }
 
@@ -31,8 +35,10 @@ impl ImageSpec {
 /// # Errors
 /// [`Error::Image`] naming `item` when the bytes are not a supported image.
 pub fn preprocess(item: &str, bytes: &[u8], spec: &ImageSpec) -> Result<Vec<f32>> {
-    let img = image::load_from_memory(bytes)
-        .map_err(|e| Error::Image { item: item.to_string(), reason: e.to_string() })?;
+    let img = image::load_from_memory(bytes).map_err(|e| Error::Image {
+        item: item.to_string(),
+        reason: e.to_string(),
+    })?;
     let rgb = flatten_on_white(img);
     let resized = image::imageops::resize(&rgb, spec.size, spec.size, FilterType::Triangle);
     let plane = (spec.size * spec.size) as usize;
@@ -75,7 +81,11 @@ mod tests {
     #[test]
     fn transparent_pixels_become_white() {
         let img = image::RgbaImage::from_pixel(4, 4, image::Rgba([0, 0, 0, 0]));
-        let spec = ImageSpec { size: 2, mean: [0.0; 3], std: [1.0; 3] };
+        let spec = ImageSpec {
+            size: 2,
+            mean: [0.0; 3],
+            std: [1.0; 3],
+        };
         let x = preprocess("t.png", &png(DynamicImage::ImageRgba8(img)), &spec).unwrap();
         assert_eq!(x, vec![255.0; 12]);
     }
@@ -83,8 +93,12 @@ mod tests {
     #[test]
     fn layout_is_nchw_and_scaled() {
         let img = image::RgbImage::from_pixel(3, 3, image::Rgb([255, 127, 0]));
-        let x = preprocess("c.png", &png(DynamicImage::ImageRgb8(img)), &ImageSpec::efficientnet_lite())
-            .unwrap();
+        let x = preprocess(
+            "c.png",
+            &png(DynamicImage::ImageRgb8(img)),
+            &ImageSpec::efficientnet_lite(),
+        )
+        .unwrap();
         let plane = 224 * 224;
         assert_eq!(x.len(), 3 * plane);
         assert_eq!((x[0], x[plane], x[2 * plane]), (1.0, 0.0, -127.0 / 128.0));
@@ -92,7 +106,12 @@ mod tests {
 
     #[test]
     fn corrupt_bytes_name_the_item() {
-        let err = preprocess("broken.jpg", b"not an image", &ImageSpec::efficientnet_lite()).unwrap_err();
+        let err = preprocess(
+            "broken.jpg",
+            b"not an image",
+            &ImageSpec::efficientnet_lite(),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("broken.jpg"), "{err}");
     }
 }
