@@ -182,6 +182,12 @@ fn on_response(state: AppState, _worker: usize, response: WorkerResponse) {
         WorkerResponse::Failed { message } => {
             state.thinking.set(false);
             state.report(message);
+            if state.phase.get_untracked() == Phase::Loading {
+                // Nothing was labeled yet: stop the workers and offer the start screen again.
+                pool::stop();
+                RUN.set(None);
+                state.phase.set(Phase::Start);
+            }
         }
     }
 }
