@@ -80,6 +80,14 @@ test('label the emoji demo with the keyboard and export the CSV', { timeout: 600
     assert.ok(acc > 50, `accuracy estimate ${acc}% is not above chance`);
     assert.ok((await page.locator('svg.curve circle.dot').count()) >= 5, 'learning curve has too few points');
 
+    // Switching strategy re-scores the pool without losing anything.
+    const picker = page.getByRole('combobox', { name: 'Strategy' });
+    await picker.selectOption('badge');
+    await page.waitForFunction(() => document.querySelector('[data-testid=strategy]').textContent.includes('badge'));
+    assert.match(await counter.textContent(), new RegExp(`^${LABELS} /`));
+    await picker.selectOption('auto');
+    await page.waitForFunction(() => document.querySelector('[data-testid=strategy]').textContent.includes('margin'));
+
     // Skip once: the item leaves the queue, nothing is labeled.
     const skipped = await current();
     await page.keyboard.press('s');

@@ -3,13 +3,25 @@
 //! One trait, [`Strategy`], and one module per strategy. [`StrategyKind`] names them for the UI and
 //! the worker protocol; [`default_strategy`] is the policy used when the user picks none.
 
+mod badge;
 mod cold_start;
+mod coreset;
+mod entropy;
+mod least_confidence;
 mod margin;
 mod random;
+mod stochastic;
+mod typiclust;
 
+pub use badge::Badge;
 pub use cold_start::ColdStart;
-pub use margin::Margin;
+pub use coreset::{k_center_greedy, CoreSet};
+pub use entropy::{entropy, Entropy};
+pub use least_confidence::{least_confidence, LeastConfidence};
+pub use margin::{margin, Margin};
 pub use random::RandomSampler;
+pub use stochastic::{gumbel_top_k, inverse_margin, Sampling, StochasticSampler};
+pub use typiclust::{typicality, TypiClust};
 
 use crate::matrix::Matrix;
 use crate::rng::Rng;
@@ -49,12 +61,30 @@ pub enum StrategyKind {
     ColdStart,
     /// The smallest gap between the two most probable classes.
     Margin,
+    /// The lowest top-class probability.
+    LeastConfidence,
+    /// The highest predictive entropy.
+    Entropy,
+    /// Margin, sampled with power weights instead of top-k (no near-duplicate batches).
+    PowerMargin,
+    /// BADGE: k-means++ over gradient embeddings (uncertain and diverse).
+    Badge,
+    /// Core-Set: k-center greedy in embedding space (coverage).
+    CoreSet,
+    /// TypiClust: the most typical item of each uncovered cluster (low budgets).
+    TypiClust,
 }
 
 impl StrategyKind {
     /// Every kind, in the order a picker lists them.
-    pub const ALL: [StrategyKind; 3] = [
+    pub const ALL: [StrategyKind; 9] = [
         StrategyKind::Margin,
+        StrategyKind::PowerMargin,
+        StrategyKind::Entropy,
+        StrategyKind::LeastConfidence,
+        StrategyKind::Badge,
+        StrategyKind::CoreSet,
+        StrategyKind::TypiClust,
         StrategyKind::ColdStart,
         StrategyKind::Random,
     ];
@@ -65,8 +95,57 @@ impl StrategyKind {
             StrategyKind::Random => Box::new(RandomSampler),
             StrategyKind::ColdStart => Box::new(ColdStart),
             StrategyKind::Margin => Box::new(Margin),
+            StrategyKind::LeastConfidence => Box::new(LeastConfidence),
+            StrategyKind::Entropy => Box::new(Entropy),
+            StrategyKind::PowerMargin => Box::new(StochasticSampler {
+                sampling: Sampling::Power,
+                temperature: 1.0,
+                score: inverse_margin,
+                name: "power-margin",
+            }),
+            StrategyKind::Badge => Box::new(Badge),
+            StrategyKind::CoreSet => Box::new(CoreSet),
+            StrategyKind::TypiClust => Box::new(TypiClust),
         }
     }
+
+    /// Stable name, as on the command line and in exports.
+    pub fn name(self) -> &'static str {
+        self.build().name()
+    }
+
+    /// The kind with this [`StrategyKind::name`].
+    pub fn from_name(name: &str) -> Option<StrategyKind> {
+        StrategyKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// One line for people choosing a strategy.
+    pub fn description(self) -> &'static str {
+        match self {
+            StrategyKind::Random => "random items: the baseline",
+            StrategyKind::ColdStart => "diverse, typical items",
+            StrategyKind::Margin => "the most uncertain items",
+            StrategyKind::LeastConfidence => "items whose best guess is weakest",
+            StrategyKind::Entropy => "items with the most spread-out prediction",
+            StrategyKind::PowerMargin => {
+                "uncertain items, sampled so a batch is not near-duplicates"
+            }
+            StrategyKind::Badge => "uncertain and diverse items (gradient embeddings)",
+            StrategyKind::CoreSet => "items that cover the pool (k-center greedy)",
+            StrategyKind::TypiClust => "the most typical item of each unlabeled cluster",
+        }
+    }
+}
+
+/// The `batch` candidates with the highest `score`, highest first (ties: lower index first).
+pub fn top_k_by_score(
+    candidates: &[usize],
+    batch: usize,
+    score: impl Fn(usize) -> f32,
+) -> Vec<usize> {
+    let mut scored: Vec<(f32, usize)> = candidates.iter().map(|&i| (score(i), i)).collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    scored.into_iter().take(batch).map(|(_, i)| i).collect()
 }
 
 /// The default policy: cold-start picks until every class has at least one label (a head cannot
@@ -88,6 +167,13 @@ mod tests {
         assert_eq!(default_strategy(&[0, 0, 0]), StrategyKind::ColdStart);
         assert_eq!(default_strategy(&[3, 0, 1]), StrategyKind::ColdStart);
         assert_eq!(default_strategy(&[1, 1, 1]), StrategyKind::Margin);
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for kind in StrategyKind::ALL {
+            assert_eq!(StrategyKind::from_name(kind.name()), Some(kind));
+        }
     }
 
     #[test]

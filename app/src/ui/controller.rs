@@ -4,6 +4,7 @@
 use std::cell::{Cell, RefCell};
 
 use leptos::prelude::*;
+use quarry_core::acquire::StrategyKind;
 use quarry_core::dataset::DemoManifest;
 use quarry_core::export::labels_csv;
 use quarry_core::Session;
@@ -297,6 +298,13 @@ fn request_refresh(state: AppState) {
     if let Err(e) = pool::send(0, WorkerRequest::Refresh { id, input }) {
         state.report(e);
     }
+}
+
+/// Switches the acquisition strategy (`None` = the default policy) and re-scores the pool.
+/// Labels, skips and history are untouched.
+pub fn set_strategy(state: AppState, kind: Option<StrategyKind>) {
+    state.strategy.set(kind);
+    request_refresh(state);
 }
 
 /// Labels the current item with class `class` and refreshes the learner.

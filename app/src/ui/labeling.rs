@@ -2,7 +2,9 @@
 
 use leptos::prelude::*;
 
-use super::controller::{answer, skip, undo};
+use quarry_core::acquire::StrategyKind;
+
+use super::controller::{answer, set_strategy, skip, undo};
 use super::sidebar::Sidebar;
 use super::state::AppState;
 
@@ -37,14 +39,10 @@ pub fn LabelingScreen() -> impl IntoView {
             .unwrap_or_default()
     };
     let strategy = move || {
-        state
-            .update
-            .with(|u| u.as_ref().map(|u| format!("{:?}", u.strategy)))
-            .map(|s| match s.as_str() {
-                "ColdStart" => "cold-start: diverse, typical items".to_string(),
-                "Margin" => "margin: the most uncertain items".to_string(),
-                _ => "random".to_string(),
-            })
+        state.update.with(|u| {
+            u.as_ref()
+                .map(|u| format!("({}: {})", u.strategy.name(), u.strategy.description()))
+        })
     };
     let can_undo = move || {
         state
@@ -104,8 +102,9 @@ pub fn LabelingScreen() -> impl IntoView {
                 <div class="queue">
                     <h3>
                         "Next up "
-                        <span class="strategy" data-testid="strategy">{move || strategy().map(|s| format!("({s})"))}</span>
+                        <span class="strategy" data-testid="strategy">{strategy}</span>
                     </h3>
+                    <StrategyPicker />
                     <ul class="thumbs">
                         {move || {
                             upcoming()
@@ -123,5 +122,35 @@ pub fn LabelingScreen() -> impl IntoView {
             </section>
             <Sidebar />
         </div>
+    }
+}
+
+/// Chooses the acquisition strategy; "auto" is the default policy.
+#[component]
+fn StrategyPicker() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let on_change = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        set_strategy(state, StrategyKind::from_name(&value));
+    };
+    view! {
+        <label class="picker">
+            "Strategy "
+            <select aria-label="Strategy" on:change=on_change>
+                <option value="auto" selected=move || state.strategy.get().is_none()>
+                    "auto (default): cold start until every class has a label, then margin"
+                </option>
+                {StrategyKind::ALL
+                    .into_iter()
+                    .map(|k| {
+                        view! {
+                            <option value=k.name() selected=move || state.strategy.get() == Some(k)>
+                                {format!("{}: {}", k.name(), k.description())}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+        </label>
     }
 }

@@ -1,6 +1,7 @@
 //! The app's one state struct: signals only here, plain `quarry-core` data inside them.
 
 use leptos::prelude::*;
+use quarry_core::acquire::StrategyKind;
 use quarry_core::{LearnerUpdate, Session};
 
 /// Which screen is shown.
@@ -45,6 +46,8 @@ pub struct AppState {
     pub dataset: RwSignal<Option<Dataset>>,
     /// The latest learner update applied to the session.
     pub update: RwSignal<Option<LearnerUpdate>>,
+    /// The strategy the person chose; `None` = the default policy.
+    pub strategy: RwSignal<Option<StrategyKind>>,
     /// Whether a refresh is in flight.
     pub thinking: RwSignal<bool>,
     /// Messages for the person: failures of any kind, never only logged.
@@ -61,6 +64,7 @@ impl AppState {
             session: RwSignal::new(None),
             dataset: RwSignal::new(None),
             update: RwSignal::new(None),
+            strategy: RwSignal::new(None),
             thinking: RwSignal::new(false),
             errors: RwSignal::new(Vec::new()),
             notices: RwSignal::new(Vec::new()),

@@ -1,6 +1,6 @@
 //! Margin sampling: ask about the items whose two most probable classes are closest.
 
-use super::{Pool, RandomSampler, Strategy};
+use super::{top_k_by_score, Pool, RandomSampler, Strategy};
 use crate::rng::Rng;
 
 /// Smallest `p(top1) - p(top2)` first. Without a head (no probabilities) it falls back to random.
@@ -34,13 +34,7 @@ impl Strategy for Margin {
         let Some(probs) = pool.probabilities else {
             return RandomSampler.select(pool, batch, rng);
         };
-        let mut scored: Vec<(f32, usize)> = pool
-            .candidates
-            .iter()
-            .map(|&i| (margin(probs.row(i)), i))
-            .collect();
-        scored.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        scored.into_iter().take(batch).map(|(_, i)| i).collect()
+        top_k_by_score(pool.candidates, batch, |i| -margin(probs.row(i)))
     }
 }
 

@@ -1,0 +1,86 @@
+//! Core-Set (Sener & Savarese, 2018): k-center greedy in embedding space.
+
+use super::{Pool, RandomSampler, Strategy};
+use crate::matrix::sq_dist;
+use crate::rng::Rng;
+
+/// Repeatedly picks the candidate farthest from everything labeled or already picked, which
+/// greedily minimises the covering radius. Starts from a random candidate when nothing is labeled.
+#[derive(Debug, Clone, Copy)]
+pub struct CoreSet;
+
+/// Runs k-center greedy and also returns the covering radius (largest distance from a candidate
+/// to its nearest centre) before each pick: non-increasing by construction.
+pub fn k_center_greedy(pool: &Pool<'_>, batch: usize, rng: &mut Rng) -> (Vec<usize>, Vec<f32>) {
+    let x = pool.embeddings;
+    let c = pool.candidates;
+    let mut nearest = vec![f32::INFINITY; c.len()];
+    for &l in pool.labeled {
+        for (j, &i) in c.iter().enumerate() {
+            nearest[j] = nearest[j].min(sq_dist(x.row(i), x.row(l)));
+        }
+    }
+    let mut picked = Vec::with_capacity(batch.min(c.len()));
+    let mut radii = Vec::new();
+    while picked.len() < batch.min(c.len()) {
+        let j = if nearest.iter().all(|d| d.is_infinite()) {
+            RandomSampler
+                .select(pool, 1, rng)
+                .first()
+                .map(|i| c.binary_search(i).unwrap_or(0))
+                .unwrap_or(0)
+        } else {
+            let mut best = 0;
+            for (k, d) in nearest.iter().enumerate() {
+                if *d > nearest[best] {
+                    best = k;
+                }
+            }
+            radii.push(nearest[best].sqrt());
+            best
+        };
+        let centre = c[j];
+        picked.push(centre);
+        for (k, &i) in c.iter().enumerate() {
+            nearest[k] = nearest[k].min(sq_dist(x.row(i), x.row(centre)));
+        }
+        nearest[j] = f32::NEG_INFINITY;
+    }
+    (picked, radii)
+}
+
+impl Strategy for CoreSet {
+    fn name(&self) -> &'static str {
+        "coreset"
+    }
+
+    fn select(&self, pool: &Pool<'_>, batch: usize, rng: &mut Rng) -> Vec<usize> {
+        k_center_greedy(pool, batch, rng).0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matrix::Matrix;
+
+    #[test]
+    fn covering_radius_never_increases_and_far_points_come_first() {
+        let mut rng = Rng::new(5);
+        let rows: Vec<Vec<f32>> = (0..200)
+            .map(|_| vec![rng.normal() as f32, rng.normal() as f32])
+            .collect();
+        let x = Matrix::from_rows(&rows).unwrap();
+        let labeled = [0, 1];
+        let c: Vec<usize> = (2..200).collect();
+        let pool = Pool {
+            embeddings: &x,
+            candidates: &c,
+            labeled: &labeled,
+            probabilities: None,
+        };
+        let (picked, radii) = k_center_greedy(&pool, 30, &mut Rng::new(0));
+        assert_eq!(picked.len(), 30);
+        assert!(radii.windows(2).all(|w| w[1] <= w[0]), "{radii:?}");
+    }
+}
