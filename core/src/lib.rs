@@ -19,6 +19,8 @@ pub mod matrix;
 pub mod npy;
 pub mod rng;
 mod session;
+pub mod simulate;
+pub mod table;
 
 pub use error::{Error, Result};
 pub use learner::{CurvePoint, Learner, LearnerInput, LearnerUpdate};

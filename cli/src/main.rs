@@ -1,0 +1,260 @@
+//! `quarry simulate`: replays a labeled embedding set to compare acquisition strategies.
+//!
+//! ```text
+//! quarry simulate --embeddings E.npy --labels L.npy --strategy margin,random --init 10 --batch 10 \
+//!     --rounds 20 --seeds 5 --test-fraction 0.3 --json out.json [--csv out.csv] [--svg out.svg]
+//! quarry simulate --demo emoji ...   # the bundled demo embeddings and ground truth
+//! ```
+//! Bad input prints one line and exits with code 2.
+
+// The CLI is where wall time is read (selection timings); core stays clock-free.
+#![allow(clippy::disallowed_methods)]
+
+mod chart;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use quarry_core::acquire::StrategyKind;
+use quarry_core::matrix::Matrix;
+use quarry_core::simulate::{simulate, SimConfig, SimReport};
+
+const USAGE: &str =
+    "usage: quarry simulate (--embeddings FILE.npy|.csv --labels FILE.npy|.csv | --demo emoji) \
+[--strategy a,b] [--init N] [--batch N] [--rounds N] [--seeds N] [--test-fraction F] [--seed N] \
+[--json OUT] [--csv OUT] [--svg OUT]";
+
+struct Args {
+    embeddings: Option<PathBuf>,
+    labels: Option<PathBuf>,
+    demo: Option<String>,
+    config: SimConfig,
+    json: Option<PathBuf>,
+    csv: Option<PathBuf>,
+    svg: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    match run(&argv) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("quarry: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(argv: &[String]) -> Result<(), String> {
+    if argv.first().map(String::as_str) != Some("simulate") {
+        return Err(USAGE.to_string());
+    }
+    let args = parse(&argv[1..])?;
+    let (x, y) = load(&args)?;
+    let start = Instant::now();
+    let mut clock = move || start.elapsed().as_secs_f64() * 1e3;
+    let report = simulate(&x, &y, &args.config, &mut clock).map_err(|e| e.to_string())?;
+    print_summary(&report);
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+        std::fs::write(path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    if let Some(path) = &args.csv {
+        std::fs::write(path, to_csv(&report)).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    if let Some(path) = &args.svg {
+        chart::write_svg(&report, path)?;
+    }
+    Ok(())
+}
+
+fn parse(argv: &[String]) -> Result<Args, String> {
+    let mut a = Args {
+        embeddings: None,
+        labels: None,
+        demo: None,
+        config: SimConfig {
+            strategies: vec![StrategyKind::Margin, StrategyKind::Random],
+            init: 10,
+            batch: 10,
+            rounds: 20,
+            seeds: 5,
+            test_fraction: 0.3,
+            base_seed: 0,
+        },
+        json: None,
+        csv: None,
+        svg: None,
+    };
+    let mut it = argv.iter();
+    while let Some(flag) = it.next() {
+        let mut value = || {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{flag} needs a value"))
+        };
+        let number = |v: String| {
+            v.parse::<usize>()
+                .map_err(|_| format!("{flag} takes a whole number, not '{v}'"))
+        };
+        match flag.as_str() {
+            "--embeddings" => a.embeddings = Some(value()?.into()),
+            "--labels" => a.labels = Some(value()?.into()),
+            "--demo" => a.demo = Some(value()?),
+            "--strategy" => {
+                a.config.strategies = value()?
+                    .split(',')
+                    .map(|s| {
+                        StrategyKind::from_name(s.trim()).ok_or_else(|| {
+                            let known: Vec<&str> =
+                                StrategyKind::ALL.iter().map(|k| k.name()).collect();
+                            format!("unknown strategy '{s}' (known: {})", known.join(", "))
+                        })
+                    })
+                    .collect::<Result<_, _>>()?
+            }
+            "--init" => a.config.init = number(value()?)?,
+            "--batch" => a.config.batch = number(value()?)?,
+            "--rounds" => a.config.rounds = number(value()?)?,
+            "--seeds" => a.config.seeds = number(value()?)?,
+            "--seed" => a.config.base_seed = number(value()?)? as u64,
+            "--test-fraction" => {
+                let v = value()?;
+                a.config.test_fraction = v
+                    .parse()
+                    .map_err(|_| format!("--test-fraction takes a number, not '{v}'"))?
+            }
+            "--json" => a.json = Some(value()?.into()),
+            "--csv" => a.csv = Some(value()?.into()),
+            "--svg" => a.svg = Some(value()?.into()),
+            other => return Err(format!("unknown option {other}\n{USAGE}")),
+        }
+    }
+    Ok(a)
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if bytes.is_empty() {
+        return Err(format!("{}: the file is empty", path.display()));
+    }
+    Ok(bytes)
+}
+
+fn is_npy(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("npy"))
+}
+
+fn load(args: &Args) -> Result<(Matrix, Vec<usize>), String> {
+    let (emb, labels) = match (&args.demo, &args.embeddings, &args.labels) {
+        (Some(name), None, None) => demo_paths(name)?,
+        (None, Some(e), Some(l)) => (e.clone(), l.clone()),
+        _ => {
+            return Err(format!(
+                "give --embeddings and --labels, or --demo\n{USAGE}"
+            ))
+        }
+    };
+    let x = if is_npy(&emb) {
+        quarry_core::npy::read_matrix(&read(&emb)?)
+    } else {
+        quarry_core::table::read_embeddings_csv(&String::from_utf8_lossy(&read(&emb)?))
+    }
+    .map_err(|e| format!("{}: {e}", emb.display()))?;
+    let y = if is_npy(&labels) {
+        quarry_core::npy::read_labels(&read(&labels)?)
+    } else if args.demo.is_some() {
+        demo_labels(&labels)
+    } else {
+        quarry_core::table::read_labels_csv(&String::from_utf8_lossy(&read(&labels)?))
+            .map(|(ids, _)| ids)
+    }
+    .map_err(|e| format!("{}: {e}", labels.display()))?;
+    if x.rows() != y.len() {
+        return Err(format!(
+            "{} has {} rows but {} has {} labels",
+            emb.display(),
+            x.rows(),
+            labels.display(),
+            y.len()
+        ));
+    }
+    Ok((x, y))
+}
+
+fn demo_paths(name: &str) -> Result<(PathBuf, PathBuf), String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../assets/demo")
+        .join(name);
+    let emb = dir.join("embeddings.npy");
+    if !emb.exists() {
+        return Err(format!(
+            "no bundled embeddings for demo '{name}' (have: emoji)"
+        ));
+    }
+    Ok((emb, dir.join("demo.json")))
+}
+
+/// Ground truth of a bundled demo, in demo.json order, as class ids.
+fn demo_labels(manifest: &Path) -> Result<Vec<usize>, quarry_core::Error> {
+    let text = std::fs::read_to_string(manifest)
+        .map_err(|e| quarry_core::Error::Invalid(e.to_string()))?;
+    let m = quarry_core::dataset::DemoManifest::from_json(&text)?;
+    let truth = std::fs::read_to_string(manifest.with_file_name("truth.csv"))
+        .map_err(|e| quarry_core::Error::Invalid(e.to_string()))?;
+    let map: std::collections::BTreeMap<&str, &str> = truth
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(','))
+        .collect();
+    m.items
+        .iter()
+        .map(|item| {
+            map.get(item.as_str())
+                .and_then(|l| m.classes.iter().position(|c| c == l))
+                .ok_or_else(|| quarry_core::Error::Invalid(format!("no ground truth for {item}")))
+        })
+        .collect()
+}
+
+fn print_summary(r: &SimReport) {
+    println!(
+        "{} items × {} dims, {} classes, {} seeds",
+        r.items, r.dim, r.classes, r.seeds
+    );
+    println!(
+        "{:<18} {:>8} {:>8} {:>12} {:>14}",
+        "strategy", "AULC", "± std", "final acc", "select ms/rnd"
+    );
+    for s in &r.strategies {
+        let last = s.rounds.last();
+        let sel: Vec<f64> = s.rounds.iter().map(|r| r.select_ms_mean).collect();
+        println!(
+            "{:<18} {:>8.4} {:>8.4} {:>12.4} {:>14.2}",
+            s.strategy,
+            s.aulc_mean,
+            s.aulc_std,
+            last.map_or(0.0, |l| l.accuracy_mean),
+            sel.iter().sum::<f64>() / sel.len().saturating_sub(1).max(1) as f64
+        );
+    }
+}
+
+fn to_csv(r: &SimReport) -> String {
+    let mut out = String::from("strategy,labels,accuracy_mean,accuracy_std,select_ms_mean\n");
+    for s in &r.strategies {
+        for round in &s.rounds {
+            out.push_str(&format!(
+                "{},{},{:.6},{:.6},{:.3}\n",
+                s.strategy,
+                round.labels,
+                round.accuracy_mean,
+                round.accuracy_std,
+                round.select_ms_mean
+            ));
+        }
+    }
+    out
+}
