@@ -128,7 +128,7 @@ fn parse(argv: &[String]) -> Result<Args, String> {
             "--json" => a.json = Some(value()?.into()),
             "--csv" => a.csv = Some(value()?.into()),
             "--svg" => a.svg = Some(value()?.into()),
-            other => return Err(format!("unknown option {other}\n{USAGE}")),
+            other => return Err(format!("unknown option {other}; {USAGE}")),
         }
     }
     Ok(a)
@@ -153,7 +153,7 @@ fn load(args: &Args) -> Result<(Matrix, Vec<usize>), String> {
         (None, Some(e), Some(l)) => (e.clone(), l.clone()),
         _ => {
             return Err(format!(
-                "give --embeddings and --labels, or --demo\n{USAGE}"
+                "give --embeddings and --labels, or --demo; {USAGE}"
             ))
         }
     };

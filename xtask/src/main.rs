@@ -41,7 +41,7 @@ fn serve(args: &[String]) -> Result<(), String> {
         match a.as_str() {
             "--port" => port = it.next().ok_or("--port needs a value")?.clone(),
             "--production" => production = true,
-            other => return Err(format!("unknown option {other}\n{USAGE}")),
+            other => return Err(format!("unknown option {other}; {USAGE}")),
         }
     }
     let env = Env::detect()?;
@@ -83,6 +83,8 @@ fn test(args: &[String]) -> Result<(), String> {
         "-p",
         "quarry-core",
         "-p",
+        "quarry-cli",
+        "-p",
         "xtask",
         "--all-targets",
         "--",
@@ -103,10 +105,16 @@ fn test(args: &[String]) -> Result<(), String> {
         "warnings",
     ]))?;
     step("native tests");
-    cmd::run(
-        env.command("cargo")
-            .args(["test", "--locked", "-p", "quarry-core", "-p", "xtask"]),
-    )?;
+    cmd::run(env.command("cargo").args([
+        "test",
+        "--locked",
+        "-p",
+        "quarry-core",
+        "-p",
+        "quarry-cli",
+        "-p",
+        "xtask",
+    ]))?;
     if browser {
         step("wasm build (trunk)");
         build_dist(&env)?;
