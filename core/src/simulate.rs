@@ -316,13 +316,7 @@ mod tests {
     fn bad_input_is_rejected() {
         let (x, y) = blobs(20);
         assert!(simulate(&x, &y[..10], &cfg(vec![StrategyKind::Random]), &mut || 0.0).is_err());
-        assert!(simulate(
-            &x,
-            &vec![0; 20],
-            &cfg(vec![StrategyKind::Random]),
-            &mut || 0.0
-        )
-        .is_err());
+        assert!(simulate(&x, &[0; 20], &cfg(vec![StrategyKind::Random]), &mut || 0.0).is_err());
         let mut bad = cfg(vec![StrategyKind::Random]);
         bad.test_fraction = 1.5;
         assert!(simulate(&x, &y, &bad, &mut || 0.0).is_err());
