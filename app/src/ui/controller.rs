@@ -286,12 +286,13 @@ fn start_learning(state: AppState, data: Embedded) {
 
 /// Asks the learner for a new head, estimate and queue from the session's current labels.
 fn request_refresh(state: AppState) {
-    let Some(input) = state
+    let Some(mut input) = state
         .session
         .with_untracked(|s| s.as_ref().map(|s| s.learner_input(BATCH)))
     else {
         return;
     };
+    input.strategy = state.strategy.get_untracked();
     let id = NEXT_REFRESH.get();
     NEXT_REFRESH.set(id + 1);
     state.thinking.set(true);

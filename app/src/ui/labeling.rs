@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use quarry_core::acquire::StrategyKind;
+use wasm_bindgen::JsCast;
 
 use super::controller::{answer, set_strategy, skip, undo};
 use super::sidebar::Sidebar;
@@ -130,7 +131,12 @@ pub fn LabelingScreen() -> impl IntoView {
 fn StrategyPicker() -> impl IntoView {
     let state = expect_context::<AppState>();
     let on_change = move |ev: leptos::ev::Event| {
-        let value = event_target_value(&ev);
+        // The target is a <select>: read it as one (an <input> accessor throws on it).
+        let value = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
+            .map(|s| s.value())
+            .unwrap_or_default();
         set_strategy(state, StrategyKind::from_name(&value));
     };
     view! {
