@@ -23,6 +23,7 @@ pub use random::RandomSampler;
 pub use stochastic::{gumbel_top_k, inverse_margin, Sampling, StochasticSampler};
 pub use typiclust::{typicality, TypiClust};
 
+use crate::kmeans::{closest, kmeans, Clustering};
 use crate::matrix::Matrix;
 use crate::rng::Rng;
 
@@ -134,6 +135,54 @@ impl StrategyKind {
             StrategyKind::CoreSet => "items that cover the pool (k-center greedy)",
             StrategyKind::TypiClust => "the most typical item of each unlabeled cluster",
         }
+    }
+}
+
+/// Top-k over a score of each candidate's class probabilities (higher = ask first); random
+/// when there is no head yet. The shared body of the single-point uncertainty strategies.
+pub fn top_k_by_probabilities(
+    pool: &Pool<'_>,
+    batch: usize,
+    rng: &mut Rng,
+    score: impl Fn(&[f32]) -> f32,
+) -> Vec<usize> {
+    match pool.probabilities {
+        Some(p) => top_k_by_score(pool.candidates, batch, |i| score(p.row(i))),
+        None => RandomSampler.select(pool, batch, rng),
+    }
+}
+
+/// The k-means view of a pool shared by the cluster-based strategies.
+pub struct PoolClusters {
+    /// Labeled and candidate items, ascending: the rows that were clustered.
+    pub all: Vec<usize>,
+    /// `labeled + batch` clusters (fewer when the pool is smaller); assignment follows `all`.
+    pub clustering: Clustering,
+    /// Whether each cluster's centre is the nearest centre of some labeled item.
+    pub covered: Vec<bool>,
+}
+
+/// Clusters labeled + candidate items into `labeled + batch` k-means clusters and marks the
+/// clusters a label already covers.
+pub fn cluster_pool(pool: &Pool<'_>, batch: usize, rng: &mut Rng) -> PoolClusters {
+    let x = pool.embeddings;
+    let mut all: Vec<usize> = pool
+        .candidates
+        .iter()
+        .chain(pool.labeled)
+        .copied()
+        .collect();
+    all.sort_unstable();
+    let k = (pool.labeled.len() + batch).min(all.len());
+    let clustering = kmeans(x, &all, k, 25, rng);
+    let mut covered = vec![false; k];
+    for &l in pool.labeled {
+        covered[closest(&clustering.centroids, x.row(l))] = true;
+    }
+    PoolClusters {
+        all,
+        clustering,
+        covered,
     }
 }
 

@@ -120,6 +120,16 @@ impl SoftmaxHead {
         p
     }
 
+    /// Class probabilities of every row of `x`, as an `x.rows() × classes` f32 matrix (the shape
+    /// strategies read through [`crate::acquire::Pool::probabilities`]).
+    pub fn predict_proba_rows(&self, x: &Matrix) -> Matrix {
+        let mut data = Vec::with_capacity(x.rows() * self.classes);
+        for i in 0..x.rows() {
+            data.extend(self.predict_proba(x.row(i)).into_iter().map(|p| p as f32));
+        }
+        Matrix::new(x.rows(), self.classes, data).expect("rows × classes values")
+    }
+
     /// Most probable class of one embedding.
     pub fn predict(&self, x: &[f32]) -> usize {
         argmax(&self.predict_proba(x))

@@ -129,7 +129,10 @@ impl Learner {
         }
 
         let strategy = input.strategy.unwrap_or_else(|| default_strategy(&counts));
-        let probabilities = self.head.as_ref().map(|h| self.probabilities_of(h));
+        let probabilities = self
+            .head
+            .as_ref()
+            .map(|h| h.predict_proba_rows(&self.embeddings));
         let mut skipped = vec![false; n];
         input
             .skipped
@@ -156,19 +159,6 @@ impl Learner {
             curve: self.curve.clone(),
             labels: items.len(),
         })
-    }
-
-    fn probabilities_of(&self, head: &SoftmaxHead) -> Matrix {
-        let rows = self.embeddings.rows();
-        let mut data = Vec::with_capacity(rows * self.classes);
-        for i in 0..rows {
-            data.extend(
-                head.predict_proba(self.embeddings.row(i))
-                    .into_iter()
-                    .map(|p| p as f32),
-            );
-        }
-        Matrix::new(rows, self.classes, data).expect("rows × classes values")
     }
 }
 

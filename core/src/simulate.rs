@@ -241,16 +241,7 @@ fn run_one(
         if candidates.is_empty() {
             break;
         }
-        let probabilities = head.as_ref().map(|h| {
-            let data = (0..train.len())
-                .flat_map(|j| {
-                    h.predict_proba(train_x.row(j))
-                        .into_iter()
-                        .map(|p| p as f32)
-                })
-                .collect();
-            Matrix::new(train.len(), classes, data).expect("rows × classes")
-        });
+        let probabilities = head.as_ref().map(|h| h.predict_proba_rows(&train_x));
         let pool = Pool {
             embeddings: &train_x,
             candidates: &candidates,

@@ -1,7 +1,6 @@
 //! Cold-start picks: diverse, typical items before a head can rank anything.
 
-use super::{Pool, Strategy};
-use crate::kmeans::{closest, kmeans};
+use super::{cluster_pool, Pool, PoolClusters, Strategy};
 use crate::matrix::sq_dist;
 use crate::rng::Rng;
 
@@ -19,19 +18,12 @@ impl Strategy for ColdStart {
 
     fn select(&self, pool: &Pool<'_>, batch: usize, rng: &mut Rng) -> Vec<usize> {
         let x = pool.embeddings;
-        let mut all: Vec<usize> = pool
-            .candidates
-            .iter()
-            .chain(pool.labeled)
-            .copied()
-            .collect();
-        all.sort_unstable();
-        let k = (pool.labeled.len() + batch).min(all.len());
-        let clustering = kmeans(x, &all, k, 25, rng);
-        let mut covered = vec![false; k];
-        for &l in pool.labeled {
-            covered[closest(&clustering.centroids, x.row(l))] = true;
-        }
+        let PoolClusters {
+            all,
+            clustering,
+            covered,
+        } = cluster_pool(pool, batch, rng);
+        let k = covered.len();
         let mut members: Vec<Vec<(f32, usize)>> = vec![Vec::new(); k];
         let mut is_candidate = vec![false; x.rows()];
         pool.candidates.iter().for_each(|&i| is_candidate[i] = true);

@@ -1,6 +1,6 @@
 //! Entropy sampling: ask about the items whose predicted distribution is most spread out.
 
-use super::{top_k_by_score, Pool, RandomSampler, Strategy};
+use super::{top_k_by_probabilities, Pool, Strategy};
 use crate::rng::Rng;
 
 /// Largest Shannon entropy first. Without a head it falls back to random.
@@ -21,10 +21,7 @@ impl Strategy for Entropy {
     }
 
     fn select(&self, pool: &Pool<'_>, batch: usize, rng: &mut Rng) -> Vec<usize> {
-        match pool.probabilities {
-            Some(p) => top_k_by_score(pool.candidates, batch, |i| entropy(p.row(i))),
-            None => RandomSampler.select(pool, batch, rng),
-        }
+        top_k_by_probabilities(pool, batch, rng, entropy)
     }
 }
 

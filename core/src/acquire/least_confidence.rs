@@ -1,6 +1,6 @@
 //! Least-confidence sampling: ask about the items whose most probable class is least probable.
 
-use super::{top_k_by_score, Pool, RandomSampler, Strategy};
+use super::{top_k_by_probabilities, Pool, Strategy};
 use crate::rng::Rng;
 
 /// Largest `1 - max p` first. Without a head it falls back to random.
@@ -18,10 +18,7 @@ impl Strategy for LeastConfidence {
     }
 
     fn select(&self, pool: &Pool<'_>, batch: usize, rng: &mut Rng) -> Vec<usize> {
-        match pool.probabilities {
-            Some(p) => top_k_by_score(pool.candidates, batch, |i| least_confidence(p.row(i))),
-            None => RandomSampler.select(pool, batch, rng),
-        }
+        top_k_by_probabilities(pool, batch, rng, least_confidence)
     }
 }
 

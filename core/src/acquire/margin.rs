@@ -1,6 +1,6 @@
 //! Margin sampling: ask about the items whose two most probable classes are closest.
 
-use super::{top_k_by_score, Pool, RandomSampler, Strategy};
+use super::{top_k_by_probabilities, Pool, Strategy};
 use crate::rng::Rng;
 
 /// Smallest `p(top1) - p(top2)` first. Without a head (no probabilities) it falls back to random.
@@ -31,10 +31,7 @@ impl Strategy for Margin {
     }
 
     fn select(&self, pool: &Pool<'_>, batch: usize, rng: &mut Rng) -> Vec<usize> {
-        let Some(probs) = pool.probabilities else {
-            return RandomSampler.select(pool, batch, rng);
-        };
-        top_k_by_score(pool.candidates, batch, |i| -margin(probs.row(i)))
+        top_k_by_probabilities(pool, batch, rng, |p| -margin(p))
     }
 }
 
