@@ -45,7 +45,7 @@ test('label the emoji demo with the keyboard and export the CSV', { timeout: 600
     for (const c of classes) await page.getByRole('button', { name: c, exact: true }).waitFor();
     const counter = page.getByTestId('labeled-count');
     assert.match(await counter.textContent(), new RegExp(`^0 / ${gt.size}$`));
-    assert.match(await page.getByTestId('strategy').textContent(), /cold-start/);
+    assert.match(await page.getByTestId('strategy').textContent(), /typiclust/);
 
     const answered = [];
     const current = async () => {
@@ -69,7 +69,7 @@ test('label the emoji demo with the keyboard and export the CSV', { timeout: 600
 
     // Thumbnails of the queued batch are visible.
     assert.ok((await page.locator('.thumbs img').count()) >= 1, 'no upcoming thumbnails');
-    // Every class has labels by now, so the policy has switched to margin sampling.
+    // Every class has 2+ labels per class by now, so the policy has switched to power-margin.
     await page.waitForFunction(() => document.querySelector('[data-testid=strategy]').textContent.includes('margin'));
 
     // The accuracy estimate appears and beats chance (1/3).

@@ -16,14 +16,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use quarry_core::acquire::StrategyKind;
+use quarry_core::acquire::{StrategyKind, Subpool};
 use quarry_core::matrix::Matrix;
 use quarry_core::simulate::{simulate, SimConfig, SimReport};
 
 const USAGE: &str =
     "usage: quarry simulate (--embeddings FILE.npy|.csv --labels FILE.npy|.csv | --demo emoji) \
 [--strategy a,b] [--init N] [--batch N] [--rounds N] [--seeds N] [--test-fraction F] [--seed N] \
-[--json OUT] [--csv OUT] [--svg OUT]";
+[--subpool auto|anchoral|off] [--json OUT] [--csv OUT] [--svg OUT]";
 
 struct Args {
     embeddings: Option<PathBuf>,
@@ -82,6 +82,7 @@ fn parse(argv: &[String]) -> Result<Args, String> {
             seeds: 5,
             test_fraction: 0.3,
             base_seed: 0,
+            subpool: Subpool::Auto,
         },
         json: None,
         csv: None,
@@ -124,6 +125,11 @@ fn parse(argv: &[String]) -> Result<Args, String> {
                 a.config.test_fraction = v
                     .parse()
                     .map_err(|_| format!("--test-fraction takes a number, not '{v}'"))?
+            }
+            "--subpool" => {
+                let v = value()?;
+                a.config.subpool = Subpool::from_name(&v)
+                    .ok_or_else(|| format!("--subpool takes auto, anchoral or off, not '{v}'"))?
             }
             "--json" => a.json = Some(value()?.into()),
             "--csv" => a.csv = Some(value()?.into()),

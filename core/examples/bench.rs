@@ -65,6 +65,7 @@ fn main() {
         skipped: vec![],
         batch: 10,
         strategy: None,
+        subpool: Default::default(),
     };
     for labels in [10, 50, 100, 200] {
         while input.labels.len() < labels {

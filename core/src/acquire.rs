@@ -3,26 +3,43 @@
 //! One trait, [`Strategy`], and one module per strategy. [`StrategyKind`] names them for the UI and
 //! the worker protocol; [`default_strategy`] is the policy used when the user picks none.
 
+mod anchoral;
 mod badge;
+mod bald;
 mod cold_start;
 mod coreset;
+mod drop_query;
 mod entropy;
 mod least_confidence;
 mod margin;
+mod prob_cover;
 mod random;
 mod stochastic;
 mod typiclust;
+mod vessal;
 
+pub use anchoral::{anchor_subpool, select, Subpool, AUTO_ABOVE as ANCHORAL_AUTO_ABOVE};
 pub use badge::Badge;
+pub use bald::{bald_scores, Bald};
 pub use cold_start::ColdStart;
 pub use coreset::{k_center_greedy, CoreSet};
+pub use drop_query::{dropout_disagreement, DropQuery};
 pub use entropy::{entropy, Entropy};
 pub use least_confidence::{least_confidence, LeastConfidence};
 pub use margin::{margin, Margin};
+pub use prob_cover::{purity_radius, ProbCover};
 pub use random::RandomSampler;
 pub use stochastic::{gumbel_top_k, inverse_margin, Sampling, StochasticSampler};
 pub use typiclust::{typicality, TypiClust};
+pub use vessal::StreamSelector;
 
+/// Cluster-based strategies cluster at most this many candidates (a seeded uniform sample) so
+/// their cost stays bounded on large pools.
+pub const MAX_CLUSTERED: usize = 3_000;
+/// ProbCover builds its ball graph (quadratic in size) on at most this many candidates.
+pub const MAX_GRAPH: usize = 2_000;
+
+use crate::head::SoftmaxHead;
 use crate::kmeans::{closest, kmeans, Clustering};
 use crate::matrix::Matrix;
 use crate::rng::Rng;
@@ -36,8 +53,15 @@ pub struct Pool<'a> {
     pub candidates: &'a [usize],
     /// Items already labeled.
     pub labeled: &'a [usize],
+    /// Class of each item of `labeled`, in the same order; empty when the caller has no labels
+    /// to give (strategies that need them then fall back as their docs say).
+    pub labels: &'a [usize],
+    /// Number of classes of the project.
+    pub classes: usize,
     /// Class probabilities of every item from the current head, when one exists.
     pub probabilities: Option<&'a Matrix>,
+    /// The current head (the one `probabilities` came from), when one exists.
+    pub head: Option<&'a SoftmaxHead>,
 }
 
 /// An acquisition strategy.
@@ -56,6 +80,8 @@ pub trait Strategy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StrategyKind {
+    /// The default policy, [`default_strategy`]: TypiClust at low budgets, then power-margin.
+    Auto,
     /// Uniformly random items.
     Random,
     /// Diverse, typical items: k-means centres not yet covered by a label.
@@ -68,24 +94,34 @@ pub enum StrategyKind {
     Entropy,
     /// Margin, sampled with power weights instead of top-k (no near-duplicate batches).
     PowerMargin,
+    /// BALD: disagreement of a bootstrap ensemble of heads.
+    Bald,
+    /// DropQuery: inconsistent under feature dropout, then one per k-means cluster.
+    DropQuery,
     /// BADGE: k-means++ over gradient embeddings (uncertain and diverse).
     Badge,
     /// Core-Set: k-center greedy in embedding space (coverage).
     CoreSet,
     /// TypiClust: the most typical item of each uncovered cluster (low budgets).
     TypiClust,
+    /// ProbCover: greedy ball cover with a purity-chosen radius (low budgets).
+    ProbCover,
 }
 
 impl StrategyKind {
-    /// Every kind, in the order a picker lists them.
-    pub const ALL: [StrategyKind; 9] = [
+    /// Every kind, in the order a picker lists them (the default policy first).
+    pub const ALL: [StrategyKind; 13] = [
+        StrategyKind::Auto,
         StrategyKind::Margin,
         StrategyKind::PowerMargin,
         StrategyKind::Entropy,
         StrategyKind::LeastConfidence,
+        StrategyKind::Bald,
+        StrategyKind::DropQuery,
         StrategyKind::Badge,
         StrategyKind::CoreSet,
         StrategyKind::TypiClust,
+        StrategyKind::ProbCover,
         StrategyKind::ColdStart,
         StrategyKind::Random,
     ];
@@ -93,6 +129,7 @@ impl StrategyKind {
     /// The strategy this kind names.
     pub fn build(self) -> Box<dyn Strategy> {
         match self {
+            StrategyKind::Auto => Box::new(DefaultPolicy),
             StrategyKind::Random => Box::new(RandomSampler),
             StrategyKind::ColdStart => Box::new(ColdStart),
             StrategyKind::Margin => Box::new(Margin),
@@ -104,15 +141,32 @@ impl StrategyKind {
                 score: inverse_margin,
                 name: "power-margin",
             }),
+            StrategyKind::Bald => Box::new(Bald),
+            StrategyKind::DropQuery => Box::new(DropQuery),
             StrategyKind::Badge => Box::new(Badge),
             StrategyKind::CoreSet => Box::new(CoreSet),
             StrategyKind::TypiClust => Box::new(TypiClust),
+            StrategyKind::ProbCover => Box::new(ProbCover),
         }
     }
 
     /// Stable name, as on the command line and in exports.
     pub fn name(self) -> &'static str {
-        self.build().name()
+        match self {
+            StrategyKind::Auto => "auto",
+            StrategyKind::Random => "random",
+            StrategyKind::ColdStart => "cold-start",
+            StrategyKind::Margin => "margin",
+            StrategyKind::LeastConfidence => "least-confidence",
+            StrategyKind::Entropy => "entropy",
+            StrategyKind::PowerMargin => "power-margin",
+            StrategyKind::Bald => "bald",
+            StrategyKind::DropQuery => "dropquery",
+            StrategyKind::Badge => "badge",
+            StrategyKind::CoreSet => "coreset",
+            StrategyKind::TypiClust => "typiclust",
+            StrategyKind::ProbCover => "probcover",
+        }
     }
 
     /// The kind with this [`StrategyKind::name`].
@@ -123,6 +177,9 @@ impl StrategyKind {
     /// One line for people choosing a strategy.
     pub fn description(self) -> &'static str {
         match self {
+            StrategyKind::Auto => {
+                "typical items while labels are few, then uncertain ones (power-sampled margin)"
+            }
             StrategyKind::Random => "random items: the baseline",
             StrategyKind::ColdStart => "diverse, typical items",
             StrategyKind::Margin => "the most uncertain items",
@@ -131,11 +188,47 @@ impl StrategyKind {
             StrategyKind::PowerMargin => {
                 "uncertain items, sampled so a batch is not near-duplicates"
             }
+            StrategyKind::Bald => "items an ensemble of heads disagrees on",
+            StrategyKind::DropQuery => "items whose prediction flips under dropout, spread out",
             StrategyKind::Badge => "uncertain and diverse items (gradient embeddings)",
             StrategyKind::CoreSet => "items that cover the pool (k-center greedy)",
             StrategyKind::TypiClust => "the most typical item of each unlabeled cluster",
+            StrategyKind::ProbCover => "items whose neighbourhoods cover the most of the pool",
         }
     }
+}
+
+/// The default policy as a strategy: reads the label counts from the pool and delegates to
+/// [`default_strategy`]'s choice.
+#[derive(Debug, Clone, Copy)]
+pub struct DefaultPolicy;
+
+impl Strategy for DefaultPolicy {
+    fn name(&self) -> &'static str {
+        "auto"
+    }
+
+    fn select(&self, pool: &Pool<'_>, batch: usize, rng: &mut Rng) -> Vec<usize> {
+        let mut counts = vec![0; pool.classes];
+        for &c in pool.labels {
+            if let Some(n) = counts.get_mut(c) {
+                *n += 1;
+            }
+        }
+        default_strategy(&counts).build().select(pool, batch, rng)
+    }
+}
+
+/// A seeded uniform sample of at most `cap` of `items`, ascending; `items` itself (no draw) when
+/// it is small enough.
+pub fn sample_at_most(items: &[usize], cap: usize, rng: &mut Rng) -> Vec<usize> {
+    let mut out = items.to_vec();
+    if out.len() > cap {
+        rng.shuffle(&mut out);
+        out.truncate(cap);
+        out.sort_unstable();
+    }
+    out
 }
 
 /// Top-k over a score of each candidate's class probabilities (higher = ask first); random
@@ -163,15 +256,12 @@ pub struct PoolClusters {
 }
 
 /// Clusters labeled + candidate items into `labeled + batch` k-means clusters and marks the
-/// clusters a label already covers.
+/// clusters a label already covers. Above [`MAX_CLUSTERED`] candidates (or labels) a uniform
+/// sample of them is clustered.
 pub fn cluster_pool(pool: &Pool<'_>, batch: usize, rng: &mut Rng) -> PoolClusters {
     let x = pool.embeddings;
-    let mut all: Vec<usize> = pool
-        .candidates
-        .iter()
-        .chain(pool.labeled)
-        .copied()
-        .collect();
+    let mut all = sample_at_most(pool.candidates, MAX_CLUSTERED, rng);
+    all.extend(sample_at_most(pool.labeled, MAX_CLUSTERED, rng));
     all.sort_unstable();
     let k = (pool.labeled.len() + batch).min(all.len());
     let clustering = kmeans(x, &all, k, 25, rng);
@@ -197,13 +287,23 @@ pub fn top_k_by_score(
     scored.into_iter().take(batch).map(|(_, i)| i).collect()
 }
 
-/// The default policy: cold-start picks until every class has at least one label (a head cannot
-/// rank classes it has never seen), then margin sampling.
+/// Labels per class below which the default policy treats the budget as low.
+pub const LOW_BUDGET_PER_CLASS: usize = 2;
+
+/// The default policy ("Active Learning on a Budget", Hacohen et al., 2022: typical items suit
+/// low budgets, uncertain items high ones). TypiClust while some class has no label yet or there
+/// are fewer than [`LOW_BUDGET_PER_CLASS`] labels per class on average; from then on
+/// power-sampled margin.
 pub fn default_strategy(label_counts: &[usize]) -> StrategyKind {
-    if label_counts.iter().all(|&n| n > 0) && label_counts.len() >= 2 {
-        StrategyKind::Margin
+    let classes = label_counts.len();
+    let total: usize = label_counts.iter().sum();
+    if classes >= 2
+        && label_counts.iter().all(|&n| n > 0)
+        && total >= LOW_BUDGET_PER_CLASS * classes
+    {
+        StrategyKind::PowerMargin
     } else {
-        StrategyKind::ColdStart
+        StrategyKind::TypiClust
     }
 }
 
@@ -212,10 +312,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn policy_switches_to_margin_once_every_class_is_labeled() {
-        assert_eq!(default_strategy(&[0, 0, 0]), StrategyKind::ColdStart);
-        assert_eq!(default_strategy(&[3, 0, 1]), StrategyKind::ColdStart);
-        assert_eq!(default_strategy(&[1, 1, 1]), StrategyKind::Margin);
+    fn policy_switches_from_typical_to_uncertain_as_labels_grow() {
+        use StrategyKind::{PowerMargin, TypiClust};
+        assert_eq!(default_strategy(&[0, 0, 0]), TypiClust);
+        // A class without a label: a head cannot rank it yet, however many labels exist.
+        assert_eq!(default_strategy(&[30, 0, 10]), TypiClust);
+        // Every class seen but under 2 labels per class on average: still the low-budget regime.
+        assert_eq!(default_strategy(&[1, 1, 1]), TypiClust);
+        assert_eq!(default_strategy(&[2, 2, 1]), TypiClust);
+        assert_eq!(default_strategy(&[2, 2, 2]), PowerMargin);
+        assert_eq!(default_strategy(&[5, 1, 1]), PowerMargin);
+    }
+
+    #[test]
+    fn the_auto_strategy_follows_the_policy() {
+        let rows: Vec<Vec<f32>> = (0..30).map(|i| vec![i as f32, (i % 3) as f32]).collect();
+        let x = Matrix::from_rows(&rows).unwrap();
+        let candidates: Vec<usize> = (3..30).collect();
+        let pool = Pool {
+            embeddings: &x,
+            candidates: &candidates,
+            labeled: &[0, 1, 2],
+            labels: &[0, 1, 1],
+            classes: 2,
+            probabilities: None,
+            head: None,
+        };
+        let auto = DefaultPolicy.select(&pool, 4, &mut Rng::new(1));
+        let typi = TypiClust.select(&pool, 4, &mut Rng::new(1));
+        assert_eq!(auto, typi);
     }
 
     #[test]
@@ -244,6 +369,9 @@ mod tests {
             candidates: &candidates,
             labeled: &labeled,
             probabilities: Some(&probs),
+            labels: &[],
+            classes: 2,
+            head: None,
         };
         for kind in StrategyKind::ALL {
             for batch in [1, 5, 100] {

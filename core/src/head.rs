@@ -1,7 +1,7 @@
 //! The linear head: multinomial logistic regression with an L2 penalty.
 
 use crate::lbfgs::{minimize, LbfgsOptions};
-use crate::matrix::Matrix;
+use crate::matrix::{dot, Matrix};
 use crate::{Error, Result};
 
 /// Training settings, in scikit-learn's convention so results can be compared with
@@ -121,18 +121,76 @@ impl SoftmaxHead {
     }
 
     /// Class probabilities of every row of `x`, as an `x.rows() × classes` f32 matrix (the shape
-    /// strategies read through [`crate::acquire::Pool::probabilities`]).
+    /// strategies read through [`crate::acquire::Pool::probabilities`]). Computed in f32.
     pub fn predict_proba_rows(&self, x: &Matrix) -> Matrix {
-        let mut data = Vec::with_capacity(x.rows() * self.classes);
-        for i in 0..x.rows() {
-            data.extend(self.predict_proba(x.row(i)).into_iter().map(|p| p as f32));
+        let fast = self.to_f32();
+        let mut data = vec![0.0; x.rows() * self.classes];
+        for (i, out) in data.chunks_exact_mut(self.classes.max(1)).enumerate() {
+            fast.proba_into(x.row(i), out);
         }
         Matrix::new(x.rows(), self.classes, data).expect("rows × classes values")
+    }
+
+    /// An f32 copy for scoring many rows fast.
+    pub fn to_f32(&self) -> HeadF32 {
+        let stride = self.dim + 1;
+        HeadF32 {
+            dim: self.dim,
+            weights: (0..self.classes)
+                .map(|k| {
+                    self.weights[k * stride..k * stride + self.dim]
+                        .iter()
+                        .map(|&w| w as f32)
+                        .collect()
+                })
+                .collect(),
+            bias: (0..self.classes)
+                .map(|k| self.weights[k * stride + self.dim] as f32)
+                .collect(),
+        }
     }
 
     /// Most probable class of one embedding.
     pub fn predict(&self, x: &[f32]) -> usize {
         argmax(&self.predict_proba(x))
+    }
+}
+
+/// A [`SoftmaxHead`] in f32, for scoring: the pool's probabilities and the perturbed predictions
+/// of the ensemble strategies.
+#[derive(Debug, Clone)]
+pub struct HeadF32 {
+    dim: usize,
+    weights: Vec<Vec<f32>>,
+    bias: Vec<f32>,
+}
+
+impl HeadF32 {
+    /// Writes the class probabilities of `x` into `out` (length = classes).
+    pub fn proba_into(&self, x: &[f32], out: &mut [f32]) {
+        debug_assert_eq!(x.len(), self.dim);
+        for ((o, w), b) in out.iter_mut().zip(&self.weights).zip(&self.bias) {
+            *o = dot(w, x) + b;
+        }
+        let max = out.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let mut sum = 0.0;
+        for o in out.iter_mut() {
+            *o = (*o - max).exp();
+            sum += *o;
+        }
+        out.iter_mut().for_each(|o| *o /= sum);
+    }
+
+    /// The most probable class of `x` (the first on ties).
+    pub fn predict(&self, x: &[f32]) -> usize {
+        let mut best = (0, f32::NEG_INFINITY);
+        for (k, (w, b)) in self.weights.iter().zip(&self.bias).enumerate() {
+            let v = dot(w, x) + b;
+            if v > best.1 {
+                best = (k, v);
+            }
+        }
+        best.0
     }
 }
 

@@ -1,6 +1,6 @@
 //! The learner: embeddings of the pool, the head trained on the labels, and the next queue.
 
-use crate::acquire::{default_strategy, Pool, StrategyKind};
+use crate::acquire::{default_strategy, select, Pool, StrategyKind, Subpool};
 use crate::evaluate::{cross_validate, Accuracy};
 use crate::head::{HeadOptions, SoftmaxHead};
 use crate::matrix::Matrix;
@@ -17,8 +17,12 @@ pub struct LearnerInput {
     pub skipped: Vec<usize>,
     /// How many items to queue.
     pub batch: usize,
-    /// The strategy the user chose; `None` follows [`default_strategy`].
+    /// The strategy the user chose; `None` (or [`StrategyKind::Auto`]) follows
+    /// [`default_strategy`].
     pub strategy: Option<StrategyKind>,
+    /// Whether large pools are narrowed to an AnchorAL subpool first.
+    #[serde(default)]
+    pub subpool: Subpool,
 }
 
 /// One point of the learning curve.
@@ -128,7 +132,10 @@ impl Learner {
             });
         }
 
-        let strategy = input.strategy.unwrap_or_else(|| default_strategy(&counts));
+        let strategy = match input.strategy {
+            None | Some(StrategyKind::Auto) => default_strategy(&counts),
+            Some(kind) => kind,
+        };
         let probabilities = self
             .head
             .as_ref()
@@ -148,10 +155,13 @@ impl Learner {
             embeddings: &self.embeddings,
             candidates: &candidates,
             labeled: &items,
+            labels: &y,
+            classes: self.classes,
             probabilities: probabilities.as_ref(),
+            head: self.head.as_ref(),
         };
         let mut rng = Rng::new(self.seed ^ (items.len() as u64).wrapping_mul(0x9e37_79b9));
-        let queue = strategy.build().select(&pool, input.batch, &mut rng);
+        let queue = select(strategy, &pool, input.batch, input.subpool, &mut rng);
         Ok(LearnerUpdate {
             queue,
             strategy,
@@ -190,9 +200,10 @@ mod tests {
             skipped: vec![],
             batch: 3,
             strategy: None,
+            subpool: Subpool::Auto,
         };
         let first = learner.refresh(&input).unwrap();
-        assert_eq!(first.strategy, StrategyKind::ColdStart);
+        assert_eq!(first.strategy, StrategyKind::TypiClust);
         assert_eq!(first.accuracy, None);
         let mut update = first;
         for _ in 0..8 {
@@ -208,7 +219,7 @@ mod tests {
                 .iter()
                 .all(|i| input.labels.iter().all(|a| a.item != *i)));
         }
-        assert_eq!(update.strategy, StrategyKind::Margin);
+        assert_eq!(update.strategy, StrategyKind::PowerMargin);
         assert!(
             update.accuracy.unwrap().value > 0.6,
             "{:?}",
@@ -233,6 +244,7 @@ mod tests {
             skipped: vec![],
             batch: 1,
             strategy: None,
+            subpool: Subpool::Auto,
         };
         assert!(learner.refresh(&bad).is_err());
     }

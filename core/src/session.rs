@@ -203,6 +203,7 @@ impl Session {
             skipped: (0..self.items.len()).filter(|&i| self.skipped[i]).collect(),
             batch,
             strategy: None,
+            subpool: Default::default(),
         }
     }
 }

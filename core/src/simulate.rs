@@ -5,7 +5,7 @@
 //! labels, its accuracy on the held-out items recorded, and the strategy picks `batch` more.
 //! AULC is the mean accuracy over all recorded rounds (the initial one included).
 
-use crate::acquire::{Pool, StrategyKind};
+use crate::acquire::{select, Pool, StrategyKind, Subpool};
 use crate::head::{HeadOptions, SoftmaxHead};
 use crate::matrix::Matrix;
 use crate::rng::Rng;
@@ -22,6 +22,8 @@ pub struct SimConfig {
     pub test_fraction: f64,
     /// Seed of the first run; run `s` uses `base_seed + s`.
     pub base_seed: u64,
+    /// Whether large pools are narrowed to an AnchorAL subpool first.
+    pub subpool: Subpool,
 }
 
 /// One round averaged over seeds.
@@ -203,7 +205,6 @@ fn run_one(
         .collect();
     let mut is_labeled = vec![false; train.len()];
     labeled.iter().for_each(|&j| is_labeled[j] = true);
-    let strategy = kind.build();
     let options = HeadOptions::default();
     let mut head: Option<SoftmaxHead> = None;
     let mut run = Run {
@@ -246,10 +247,13 @@ fn run_one(
             embeddings: &train_x,
             candidates: &candidates,
             labeled: &labeled,
+            labels: &ly,
+            classes,
             probabilities: probabilities.as_ref(),
+            head: head.as_ref(),
         };
         let t0 = clock();
-        let picked = strategy.select(&pool, cfg.batch, &mut rng);
+        let picked = select(kind, &pool, cfg.batch, cfg.subpool, &mut rng);
         run.select_ms.push(clock() - t0);
         for j in picked {
             is_labeled[j] = true;
@@ -287,6 +291,7 @@ mod tests {
             seeds: 3,
             test_fraction: 0.3,
             base_seed: 0,
+            subpool: Subpool::Auto,
         }
     }
 

@@ -4,7 +4,7 @@
 use std::cell::{Cell, RefCell};
 
 use leptos::prelude::*;
-use quarry_core::acquire::StrategyKind;
+use quarry_core::acquire::{StrategyKind, Subpool};
 use quarry_core::dataset::DemoManifest;
 use quarry_core::export::labels_csv;
 use quarry_core::Session;
@@ -293,6 +293,7 @@ fn request_refresh(state: AppState) {
         return;
     };
     input.strategy = state.strategy.get_untracked();
+    input.subpool = state.subpool.get_untracked();
     let id = NEXT_REFRESH.get();
     NEXT_REFRESH.set(id + 1);
     state.thinking.set(true);
@@ -305,6 +306,12 @@ fn request_refresh(state: AppState) {
 /// Labels, skips and history are untouched.
 pub fn set_strategy(state: AppState, kind: Option<StrategyKind>) {
     state.strategy.set(kind);
+    request_refresh(state);
+}
+
+/// Switches large-pool subsampling (AnchorAL) and re-scores the pool.
+pub fn set_subpool(state: AppState, mode: Subpool) {
+    state.subpool.set(mode);
     request_refresh(state);
 }
 

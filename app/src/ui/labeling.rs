@@ -2,10 +2,10 @@
 
 use leptos::prelude::*;
 
-use quarry_core::acquire::StrategyKind;
+use quarry_core::acquire::{StrategyKind, Subpool, ANCHORAL_AUTO_ABOVE};
 use wasm_bindgen::JsCast;
 
-use super::controller::{answer, set_strategy, skip, undo};
+use super::controller::{answer, set_strategy, set_subpool, skip, undo};
 use super::sidebar::Sidebar;
 use super::state::AppState;
 
@@ -126,36 +126,61 @@ pub fn LabelingScreen() -> impl IntoView {
     }
 }
 
-/// Chooses the acquisition strategy; "auto" is the default policy.
+/// Chooses the acquisition strategy ("auto" is the default policy) and whether large pools are
+/// narrowed to an AnchorAL subpool.
 #[component]
 fn StrategyPicker() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let on_change = move |ev: leptos::ev::Event| {
-        // The target is a <select>: read it as one (an <input> accessor throws on it).
-        let value = ev
-            .target()
+    // The targets are <select>s: read them as such (an <input> accessor throws on them).
+    let value_of = |ev: leptos::ev::Event| {
+        ev.target()
             .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
             .map(|s| s.value())
-            .unwrap_or_default();
-        set_strategy(state, StrategyKind::from_name(&value));
+            .unwrap_or_default()
     };
+    let on_strategy = move |ev| {
+        let kind = StrategyKind::from_name(&value_of(ev)).filter(|k| *k != StrategyKind::Auto);
+        set_strategy(state, kind);
+    };
+    let on_subpool = move |ev| {
+        if let Some(mode) = Subpool::from_name(&value_of(ev)) {
+            set_subpool(state, mode);
+        }
+    };
+    let chosen = move || state.strategy.get().unwrap_or(StrategyKind::Auto);
     view! {
         <label class="picker">
             "Strategy "
-            <select aria-label="Strategy" on:change=on_change>
-                <option value="auto" selected=move || state.strategy.get().is_none()>
-                    "auto (default): cold start until every class has a label, then margin"
-                </option>
+            <select aria-label="Strategy" on:change=on_strategy>
                 {StrategyKind::ALL
                     .into_iter()
                     .map(|k| {
+                        let label = if k == StrategyKind::Auto {
+                            format!("auto (default): {}", k.description())
+                        } else {
+                            format!("{}: {}", k.name(), k.description())
+                        };
                         view! {
-                            <option value=k.name() selected=move || state.strategy.get() == Some(k)>
-                                {format!("{}: {}", k.name(), k.description())}
+                            <option value=k.name() selected=move || chosen() == k>
+                                {label}
                             </option>
                         }
                     })
                     .collect_view()}
+            </select>
+        </label>
+        <label class="picker">
+            "Large pools "
+            <select aria-label="Large pools" on:change=on_subpool>
+                <option value="auto" selected=move || state.subpool.get() == Subpool::Auto>
+                    {format!("auto: AnchorAL above {} items", ANCHORAL_AUTO_ABOVE)}
+                </option>
+                <option value="anchoral" selected=move || state.subpool.get() == Subpool::Anchoral>
+                    "AnchorAL always: search a subpool near labeled examples"
+                </option>
+                <option value="off" selected=move || state.subpool.get() == Subpool::Off>
+                    "whole pool always"
+                </option>
             </select>
         </label>
     }

@@ -1,7 +1,7 @@
 //! The app's one state struct: signals only here, plain `quarry-core` data inside them.
 
 use leptos::prelude::*;
-use quarry_core::acquire::StrategyKind;
+use quarry_core::acquire::{StrategyKind, Subpool};
 use quarry_core::{LearnerUpdate, Session};
 
 /// Which screen is shown.
@@ -48,6 +48,8 @@ pub struct AppState {
     pub update: RwSignal<Option<LearnerUpdate>>,
     /// The strategy the person chose; `None` = the default policy.
     pub strategy: RwSignal<Option<StrategyKind>>,
+    /// Whether large pools are narrowed to an AnchorAL subpool.
+    pub subpool: RwSignal<Subpool>,
     /// Whether a refresh is in flight.
     pub thinking: RwSignal<bool>,
     /// Messages for the person: failures of any kind, never only logged.
@@ -65,6 +67,7 @@ impl AppState {
             dataset: RwSignal::new(None),
             update: RwSignal::new(None),
             strategy: RwSignal::new(None),
+            subpool: RwSignal::new(Subpool::Auto),
             thinking: RwSignal::new(false),
             errors: RwSignal::new(Vec::new()),
             notices: RwSignal::new(Vec::new()),

@@ -146,6 +146,9 @@ mod tests {
             candidates: &c,
             labeled: &[],
             probabilities: Some(&p),
+            labels: &[],
+            classes: 2,
+            head: None,
         };
         assert_eq!(Badge.select(&pool, 1, &mut Rng::new(0)), vec![1]);
     }

@@ -89,6 +89,9 @@ mod tests {
             candidates: &c,
             labeled: &[],
             probabilities: None,
+            labels: &[],
+            classes: 2,
+            head: None,
         };
         let mut picked = ColdStart.select(&pool, 4, &mut Rng::new(0));
         picked.sort();
@@ -105,6 +108,9 @@ mod tests {
             candidates: &c,
             labeled: &labeled,
             probabilities: None,
+            labels: &[],
+            classes: 2,
+            head: None,
         };
         let mut picked = ColdStart.select(&pool, 2, &mut Rng::new(0));
         picked.sort();

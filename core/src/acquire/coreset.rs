@@ -78,6 +78,9 @@ mod tests {
             candidates: &c,
             labeled: &labeled,
             probabilities: None,
+            labels: &[],
+            classes: 2,
+            head: None,
         };
         let (picked, radii) = k_center_greedy(&pool, 30, &mut Rng::new(0));
         assert_eq!(picked.len(), 30);

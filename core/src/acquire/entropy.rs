@@ -45,6 +45,9 @@ mod tests {
             candidates: &c,
             labeled: &[],
             probabilities: Some(&p),
+            labels: &[],
+            classes: 2,
+            head: None,
         };
         assert_eq!(Entropy.select(&pool, 2, &mut Rng::new(0)), vec![1, 0]);
         assert!((entropy(&[0.5, 0.5]) - std::f32::consts::LN_2).abs() < 1e-6);

@@ -42,6 +42,9 @@ mod tests {
             candidates: &c,
             labeled: &[],
             probabilities: Some(&p),
+            labels: &[],
+            classes: 2,
+            head: None,
         };
         // Item 1 has the smaller margin (0) but item 2 the lower top probability.
         assert_eq!(LeastConfidence.select(&pool, 1, &mut Rng::new(0)), vec![2]);

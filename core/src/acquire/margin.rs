@@ -56,6 +56,9 @@ mod tests {
             candidates: &c,
             labeled: &[],
             probabilities: Some(&p),
+            labels: &[],
+            classes: 2,
+            head: None,
         };
         // Item 3 has the smallest margin but is not a candidate.
         assert_eq!(Margin.select(&pool, 2, &mut Rng::new(0)), vec![1, 2]);

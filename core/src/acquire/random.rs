@@ -34,6 +34,9 @@ mod tests {
             candidates: &c,
             labeled: &[],
             probabilities: None,
+            labels: &[],
+            classes: 2,
+            head: None,
         };
         let a = RandomSampler.select(&pool, 10, &mut Rng::new(1));
         let b = RandomSampler.select(&pool, 10, &mut Rng::new(2));

@@ -111,6 +111,9 @@ mod tests {
             candidates: &c,
             labeled: &[],
             probabilities: Some(&p),
+            labels: &[],
+            classes: 2,
+            head: None,
         };
         let top = Margin.select(&pool, 10, &mut Rng::new(0));
         for sampling in [Sampling::Power, Sampling::Softmax, Sampling::Softrank] {
@@ -138,6 +141,9 @@ mod tests {
             candidates: &c,
             labeled: &[],
             probabilities: Some(&p),
+            labels: &[],
+            classes: 2,
+            head: None,
         };
         let s = StochasticSampler {
             sampling: Sampling::Power,

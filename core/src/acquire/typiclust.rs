@@ -120,6 +120,9 @@ mod tests {
             candidates: &c,
             labeled: &[],
             probabilities: None,
+            labels: &[],
+            classes: 2,
+            head: None,
         };
         let picked = TypiClust.select(&pool, 4, &mut Rng::new(1));
         let groups: std::collections::BTreeSet<usize> = picked.iter().map(|i| i / 7).collect();
