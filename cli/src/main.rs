@@ -205,24 +205,11 @@ fn demo_paths(name: &str) -> Result<(PathBuf, PathBuf), String> {
 
 /// Ground truth of a bundled demo, in demo.json order, as class ids.
 fn demo_labels(manifest: &Path) -> Result<Vec<usize>, quarry_core::Error> {
-    let text = std::fs::read_to_string(manifest)
-        .map_err(|e| quarry_core::Error::Invalid(e.to_string()))?;
-    let m = quarry_core::dataset::DemoManifest::from_json(&text)?;
-    let truth = std::fs::read_to_string(manifest.with_file_name("truth.csv"))
-        .map_err(|e| quarry_core::Error::Invalid(e.to_string()))?;
-    let map: std::collections::BTreeMap<&str, &str> = truth
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.split_once(','))
-        .collect();
-    m.items
-        .iter()
-        .map(|item| {
-            map.get(item.as_str())
-                .and_then(|l| m.classes.iter().position(|c| c == l))
-                .ok_or_else(|| quarry_core::Error::Invalid(format!("no ground truth for {item}")))
-        })
-        .collect()
+    let read = |p: &Path| {
+        std::fs::read_to_string(p).map_err(|e| quarry_core::Error::Invalid(e.to_string()))
+    };
+    let m = quarry_core::dataset::DemoManifest::from_json(&read(manifest)?)?;
+    m.truth_ids(&read(&manifest.with_file_name("truth.csv"))?)
 }
 
 fn print_summary(r: &SimReport) {

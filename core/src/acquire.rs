@@ -35,7 +35,7 @@ pub use vessal::StreamSelector;
 
 /// Cluster-based strategies cluster at most this many candidates (a seeded uniform sample) so
 /// their cost stays bounded on large pools.
-pub const MAX_CLUSTERED: usize = 3_000;
+pub const MAX_CLUSTERED: usize = 2_000;
 /// ProbCover builds its ball graph (quadratic in size) on at most this many candidates.
 pub const MAX_GRAPH: usize = 2_000;
 

@@ -42,6 +42,30 @@ impl DemoManifest {
         }
         Ok(m)
     }
+
+    /// Class ids of every item, in manifest order, from a ground-truth CSV (`item,label` with a
+    /// header row, labels being class names). For simulations and tests; the UI never sees it.
+    ///
+    /// # Errors
+    /// [`Error::Format`] when an item has no row or its label is not one of the classes.
+    pub fn truth_ids(&self, truth_csv: &str) -> Result<Vec<usize>> {
+        let map: std::collections::BTreeMap<&str, &str> = truth_csv
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_once(','))
+            .collect();
+        self.items
+            .iter()
+            .map(|item| {
+                map.get(item.as_str())
+                    .and_then(|l| self.classes.iter().position(|c| c == l))
+                    .ok_or_else(|| Error::Format {
+                        what: "ground truth",
+                        reason: format!("no known label for {item}"),
+                    })
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]

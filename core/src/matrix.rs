@@ -105,18 +105,13 @@ const LANES: usize = 16;
 #[inline(always)]
 fn lane_sum(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32) -> f32 {
     let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
-    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| f(*x, *y))
-        .sum();
+    let (ca, ta) = a[..n].as_chunks::<LANES>();
+    let (cb, tb) = b[..n].as_chunks::<LANES>();
+    let tail: f32 = ta.iter().zip(tb).map(|(x, y)| f(*x, *y)).sum();
     let mut acc = [0.0f32; LANES];
-    for (x, y) in ca.zip(cb) {
-        for ((s, x), y) in acc.iter_mut().zip(x).zip(y) {
-            *s += f(*x, *y);
+    for (x, y) in ca.iter().zip(cb) {
+        for k in 0..LANES {
+            acc[k] += f(x[k], y[k]);
         }
     }
     acc.iter().sum::<f32>() + tail

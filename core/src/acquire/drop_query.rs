@@ -73,8 +73,8 @@ impl Strategy for DropQuery {
             .map(|&j| c[j])
             .collect();
         set.sort_unstable();
-        let set = sample_at_most(&set, MAX_CLUSTERED, rng);
-        let clustering = kmeans(pool.embeddings, &set, batch, 25, rng);
+        let set = sample_at_most(&set, MAX_CLUSTERED / 2, rng);
+        let clustering = kmeans(pool.embeddings, &set, batch, 10, rng);
         nearest_to_centres(pool.embeddings, &set, &clustering.centroids, batch)
     }
 }
