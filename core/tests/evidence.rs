@@ -3,9 +3,9 @@
 //!
 //! Tolerances come from the seed spread: a "beats" claim needs the difference of mean AULCs to
 //! exceed two standard errors of that difference, `2·√((sₐ² + s_b²)/seeds)`; "within noise"
-//! allows the same margin below. Measured values (2026-11, `docs/evidence.md`): margin 0.821 ±
-//! 0.019 vs random 0.778 ± 0.022 (5 seeds); TypiClust 0.449 ± 0.043, ProbCover 0.468 ± 0.043
-//! vs random 0.404 ± 0.037 at ≤ 2 labels per class (20 seeds).
+//! allows the same margin below. Measured values are in `docs/evidence.md` (e.g. margin
+//! 0.810 ± 0.024 vs random 0.770 ± 0.024 over 10 seeds, where 2 SE = 0.022). With 5–6 seeds a
+//! single unlucky seed brings 2 SE close to the gap, so the test uses 10.
 
 use quarry_core::acquire::{StrategyKind, Subpool};
 use quarry_core::dataset::DemoManifest;
@@ -56,7 +56,7 @@ fn by_name<'a>(r: &'a SimReport, name: &str) -> &'a StrategySummary {
 #[test]
 fn margin_beats_random_and_badge_is_within_noise_of_margin() {
     use StrategyKind::{Badge, Margin, Random};
-    let seeds = 6;
+    let seeds = 10;
     let r = run(vec![Random, Margin, Badge], 10, 10, 20, seeds);
     let (random, margin, badge) = (
         by_name(&r, "random"),
