@@ -67,8 +67,9 @@ test('label the emoji demo with the keyboard and export the CSV', { timeout: 600
     }
     for (let i = 0; i < LABELS; i++) await labelCurrent();
 
-    // Thumbnails of the queued batch are visible.
-    assert.ok((await page.locator('.thumbs img').count()) >= 1, 'no upcoming thumbnails');
+    // Thumbnails of the queued batch are visible once the latest refresh has landed (answers
+    // come faster than refreshes here, so the queue may be drained for a moment).
+    await page.waitForFunction(() => document.querySelectorAll('.thumbs img').length >= 1, null, { timeout: 30_000 });
     // Every class has 2+ labels per class by now, so the policy has switched to power-margin.
     await page.waitForFunction(() => document.querySelector('[data-testid=strategy]').textContent.includes('margin'));
 
