@@ -1,7 +1,7 @@
 //! Selection speed and memory on a synthetic pool (issue 3's benchmark): 100,000 × 1,280
 //! embeddings, 10 classes, 200 labels, batch 100, natively on one thread.
 //!
-//! `cargo run --release -p quarry-core --example select_speed [-- ROWS DIM]`
+//! `cargo run --release -p quarry-core --example select_speed [-- ROWS DIM [NAME-FILTER]]`
 //!
 //! Prints, per strategy, the wall time of one selection and how far the process's peak resident
 //! memory rose above the pool and probabilities already held (Linux).
@@ -123,13 +123,17 @@ fn main() {
             [
                 StrategyKind::Margin,
                 StrategyKind::Badge,
+                StrategyKind::CoreSet,
                 StrategyKind::TypiClust,
+                StrategyKind::ProbCover,
             ]
             .into_iter()
             .map(|k| (format!("anchoral + {}", k.name()), k, Subpool::Anchoral)),
         )
         .collect();
-    for (name, kind, mode) in runs {
+    // An optional third argument keeps only the rows whose name contains it.
+    let only = std::env::args().nth(3).unwrap_or_default();
+    for (name, kind, mode) in runs.into_iter().filter(|r| r.0.contains(&only)) {
         let (picked, ms, peak) = measure(|| select(kind, &pool, batch, mode, &mut Rng::new(1)));
         assert_eq!(picked.len(), batch);
         println!("{name:<28}{ms:>10.1} ms{peak:>10.1} MiB");

@@ -12,7 +12,7 @@ use crate::matrix::dot;
 use crate::rng::Rng;
 
 /// Anchors drawn per class.
-pub const ANCHORS_PER_CLASS: usize = 10;
+pub const ANCHORS_PER_CLASS: usize = 5;
 /// Candidates each anchor retrieves.
 pub const NEIGHBOURS: usize = 200;
 /// Size of the subpool handed to the strategy.
