@@ -4,7 +4,8 @@
 //! The head predicts each candidate [`SAMPLES`] times with [`RATE`] of its features dropped
 //! (inverted dropout, as torch does). Items whose prediction changes in more than half of the
 //! samples are the uncertain set (topped up to the batch size with the next most inconsistent);
-//! the set is clustered into `batch` k-means clusters and the item nearest each centre is asked.
+//! the set (a uniform sample of at most 1,000 of it on large pools) is clustered into `batch`
+//! k-means clusters (10 Lloyd steps) and the item nearest each centre is asked.
 
 use super::{sample_at_most, ColdStart, Pool, Strategy, MAX_CLUSTERED};
 use crate::kmeans::kmeans;
