@@ -64,7 +64,7 @@ fn main() {
         labels: vec![],
         skipped: vec![],
         batch: 10,
-        strategy: None,
+        strategy: quarry_core::acquire::StrategyKind::Auto,
         subpool: Default::default(),
     };
     for labels in [10, 50, 100, 200] {

@@ -64,6 +64,43 @@ pub struct Pool<'a> {
     pub head: Option<&'a SoftmaxHead>,
 }
 
+impl<'a> Pool<'a> {
+    /// A pool of `classes` classes with nothing labeled and no head yet.
+    pub fn unlabeled(embeddings: &'a Matrix, candidates: &'a [usize], classes: usize) -> Pool<'a> {
+        Pool {
+            embeddings,
+            candidates,
+            labeled: &[],
+            labels: &[],
+            classes,
+            probabilities: None,
+            head: None,
+        }
+    }
+
+    /// The same pool with `labeled` items of classes `labels` (same order).
+    pub fn with_labels(self, labeled: &'a [usize], labels: &'a [usize]) -> Pool<'a> {
+        Pool {
+            labeled,
+            labels,
+            ..self
+        }
+    }
+
+    /// The same pool with class probabilities and, when known, the head they came from.
+    pub fn with_probabilities(
+        self,
+        probabilities: &'a Matrix,
+        head: Option<&'a SoftmaxHead>,
+    ) -> Pool<'a> {
+        Pool {
+            probabilities: Some(probabilities),
+            head,
+            ..self
+        }
+    }
+}
+
 /// An acquisition strategy.
 pub trait Strategy {
     /// Short stable name, as shown in the UI and written to exports.
@@ -77,10 +114,11 @@ pub trait Strategy {
 }
 
 /// The strategies a user can choose.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StrategyKind {
     /// The default policy, [`default_strategy`]: TypiClust at low budgets, then power-margin.
+    #[default]
     Auto,
     /// Uniformly random items.
     Random,
@@ -174,6 +212,16 @@ impl StrategyKind {
         StrategyKind::ALL.into_iter().find(|k| k.name() == name)
     }
 
+    /// Whether the strategy reads [`Pool::probabilities`]; callers skip computing them (a pass
+    /// over the whole pool) when it does not. `Auto` answers for either choice of the policy.
+    pub fn reads_probabilities(self) -> bool {
+        use StrategyKind::*;
+        match self {
+            Auto | Margin | LeastConfidence | Entropy | PowerMargin | Badge => true,
+            Random | ColdStart | Bald | DropQuery | CoreSet | TypiClust | ProbCover => false,
+        }
+    }
+
     /// One line for people choosing a strategy.
     pub fn description(self) -> &'static str {
         match self {
@@ -217,6 +265,25 @@ impl Strategy for DefaultPolicy {
         }
         default_strategy(&counts).build().select(pool, batch, rng)
     }
+}
+
+/// Tops `picked` up to `batch` (or all candidates) with random candidates not yet picked: for
+/// strategies that can run out of structured picks (every cluster or ball already covered).
+pub fn top_up_randomly(pool: &Pool<'_>, picked: &mut Vec<usize>, batch: usize, rng: &mut Rng) {
+    if picked.len() >= batch.min(pool.candidates.len()) {
+        return;
+    }
+    let rest: Vec<usize> = pool
+        .candidates
+        .iter()
+        .copied()
+        .filter(|i| !picked.contains(i))
+        .collect();
+    let fill = Pool {
+        candidates: &rest,
+        ..*pool
+    };
+    picked.extend(RandomSampler.select(&fill, batch - picked.len(), rng));
 }
 
 /// A seeded uniform sample of at most `cap` of `items`, ascending; `items` itself (no draw) when
@@ -329,15 +396,7 @@ mod tests {
         let rows: Vec<Vec<f32>> = (0..30).map(|i| vec![i as f32, (i % 3) as f32]).collect();
         let x = Matrix::from_rows(&rows).unwrap();
         let candidates: Vec<usize> = (3..30).collect();
-        let pool = Pool {
-            embeddings: &x,
-            candidates: &candidates,
-            labeled: &[0, 1, 2],
-            labels: &[0, 1, 1],
-            classes: 2,
-            probabilities: None,
-            head: None,
-        };
+        let pool = Pool::unlabeled(&x, &candidates, 2).with_labels(&[0, 1, 2], &[0, 1, 1]);
         let auto = DefaultPolicy.select(&pool, 4, &mut Rng::new(1));
         let typi = TypiClust.select(&pool, 4, &mut Rng::new(1));
         assert_eq!(auto, typi);
@@ -351,28 +410,61 @@ mod tests {
     }
 
     #[test]
+    fn strategies_that_do_not_read_probabilities_ignore_them() {
+        let rows: Vec<Vec<f32>> = (0..30)
+            .map(|i| vec![(i % 5) as f32, (i / 5) as f32])
+            .collect();
+        let x = Matrix::from_rows(&rows).unwrap();
+        let candidates: Vec<usize> = (4..30).collect();
+        let labeled = [0, 1, 2, 3];
+        let labels = [0, 1, 0, 1];
+        let head = SoftmaxHead::fit(
+            &x.select_rows(&labeled),
+            &labels,
+            2,
+            &crate::head::HeadOptions::default(),
+            None,
+        )
+        .unwrap();
+        let probs = head.predict_proba_rows(&x);
+        let without = Pool::unlabeled(&x, &candidates, 2).with_labels(&labeled, &labels);
+        let with = without.with_probabilities(&probs, Some(&head));
+        let without = Pool {
+            head: Some(&head),
+            ..without
+        };
+        for kind in StrategyKind::ALL
+            .into_iter()
+            .filter(|k| !k.reads_probabilities())
+        {
+            let a = kind.build().select(&with, 5, &mut Rng::new(4));
+            let b = kind.build().select(&without, 5, &mut Rng::new(4));
+            assert_eq!(a, b, "{kind:?} reads the probabilities");
+        }
+    }
+
+    #[test]
     fn every_strategy_keeps_the_contract() {
         let rows: Vec<Vec<f32>> = (0..40)
             .map(|i| vec![(i % 7) as f32, (i / 7) as f32])
             .collect();
         let x = Matrix::from_rows(&rows).unwrap();
-        let probs = Matrix::from_rows(
-            &(0..40)
-                .map(|i| vec![i as f32 / 40.0, 1.0 - i as f32 / 40.0])
-                .collect::<Vec<_>>(),
-        )
-        .unwrap();
         let candidates: Vec<usize> = (0..40).filter(|i| i % 3 != 0).collect();
         let labeled: Vec<usize> = (0..40).filter(|i| i % 3 == 0).collect();
-        let pool = Pool {
-            embeddings: &x,
-            candidates: &candidates,
-            labeled: &labeled,
-            probabilities: Some(&probs),
-            labels: &[],
-            classes: 2,
-            head: None,
-        };
+        let labels: Vec<usize> = labeled.iter().map(|i| i % 2).collect();
+        // A real head, so the strategies that need one (BALD, DropQuery) run their own code.
+        let head = SoftmaxHead::fit(
+            &x.select_rows(&labeled),
+            &labels,
+            2,
+            &crate::head::HeadOptions::default(),
+            None,
+        )
+        .unwrap();
+        let probs = head.predict_proba_rows(&x);
+        let pool = Pool::unlabeled(&x, &candidates, 2)
+            .with_labels(&labeled, &labels)
+            .with_probabilities(&probs, Some(&head));
         for kind in StrategyKind::ALL {
             for batch in [1, 5, 100] {
                 let picked = kind.build().select(&pool, batch, &mut Rng::new(3));

@@ -17,9 +17,9 @@ pub struct LearnerInput {
     pub skipped: Vec<usize>,
     /// How many items to queue.
     pub batch: usize,
-    /// The strategy the user chose; `None` (or [`StrategyKind::Auto`]) follows
-    /// [`default_strategy`].
-    pub strategy: Option<StrategyKind>,
+    /// The strategy the user chose; [`StrategyKind::Auto`] follows [`default_strategy`].
+    #[serde(default)]
+    pub strategy: StrategyKind,
     /// Whether large pools are narrowed to an AnchorAL subpool first.
     #[serde(default)]
     pub subpool: Subpool,
@@ -133,12 +133,13 @@ impl Learner {
         }
 
         let strategy = match input.strategy {
-            None | Some(StrategyKind::Auto) => default_strategy(&counts),
-            Some(kind) => kind,
+            StrategyKind::Auto => default_strategy(&counts),
+            kind => kind,
         };
         let probabilities = self
             .head
             .as_ref()
+            .filter(|_| strategy.reads_probabilities())
             .map(|h| h.predict_proba_rows(&self.embeddings));
         let mut skipped = vec![false; n];
         input
@@ -199,7 +200,7 @@ mod tests {
             labels: vec![],
             skipped: vec![],
             batch: 3,
-            strategy: None,
+            strategy: StrategyKind::Auto,
             subpool: Subpool::Auto,
         };
         let first = learner.refresh(&input).unwrap();
@@ -243,7 +244,7 @@ mod tests {
             }],
             skipped: vec![],
             batch: 1,
-            strategy: None,
+            strategy: StrategyKind::Auto,
             subpool: Subpool::Auto,
         };
         assert!(learner.refresh(&bad).is_err());

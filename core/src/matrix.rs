@@ -83,6 +83,18 @@ impl Matrix {
         &self.data
     }
 
+    /// The same rows scaled to unit Euclidean length (zero rows stay zero).
+    pub fn normalised(mut self) -> Matrix {
+        for i in 0..self.rows {
+            let r = self.row_mut(i);
+            let n = norm(r);
+            if n > 0.0 {
+                r.iter_mut().for_each(|v| *v /= n);
+            }
+        }
+        self
+    }
+
     /// A new matrix made of the given rows, in order.
     pub fn select_rows(&self, idx: &[usize]) -> Matrix {
         let mut data = Vec::with_capacity(idx.len() * self.cols);
@@ -122,6 +134,11 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     lane_sum(a, b, |x, y| x * y)
 }
 
+/// Euclidean length of a slice.
+pub fn norm(a: &[f32]) -> f32 {
+    dot(a, a).sqrt()
+}
+
 /// Squared Euclidean distance of two equally long slices.
 pub fn sq_dist(a: &[f32], b: &[f32]) -> f32 {
     lane_sum(a, b, |x, y| (x - y) * (x - y))
@@ -129,7 +146,7 @@ pub fn sq_dist(a: &[f32], b: &[f32]) -> f32 {
 
 /// Cosine similarity; 0 when either vector is zero.
 pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    let n = dot(a, a).sqrt() * dot(b, b).sqrt();
+    let n = norm(a) * norm(b);
     if n == 0.0 {
         0.0
     } else {

@@ -202,7 +202,7 @@ impl Session {
             labels: self.answers.clone(),
             skipped: (0..self.items.len()).filter(|&i| self.skipped[i]).collect(),
             batch,
-            strategy: None,
+            strategy: crate::acquire::StrategyKind::Auto,
             subpool: Default::default(),
         }
     }

@@ -242,7 +242,10 @@ fn run_one(
         if candidates.is_empty() {
             break;
         }
-        let probabilities = head.as_ref().map(|h| h.predict_proba_rows(&train_x));
+        let probabilities = head
+            .as_ref()
+            .filter(|_| kind.reads_probabilities())
+            .map(|h| h.predict_proba_rows(&train_x));
         let pool = Pool {
             embeddings: &train_x,
             candidates: &candidates,

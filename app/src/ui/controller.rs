@@ -28,6 +28,8 @@ struct EmbedRun {
     names: Vec<String>,
     urls: Vec<String>,
     embeddings: Vec<Option<Vec<f32>>>,
+    /// How many of `embeddings` are `Some` (kept, not recounted per message).
+    embedded: usize,
     failed: Vec<(usize, String)>,
     started_ms: Option<f64>,
 }
@@ -108,6 +110,7 @@ fn embed_all(state: AppState, classes: Vec<String>, names: Vec<String>, urls: Ve
         names,
         urls,
         embeddings: vec![None; total],
+        embedded: 0,
         failed: Vec::new(),
         started_ms: None,
     }));
@@ -197,10 +200,14 @@ fn record(state: AppState, item: usize, result: Result<Vec<f32>, String>) {
     let finished = RUN.with_borrow_mut(|run| {
         let run = run.as_mut()?;
         match result {
-            Ok(e) => run.embeddings[item] = Some(e),
+            Ok(e) => {
+                if run.embeddings[item].replace(e).is_none() {
+                    run.embedded += 1;
+                }
+            }
             Err(m) => run.failed.push((item, m)),
         }
-        let done = run.embeddings.iter().filter(|e| e.is_some()).count() + run.failed.len();
+        let done = run.embedded + run.failed.len();
         let elapsed = run.started_ms.map_or(0.0, |t| (now_ms() - t) / 1000.0);
         state.progress.update(|p| {
             p.done = done;
@@ -302,9 +309,9 @@ fn request_refresh(state: AppState) {
     }
 }
 
-/// Switches the acquisition strategy (`None` = the default policy) and re-scores the pool.
+/// Switches the acquisition strategy (`Auto` = the default policy) and re-scores the pool.
 /// Labels, skips and history are untouched.
-pub fn set_strategy(state: AppState, kind: Option<StrategyKind>) {
+pub fn set_strategy(state: AppState, kind: StrategyKind) {
     state.strategy.set(kind);
     request_refresh(state);
 }

@@ -139,15 +139,15 @@ fn StrategyPicker() -> impl IntoView {
             .unwrap_or_default()
     };
     let on_strategy = move |ev| {
-        let kind = StrategyKind::from_name(&value_of(ev)).filter(|k| *k != StrategyKind::Auto);
-        set_strategy(state, kind);
+        if let Some(kind) = StrategyKind::from_name(&value_of(ev)) {
+            set_strategy(state, kind);
+        }
     };
     let on_subpool = move |ev| {
         if let Some(mode) = Subpool::from_name(&value_of(ev)) {
             set_subpool(state, mode);
         }
     };
-    let chosen = move || state.strategy.get().unwrap_or(StrategyKind::Auto);
     view! {
         <label class="picker">
             "Strategy "
@@ -161,7 +161,7 @@ fn StrategyPicker() -> impl IntoView {
                             format!("{}: {}", k.name(), k.description())
                         };
                         view! {
-                            <option value=k.name() selected=move || chosen() == k>
+                            <option value=k.name() selected=move || state.strategy.get() == k>
                                 {label}
                             </option>
                         }

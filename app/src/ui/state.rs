@@ -46,8 +46,8 @@ pub struct AppState {
     pub dataset: RwSignal<Option<Dataset>>,
     /// The latest learner update applied to the session.
     pub update: RwSignal<Option<LearnerUpdate>>,
-    /// The strategy the person chose; `None` = the default policy.
-    pub strategy: RwSignal<Option<StrategyKind>>,
+    /// The strategy the person chose ([`StrategyKind::Auto`]: the default policy).
+    pub strategy: RwSignal<StrategyKind>,
     /// Whether large pools are narrowed to an AnchorAL subpool.
     pub subpool: RwSignal<Subpool>,
     /// Whether a refresh is in flight.
@@ -66,7 +66,7 @@ impl AppState {
             session: RwSignal::new(None),
             dataset: RwSignal::new(None),
             update: RwSignal::new(None),
-            strategy: RwSignal::new(None),
+            strategy: RwSignal::new(StrategyKind::Auto),
             subpool: RwSignal::new(Subpool::Auto),
             thinking: RwSignal::new(false),
             errors: RwSignal::new(Vec::new()),

@@ -8,7 +8,7 @@
 //! one, and the subpool's size does not grow with the pool.
 
 use super::{Pool, StrategyKind};
-use crate::matrix::dot;
+use crate::matrix::{dot, norm};
 use crate::rng::Rng;
 
 /// Anchors drawn per class.
@@ -104,22 +104,17 @@ pub fn anchor_subpool(pool: &Pool<'_>, rng: &mut Rng) -> Vec<usize> {
         anchor_class.extend(members.iter().map(|_| class));
         anchors.extend(members);
     }
-    let unit = |i: usize| -> Vec<f32> {
-        let r = x.row(i);
-        let n = dot(r, r).sqrt().max(1e-12);
-        r.iter().map(|v| v / n).collect()
-    };
-    let anchor_rows: Vec<Vec<f32>> = anchors.iter().map(|&a| unit(a)).collect();
+    let anchor_rows = x.select_rows(&anchors).normalised();
     // Candidates in blocks, every anchor against a block: one pass over the pool's memory.
     const BLOCK: usize = 64;
     let c = pool.candidates;
     let mut sims: Vec<Vec<f32>> = vec![Vec::with_capacity(c.len()); anchors.len()];
     for block in c.chunks(BLOCK) {
-        let norms: Vec<f32> = block
-            .iter()
-            .map(|&i| dot(x.row(i), x.row(i)).sqrt().max(1e-12))
-            .collect();
-        for (a, s) in anchor_rows.iter().zip(&mut sims) {
+        let norms: Vec<f32> = block.iter().map(|&i| norm(x.row(i)).max(1e-12)).collect();
+        for (a, s) in (0..anchors.len())
+            .map(|k| anchor_rows.row(k))
+            .zip(&mut sims)
+        {
             s.extend(block.iter().zip(&norms).map(|(&i, n)| dot(a, x.row(i)) / n));
         }
     }
@@ -208,15 +203,7 @@ mod tests {
         let labeled: Vec<usize> = (0..200).filter(|&i| class[i] < 3).collect();
         let labels: Vec<usize> = labeled.iter().map(|&i| class[i]).collect();
         let candidates: Vec<usize> = (200..30_000).collect();
-        let pool = Pool {
-            embeddings: &x,
-            candidates: &candidates,
-            labeled: &labeled,
-            labels: &labels,
-            classes: 3,
-            probabilities: None,
-            head: None,
-        };
+        let pool = Pool::unlabeled(&x, &candidates, 3).with_labels(&labeled, &labels);
         assert!(Subpool::Auto.applies(&pool));
         assert!(!Subpool::Off.applies(&pool));
         let sub = anchor_subpool(&pool, &mut Rng::new(1));

@@ -13,14 +13,18 @@ use crate::rng::Rng;
 #[derive(Debug, Clone, Copy)]
 pub struct Badge;
 
-/// The factors of one item's gradient embedding.
-struct Factors {
-    u: Vec<f32>,
-    u_sq: f32,
-    x_sq: f32,
+/// The factors of one item's gradient embedding `g = u ⊗ [x, 1]` (shared with VeSSAL).
+pub(super) struct Factors {
+    /// `p − e(ŷ)`.
+    pub u: Vec<f32>,
+    /// `‖u‖²`.
+    pub u_sq: f32,
+    /// `‖x‖² + 1`; `‖g‖² = u_sq · x_sq`.
+    pub x_sq: f32,
 }
 
-fn factors(p: &[f32], x: &[f32]) -> Factors {
+/// The gradient-embedding factors of an item with class probabilities `p` and embedding `x`.
+pub(super) fn factors(p: &[f32], x: &[f32]) -> Factors {
     let top = p
         .iter()
         .enumerate()
@@ -141,15 +145,7 @@ mod tests {
         let x = Matrix::from_rows(&[vec![1.0], vec![10.0], vec![1.0]]).unwrap();
         let p = Matrix::from_rows(&[vec![0.9, 0.1], vec![0.6, 0.4], vec![0.99, 0.01]]).unwrap();
         let c = [0, 1, 2];
-        let pool = Pool {
-            embeddings: &x,
-            candidates: &c,
-            labeled: &[],
-            probabilities: Some(&p),
-            labels: &[],
-            classes: 2,
-            head: None,
-        };
+        let pool = Pool::unlabeled(&x, &c, 2).with_probabilities(&p, None);
         assert_eq!(Badge.select(&pool, 1, &mut Rng::new(0)), vec![1]);
     }
 }

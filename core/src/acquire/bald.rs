@@ -5,7 +5,7 @@
 //! mutual information between its label and the ensemble member: `H[p̄] − mean H[pₑ]`, high where
 //! the members are each confident but disagree.
 
-use super::{top_k_by_score, Pool, RandomSampler, Strategy};
+use super::{entropy, top_k_by_score, Pool, RandomSampler, Strategy};
 use crate::head::{HeadOptions, SoftmaxHead};
 use crate::rng::Rng;
 
@@ -16,14 +16,6 @@ pub const ENSEMBLE: usize = 8;
 /// carries no labels.
 #[derive(Debug, Clone, Copy)]
 pub struct Bald;
-
-/// Entropy in nats of a probability vector.
-fn entropy(p: &[f32]) -> f32 {
-    -p.iter()
-        .filter(|&&v| v > 0.0)
-        .map(|&v| v * v.ln())
-        .sum::<f32>()
-}
 
 /// BALD score of each row: `H[mean of members] − mean of H[member]`, members given as
 /// probability rows `members[e][i]`.
@@ -105,13 +97,10 @@ impl Strategy for Bald {
             })
             .collect();
         let scores = bald_scores(&members);
-        let position: std::collections::HashMap<usize, usize> = pool
-            .candidates
-            .iter()
-            .enumerate()
-            .map(|(j, &i)| (i, j))
-            .collect();
-        top_k_by_score(pool.candidates, batch, |i| scores[position[&i]])
+        // Candidates are ascending (the `Pool` contract): find each one's score by position.
+        top_k_by_score(pool.candidates, batch, |i| {
+            scores[pool.candidates.binary_search(&i).expect("a candidate")]
+        })
     }
 }
 
@@ -156,15 +145,9 @@ mod tests {
         )
         .unwrap();
         let probs = head.predict_proba_rows(&x);
-        let pool = Pool {
-            embeddings: &x,
-            candidates: &candidates,
-            labeled: &labeled,
-            labels: &labels,
-            classes: 2,
-            probabilities: Some(&probs),
-            head: Some(&head),
-        };
+        let pool = Pool::unlabeled(&x, &candidates, 2)
+            .with_labels(&labeled, &labels)
+            .with_probabilities(&probs, Some(&head));
         let picked = Bald.select(&pool, 3, &mut Rng::new(5));
         for i in picked {
             assert!(x.row(i)[0].abs() <= 3.0, "picked x = {}", x.row(i)[0]);

@@ -84,15 +84,7 @@ mod tests {
     fn first_batch_covers_every_group_with_a_central_item() {
         let x = groups();
         let c: Vec<usize> = (0..20).collect();
-        let pool = Pool {
-            embeddings: &x,
-            candidates: &c,
-            labeled: &[],
-            probabilities: None,
-            labels: &[],
-            classes: 2,
-            head: None,
-        };
+        let pool = Pool::unlabeled(&x, &c, 2);
         let mut picked = ColdStart.select(&pool, 4, &mut Rng::new(0));
         picked.sort();
         assert_eq!(picked, vec![2, 7, 12, 17]);
@@ -103,15 +95,7 @@ mod tests {
         let x = groups();
         let labeled = [2, 7];
         let c: Vec<usize> = (0..20).filter(|i| !labeled.contains(i)).collect();
-        let pool = Pool {
-            embeddings: &x,
-            candidates: &c,
-            labeled: &labeled,
-            probabilities: None,
-            labels: &[],
-            classes: 2,
-            head: None,
-        };
+        let pool = Pool::unlabeled(&x, &c, 2).with_labels(&labeled, &[0, 1]);
         let mut picked = ColdStart.select(&pool, 2, &mut Rng::new(0));
         picked.sort();
         assert_eq!(picked, vec![12, 17]);

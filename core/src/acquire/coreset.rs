@@ -73,15 +73,7 @@ mod tests {
         let x = Matrix::from_rows(&rows).unwrap();
         let labeled = [0, 1];
         let c: Vec<usize> = (2..200).collect();
-        let pool = Pool {
-            embeddings: &x,
-            candidates: &c,
-            labeled: &labeled,
-            probabilities: None,
-            labels: &[],
-            classes: 2,
-            head: None,
-        };
+        let pool = Pool::unlabeled(&x, &c, 2).with_labels(&labeled, &[0, 1]);
         let (picked, radii) = k_center_greedy(&pool, 30, &mut Rng::new(0));
         assert_eq!(picked.len(), 30);
         assert!(radii.windows(2).all(|w| w[1] <= w[0]), "{radii:?}");

@@ -148,15 +148,9 @@ mod tests {
         .unwrap();
         let probs = head.predict_proba_rows(&x);
         let candidates: Vec<usize> = (20..60).collect();
-        let pool = Pool {
-            embeddings: &x,
-            candidates: &candidates,
-            labeled: &labeled,
-            labels: &labels,
-            classes: 2,
-            probabilities: Some(&probs),
-            head: Some(&head),
-        };
+        let pool = Pool::unlabeled(&x, &candidates, 2)
+            .with_labels(&labeled, &labels)
+            .with_probabilities(&probs, Some(&head));
         let changed = dropout_disagreement(&pool, &mut Rng::new(1)).unwrap();
         let far_flips: usize = changed[..20].iter().map(|&n| usize::from(n)).sum();
         let near_flips: usize = changed[20..].iter().map(|&n| usize::from(n)).sum();

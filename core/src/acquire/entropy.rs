@@ -40,15 +40,7 @@ mod tests {
         ])
         .unwrap();
         let c = [0, 1, 2];
-        let pool = Pool {
-            embeddings: &x,
-            candidates: &c,
-            labeled: &[],
-            probabilities: Some(&p),
-            labels: &[],
-            classes: 2,
-            head: None,
-        };
+        let pool = Pool::unlabeled(&x, &c, p.cols()).with_probabilities(&p, None);
         assert_eq!(Entropy.select(&pool, 2, &mut Rng::new(0)), vec![1, 0]);
         assert!((entropy(&[0.5, 0.5]) - std::f32::consts::LN_2).abs() < 1e-6);
     }

@@ -37,15 +37,7 @@ mod tests {
         ])
         .unwrap();
         let c = [0, 1, 2];
-        let pool = Pool {
-            embeddings: &x,
-            candidates: &c,
-            labeled: &[],
-            probabilities: Some(&p),
-            labels: &[],
-            classes: 2,
-            head: None,
-        };
+        let pool = Pool::unlabeled(&x, &c, p.cols()).with_probabilities(&p, None);
         // Item 1 has the smaller margin (0) but item 2 the lower top probability.
         assert_eq!(LeastConfidence.select(&pool, 1, &mut Rng::new(0)), vec![2]);
     }

@@ -51,15 +51,7 @@ mod tests {
         ])
         .unwrap();
         let c = [0, 1, 2];
-        let pool = Pool {
-            embeddings: &x,
-            candidates: &c,
-            labeled: &[],
-            probabilities: Some(&p),
-            labels: &[],
-            classes: 2,
-            head: None,
-        };
+        let pool = Pool::unlabeled(&x, &c, p.cols()).with_probabilities(&p, None);
         // Item 3 has the smallest margin but is not a candidate.
         assert_eq!(Margin.select(&pool, 2, &mut Rng::new(0)), vec![1, 2]);
     }

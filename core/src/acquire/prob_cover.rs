@@ -7,7 +7,7 @@
 //! balls are pure. Each item's "purity radius" (distance to its nearest item of another cluster)
 //! gives that δ exactly, as a quantile, with no grid to search.
 
-use super::{sample_at_most, Pool, RandomSampler, Strategy, MAX_GRAPH};
+use super::{sample_at_most, top_up_randomly, Pool, Strategy, MAX_GRAPH};
 use crate::kmeans::kmeans;
 use crate::matrix::{dot, Matrix};
 use crate::rng::Rng;
@@ -20,19 +20,6 @@ pub const ALPHA: f32 = 0.95;
 /// a uniform sample of them.
 #[derive(Debug, Clone, Copy)]
 pub struct ProbCover;
-
-/// Rows of `idx`, L2-normalised.
-fn normalised(x: &Matrix, idx: &[usize]) -> Matrix {
-    let mut out = x.select_rows(idx);
-    for i in 0..out.rows() {
-        let r = out.row_mut(i);
-        let n = dot(r, r).sqrt();
-        if n > 0.0 {
-            r.iter_mut().for_each(|v| *v /= n);
-        }
-    }
-    out
-}
 
 /// Pairwise Euclidean distances of unit rows, `n × n`, row-major.
 fn distances(z: &Matrix) -> Vec<f32> {
@@ -82,7 +69,7 @@ impl Strategy for ProbCover {
         if n == 0 {
             return Vec::new();
         }
-        let z = normalised(pool.embeddings, &nodes);
+        let z = pool.embeddings.select_rows(&nodes).normalised();
         let d = distances(&z);
         let all: Vec<usize> = (0..n).collect();
         let clusters = kmeans(&z, &all, pool.classes.max(2), 25, rng);
@@ -117,19 +104,7 @@ impl Strategy for ProbCover {
                 _ => break,
             }
         }
-        if picked.len() < batch.min(pool.candidates.len()) {
-            let rest: Vec<usize> = pool
-                .candidates
-                .iter()
-                .copied()
-                .filter(|i| !picked.contains(i))
-                .collect();
-            let fill = Pool {
-                candidates: &rest,
-                ..*pool
-            };
-            picked.extend(RandomSampler.select(&fill, batch - picked.len(), rng));
-        }
+        top_up_randomly(pool, &mut picked, batch, rng);
         picked
     }
 }
@@ -166,15 +141,7 @@ mod tests {
     fn covers_the_largest_uncovered_group_first() {
         let x = ring_groups();
         let candidates: Vec<usize> = (0..24).collect();
-        let pool = Pool {
-            embeddings: &x,
-            candidates: &candidates,
-            labeled: &[],
-            labels: &[],
-            classes: 3,
-            probabilities: None,
-            head: None,
-        };
+        let pool = Pool::unlabeled(&x, &candidates, 3);
         let picked = ProbCover.select(&pool, 3, &mut Rng::new(2));
         let groups: Vec<usize> = picked
             .iter()
@@ -184,12 +151,7 @@ mod tests {
         // A labeled item in the big group: the first pick moves to the next group.
         let labeled = [3];
         let candidates: Vec<usize> = (0..24).filter(|&i| i != 3).collect();
-        let pool = Pool {
-            labeled: &labeled,
-            labels: &[0],
-            candidates: &candidates,
-            ..pool
-        };
+        let pool = Pool::unlabeled(&x, &candidates, 3).with_labels(&labeled, &[0]);
         let picked = ProbCover.select(&pool, 1, &mut Rng::new(2));
         assert!((12..20).contains(&picked[0]), "{picked:?}");
     }

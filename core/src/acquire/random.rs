@@ -29,15 +29,7 @@ mod tests {
     fn different_seeds_give_different_batches() {
         let x = Matrix::zeros(100, 1);
         let c: Vec<usize> = (0..100).collect();
-        let pool = Pool {
-            embeddings: &x,
-            candidates: &c,
-            labeled: &[],
-            probabilities: None,
-            labels: &[],
-            classes: 2,
-            head: None,
-        };
+        let pool = Pool::unlabeled(&x, &c, 2);
         let a = RandomSampler.select(&pool, 10, &mut Rng::new(1));
         let b = RandomSampler.select(&pool, 10, &mut Rng::new(2));
         assert_ne!(a, b);

@@ -106,15 +106,7 @@ mod tests {
     #[test]
     fn cold_temperature_is_top_k() {
         let (x, p, c) = pool_data();
-        let pool = Pool {
-            embeddings: &x,
-            candidates: &c,
-            labeled: &[],
-            probabilities: Some(&p),
-            labels: &[],
-            classes: 2,
-            head: None,
-        };
+        let pool = Pool::unlabeled(&x, &c, 2).with_probabilities(&p, None);
         let top = Margin.select(&pool, 10, &mut Rng::new(0));
         for sampling in [Sampling::Power, Sampling::Softmax, Sampling::Softrank] {
             let s = StochasticSampler {
@@ -136,15 +128,7 @@ mod tests {
     #[test]
     fn warm_temperature_is_not_top_k() {
         let (x, p, c) = pool_data();
-        let pool = Pool {
-            embeddings: &x,
-            candidates: &c,
-            labeled: &[],
-            probabilities: Some(&p),
-            labels: &[],
-            classes: 2,
-            head: None,
-        };
+        let pool = Pool::unlabeled(&x, &c, 2).with_probabilities(&p, None);
         let s = StochasticSampler {
             sampling: Sampling::Power,
             temperature: 1.0,

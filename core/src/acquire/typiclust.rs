@@ -1,6 +1,6 @@
 //! TypiClust (Hacohen et al., 2022): the most typical item of each uncovered cluster.
 
-use super::{cluster_pool, Pool, PoolClusters, Strategy};
+use super::{cluster_pool, top_up_randomly, Pool, PoolClusters, Strategy};
 use crate::matrix::sq_dist;
 use crate::rng::Rng;
 
@@ -84,16 +84,7 @@ impl Strategy for TypiClust {
             }
         }
         // Fewer usable clusters than the batch: top up with random candidates.
-        if picked.len() < batch.min(pool.candidates.len()) {
-            let mut rest: Vec<usize> = pool
-                .candidates
-                .iter()
-                .copied()
-                .filter(|i| !picked.contains(i))
-                .collect();
-            rng.shuffle(&mut rest);
-            picked.extend(rest.into_iter().take(batch - picked.len()));
-        }
+        top_up_randomly(pool, &mut picked, batch, rng);
         picked
     }
 }
@@ -115,15 +106,7 @@ mod tests {
         }
         let x = Matrix::from_rows(&rows).unwrap();
         let c: Vec<usize> = (0..28).collect();
-        let pool = Pool {
-            embeddings: &x,
-            candidates: &c,
-            labeled: &[],
-            probabilities: None,
-            labels: &[],
-            classes: 2,
-            head: None,
-        };
+        let pool = Pool::unlabeled(&x, &c, 2);
         let picked = TypiClust.select(&pool, 4, &mut Rng::new(1));
         let groups: std::collections::BTreeSet<usize> = picked.iter().map(|i| i / 7).collect();
         assert_eq!(groups.len(), 4, "{picked:?}");

@@ -15,6 +15,7 @@
 //! every inner product of gradient embeddings factorises, `⟨gₐ, g_b⟩ = ⟨uₐ, u_b⟩(⟨xₐ, x_b⟩ + 1)`.
 //! Memory is O(k² + k(C + d)) and an offer costs O(k(C + d) + k²).
 
+use super::badge::{factors, Factors};
 use crate::matrix::dot;
 use crate::rng::Rng;
 use crate::{Error, Result};
@@ -73,17 +74,8 @@ impl StreamSelector {
     /// Offers one item (embedding `x`, class probabilities `p` from the current head) and
     /// answers whether to ask the user about it.
     pub fn offer(&mut self, x: &[f32], p: &[f32]) -> bool {
-        let top = p
-            .iter()
-            .enumerate()
-            .fold(0, |b, (k, v)| if *v > p[b] { k } else { b });
-        let u: Vec<f32> = p
-            .iter()
-            .enumerate()
-            .map(|(k, v)| v - f32::from(u8::from(k == top)))
-            .collect();
-        let x_sq = f64::from(dot(x, x)) + 1.0;
-        let g_sq = f64::from(dot(&u, &u)) * x_sq;
+        let Factors { u, u_sq, x_sq } = factors(p, x);
+        let g_sq = f64::from(u_sq) * f64::from(x_sq);
         let b: Vec<f64> = self
             .asked_u
             .iter()
