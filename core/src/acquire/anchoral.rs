@@ -7,6 +7,8 @@
 //! turns filling the subpool of [`SUBPOOL`] items: a rare class gets as large a share as a common
 //! one, and the subpool's size does not grow with the pool.
 
+use std::collections::BTreeMap;
+
 use super::{Pool, StrategyKind};
 use crate::matrix::{dot, norm};
 use crate::rng::Rng;
@@ -88,9 +90,21 @@ pub fn select(
 
 /// The AnchorAL subpool of `pool`: candidates, ascending, at most [`SUBPOOL`] of them.
 pub fn anchor_subpool(pool: &Pool<'_>, rng: &mut Rng) -> Vec<usize> {
-    let x = pool.embeddings;
-    let mut anchors: Vec<usize> = Vec::new();
-    let mut anchor_class: Vec<usize> = Vec::new();
+    let (anchors, anchor_class) = pick_anchors(pool, rng);
+    let sims = similarities(pool, &anchors);
+    let ranked = retrieve(&sims, &anchor_class, pool.classes);
+    let mut sub: Vec<usize> = round_robin(&ranked, pool.candidates.len(), SUBPOOL)
+        .into_iter()
+        .map(|j| pool.candidates[j])
+        .collect();
+    sub.sort_unstable();
+    sub
+}
+
+/// Up to [`ANCHORS_PER_CLASS`] labeled items of each class (a seeded draw), and their classes.
+fn pick_anchors(pool: &Pool<'_>, rng: &mut Rng) -> (Vec<usize>, Vec<usize>) {
+    let mut anchors = Vec::new();
+    let mut classes = Vec::new();
     for class in 0..pool.classes {
         let mut members: Vec<usize> = pool
             .labeled
@@ -101,32 +115,39 @@ pub fn anchor_subpool(pool: &Pool<'_>, rng: &mut Rng) -> Vec<usize> {
             .collect();
         rng.shuffle(&mut members);
         members.truncate(ANCHORS_PER_CLASS);
-        anchor_class.extend(members.iter().map(|_| class));
+        classes.extend(members.iter().map(|_| class));
         anchors.extend(members);
     }
-    let anchor_rows = x.select_rows(&anchors).normalised();
-    // Candidates in blocks, every anchor against a block: one pass over the pool's memory.
+    (anchors, classes)
+}
+
+/// Cosine similarity of every candidate to every anchor: `sims[anchor][candidate position]`.
+/// Candidates go in blocks, every anchor against a block, so the pool is read once.
+fn similarities(pool: &Pool<'_>, anchors: &[usize]) -> Vec<Vec<f32>> {
     const BLOCK: usize = 64;
-    let c = pool.candidates;
-    let mut sims: Vec<Vec<f32>> = vec![Vec::with_capacity(c.len()); anchors.len()];
-    for block in c.chunks(BLOCK) {
+    let x = pool.embeddings;
+    let units = x.select_rows(anchors).normalised();
+    let mut sims = vec![Vec::with_capacity(pool.candidates.len()); anchors.len()];
+    for block in pool.candidates.chunks(BLOCK) {
         let norms: Vec<f32> = block.iter().map(|&i| norm(x.row(i)).max(1e-12)).collect();
-        for (a, s) in (0..anchors.len())
-            .map(|k| anchor_rows.row(k))
-            .zip(&mut sims)
-        {
+        for (k, s) in sims.iter_mut().enumerate() {
+            let a = units.row(k);
             s.extend(block.iter().zip(&norms).map(|(&i, n)| dot(a, x.row(i)) / n));
         }
     }
-    // Per class: the items its anchors retrieved, by mean similarity to those anchors.
-    let mut per_class: Vec<std::collections::BTreeMap<usize, (f32, u32)>> =
-        vec![Default::default(); pool.classes];
-    let k = NEIGHBOURS.min(c.len());
-    for (s, &class) in sims.iter().zip(&anchor_class) {
+    sims
+}
+
+/// Per class: candidate positions its anchors retrieved (each anchor its [`NEIGHBOURS`] most
+/// similar), best first by mean similarity to the anchors that retrieved them.
+fn retrieve(sims: &[Vec<f32>], anchor_class: &[usize], classes: usize) -> Vec<Vec<usize>> {
+    let mut per_class: Vec<BTreeMap<usize, (f32, u32)>> = vec![BTreeMap::new(); classes];
+    for (s, &class) in sims.iter().zip(anchor_class) {
+        let k = NEIGHBOURS.min(s.len());
         if k == 0 {
-            break;
+            continue;
         }
-        let mut order: Vec<usize> = (0..c.len()).collect();
+        let mut order: Vec<usize> = (0..s.len()).collect();
         order.select_nth_unstable_by(k - 1, |&p, &q| s[q].total_cmp(&s[p]).then(p.cmp(&q)));
         for &j in &order[..k] {
             let e = per_class[class].entry(j).or_insert((0.0, 0));
@@ -134,39 +155,38 @@ pub fn anchor_subpool(pool: &Pool<'_>, rng: &mut Rng) -> Vec<usize> {
             e.1 += 1;
         }
     }
-    let ranked: Vec<Vec<(f32, usize)>> = per_class
+    per_class
         .into_iter()
         .map(|m| {
             let mut v: Vec<(f32, usize)> =
                 m.into_iter().map(|(j, (t, h))| (t / h as f32, j)).collect();
             v.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            v
+            v.into_iter().map(|(_, j)| j).collect()
         })
-        .collect();
-    // Equal shares per class, round robin, until the subpool is full or all are used.
-    let mut taken = vec![false; c.len()];
-    let mut sub = Vec::with_capacity(SUBPOOL);
-    let mut cursor = vec![0; ranked.len()];
-    let mut progressed = true;
-    while sub.len() < SUBPOOL && progressed {
-        progressed = false;
-        for (r, cur) in ranked.iter().zip(&mut cursor) {
-            while let Some(&(_, j)) = r.get(*cur) {
-                *cur += 1;
-                if !taken[j] {
-                    taken[j] = true;
-                    sub.push(c[j]);
-                    progressed = true;
-                    break;
-                }
+        .collect()
+}
+
+/// Takes from the ranked lists in turn, skipping what another list already gave, until `cap`
+/// positions (of `n`) are taken or the lists run out: every class gets an equal share.
+fn round_robin(ranked: &[Vec<usize>], n: usize, cap: usize) -> Vec<usize> {
+    let mut taken = vec![false; n];
+    let mut lists: Vec<_> = ranked.iter().map(|r| r.iter().copied()).collect();
+    let mut out = Vec::with_capacity(cap);
+    loop {
+        let before = out.len();
+        for list in &mut lists {
+            if out.len() == cap {
+                return out;
             }
-            if sub.len() == SUBPOOL {
-                break;
+            if let Some(j) = list.find(|&j| !taken[j]) {
+                taken[j] = true;
+                out.push(j);
             }
         }
+        if out.len() == before {
+            return out;
+        }
     }
-    sub.sort_unstable();
-    sub
 }
 
 #[cfg(test)]
