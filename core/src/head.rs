@@ -26,6 +26,18 @@ impl Default for HeadOptions {
     }
 }
 
+impl HeadOptions {
+    /// The same penalty with fewer iterations and a looser tolerance: for the many auxiliary fits
+    /// (cross-validation folds, bootstrap ensembles) whose heads are never shown as the model.
+    pub fn quick(self) -> HeadOptions {
+        HeadOptions {
+            max_iter: 100,
+            tol: 1e-4,
+            ..self
+        }
+    }
+}
+
 /// A trained softmax classifier over `dim`-long embeddings and `classes` classes.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SoftmaxHead {

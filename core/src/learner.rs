@@ -118,11 +118,7 @@ impl Learner {
         } else {
             None
         };
-        let cv_options = HeadOptions {
-            max_iter: 100,
-            tol: 1e-4,
-            ..self.options
-        };
+        let cv_options = self.options.quick();
         let accuracy = cross_validate(&x, &y, self.classes, &cv_options, self.seed)?;
         self.curve.retain(|p| p.labels < items.len());
         if let Some(a) = accuracy {

@@ -41,11 +41,7 @@ pub fn bald_scores(members: &[Vec<Vec<f32>>]) -> Vec<f32> {
 /// redrawn (a few times) so every member is a real classifier.
 pub fn bootstrap_heads(pool: &Pool<'_>, warm: &SoftmaxHead, rng: &mut Rng) -> Vec<SoftmaxHead> {
     let n = pool.labeled.len();
-    let options = HeadOptions {
-        max_iter: 100,
-        tol: 1e-4,
-        ..HeadOptions::default()
-    };
+    let options = HeadOptions::default().quick();
     let mut heads = Vec::with_capacity(ENSEMBLE);
     for _ in 0..ENSEMBLE {
         for _attempt in 0..10 {
