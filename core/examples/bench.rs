@@ -59,13 +59,12 @@ fn main() {
             .position(|c| *c == truth[&manifest.items[i]])
             .unwrap()
     };
-    let mut learner = Learner::new(x, manifest.classes.len(), 1).unwrap();
+    let mut learner = Learner::from_matrix(&x, manifest.classes.len(), 1).unwrap();
     let mut input = LearnerInput {
         labels: vec![],
         skipped: vec![],
         batch: 10,
-        strategy: quarry_core::acquire::StrategyKind::Auto,
-        subpool: Default::default(),
+        ..LearnerInput::default()
     };
     for labels in [10, 50, 100, 200] {
         while input.labels.len() < labels {

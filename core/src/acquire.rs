@@ -3,7 +3,7 @@
 //! One trait, [`Strategy`], and one module per strategy. [`StrategyKind`] names them for the UI and
 //! the worker protocol; [`default_strategy`] is the policy used when the user picks none.
 
-mod anchoral;
+pub mod anchoral;
 mod badge;
 mod bald;
 mod cold_start;

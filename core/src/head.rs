@@ -120,6 +120,25 @@ impl SoftmaxHead {
         })
     }
 
+    /// The head for a changed class list: class `k` of the result takes the weights of class
+    /// `sources[k]` of this head, or zeros for `None` (a new class). A warm start from it keeps
+    /// what was learned about every class that is still there.
+    pub fn remap(&self, sources: &[Option<usize>]) -> SoftmaxHead {
+        let stride = self.dim + 1;
+        let mut weights = vec![0.0; sources.len() * stride];
+        for (k, src) in sources.iter().enumerate() {
+            if let Some(s) = src.filter(|&s| s < self.classes) {
+                weights[k * stride..(k + 1) * stride]
+                    .copy_from_slice(&self.weights[s * stride..(s + 1) * stride]);
+            }
+        }
+        SoftmaxHead {
+            classes: sources.len(),
+            dim: self.dim,
+            weights,
+        }
+    }
+
     /// Number of classes.
     pub fn classes(&self) -> usize {
         self.classes

@@ -1,15 +1,16 @@
 //! The learner: embeddings of the pool, the head trained on the labels, and the next queue.
 
-use crate::acquire::{default_strategy, select, Pool, StrategyKind, Subpool};
+use crate::acquire::{anchoral, default_strategy, select, Pool, StrategyKind, Subpool};
 use crate::evaluate::{cross_validate, Accuracy};
 use crate::head::{HeadOptions, SoftmaxHead};
 use crate::matrix::Matrix;
 use crate::rng::Rng;
 use crate::session::Answer;
+use crate::store::{CompactRows, Rows};
 use crate::{Error, Result};
 
 /// What the learner needs from a session to retrain and pick the next batch.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LearnerInput {
     /// Every label so far, in the order given.
     pub labels: Vec<Answer>,
@@ -23,6 +24,14 @@ pub struct LearnerInput {
     /// Whether large pools are narrowed to an AnchorAL subpool first.
     #[serde(default)]
     pub subpool: Subpool,
+    /// Items answered "none of these": never queued, never trained on.
+    #[serde(default)]
+    pub rejected: Vec<usize>,
+    /// A stable id per class, in class order (labels' `class` indexes it). Empty: the classes
+    /// the learner already has. When ids change the head follows them, keeping the weights of
+    /// every class that is still there.
+    #[serde(default)]
+    pub class_ids: Vec<u32>,
 }
 
 /// One point of the learning curve.
@@ -49,12 +58,15 @@ pub struct LearnerUpdate {
     pub labels: usize,
 }
 
-/// Holds the pool's embeddings and the current head. Deterministic: the same sequence of inputs
-/// gives the same updates.
+/// Holds the pool's embeddings (compactly, filled as items are embedded) and the current head.
+/// Deterministic: the same sequence of inputs gives the same updates.
+///
+/// Only items whose embedding has arrived take part: they are trained on when labeled and
+/// queued when not, so labeling can start while the rest of the pool is still embedding.
 #[derive(Debug, Clone)]
 pub struct Learner {
-    embeddings: Matrix,
-    classes: usize,
+    store: CompactRows,
+    class_ids: Vec<u32>,
     head: Option<SoftmaxHead>,
     options: HeadOptions,
     curve: Vec<CurvePoint>,
@@ -62,19 +74,20 @@ pub struct Learner {
 }
 
 impl Learner {
-    /// A learner over `embeddings` (one row per item) for `classes` classes.
+    /// A learner for a pool of `items` items (none embedded yet) and `classes` classes, whose
+    /// ids are `0..classes` until an input says otherwise.
     ///
     /// # Errors
-    /// [`Error::Invalid`] when there are no rows or fewer than two classes.
-    pub fn new(embeddings: Matrix, classes: usize, seed: u64) -> Result<Learner> {
-        if embeddings.rows() == 0 || classes < 2 {
+    /// [`Error::Invalid`] when there are no items or fewer than two classes.
+    pub fn new(items: usize, classes: usize, seed: u64) -> Result<Learner> {
+        if items == 0 || classes < 2 {
             return Err(Error::Invalid(
                 "a learner needs items and at least two classes".into(),
             ));
         }
         Ok(Learner {
-            embeddings,
-            classes,
+            store: CompactRows::new(items),
+            class_ids: (0..classes as u32).collect(),
             head: None,
             options: HeadOptions::default(),
             curve: Vec::new(),
@@ -82,36 +95,91 @@ impl Learner {
         })
     }
 
+    /// A learner over every row of `embeddings` (row `i` = item `i`).
+    ///
+    /// # Errors
+    /// As [`Learner::new`].
+    pub fn from_matrix(embeddings: &Matrix, classes: usize, seed: u64) -> Result<Learner> {
+        let mut learner = Learner::new(embeddings.rows(), classes, seed)?;
+        learner.store = CompactRows::from_matrix(embeddings);
+        Ok(learner)
+    }
+
+    /// Stores the embedding of item `item`; from now on it can be trained on and queued.
+    ///
+    /// # Errors
+    /// As [`CompactRows::set`]: out of range, a dimension unlike the others, a non-finite value.
+    pub fn add_embedding(&mut self, item: usize, embedding: &[f32]) -> Result<()> {
+        self.store.set(item, embedding)
+    }
+
+    /// How many items have an embedding.
+    pub fn embedded(&self) -> usize {
+        self.store.filled()
+    }
+
+    /// The embeddings held.
+    pub fn store(&self) -> &CompactRows {
+        &self.store
+    }
+
     /// The current head, once two classes have labels.
     pub fn head(&self) -> Option<&SoftmaxHead> {
         self.head.as_ref()
     }
 
+    /// Follows a change of the class list: classes are matched by id, so a kept class keeps its
+    /// weights, a new one starts from zero, and a removed one's weights go.
+    fn follow_classes(&mut self, ids: &[u32]) {
+        if ids.is_empty() || ids == self.class_ids {
+            return;
+        }
+        let sources: Vec<Option<usize>> = ids
+            .iter()
+            .map(|id| self.class_ids.iter().position(|o| o == id))
+            .collect();
+        self.head = self.head.take().map(|h| h.remap(&sources));
+        self.class_ids = ids.to_vec();
+    }
+
     /// Retrains the head on `input.labels` (warm-started from the previous head), estimates
     /// accuracy by cross-validation, extends the learning curve, and picks the next queue.
+    /// Labels of items not embedded yet wait until their embedding arrives.
     ///
     /// # Errors
-    /// [`Error::Invalid`] when a label names an item or class out of range.
+    /// [`Error::Invalid`] when a label names an item or class out of range, or the input has
+    /// fewer than two classes.
     pub fn refresh(&mut self, input: &LearnerInput) -> Result<LearnerUpdate> {
-        let n = self.embeddings.rows();
-        let mut labeled = vec![false; n];
+        if !input.class_ids.is_empty() && input.class_ids.len() < 2 {
+            return Err(Error::Invalid(
+                "a project needs at least two classes".into(),
+            ));
+        }
+        self.follow_classes(&input.class_ids);
+        let classes = self.class_ids.len();
+        let n = self.store.rows();
+        let mut out = vec![false; n];
         for a in &input.labels {
-            if a.item >= n || a.class >= self.classes {
+            if a.item >= n || a.class >= classes {
                 return Err(Error::Invalid(format!("label {a:?} is out of range")));
             }
-            labeled[a.item] = true;
+            out[a.item] = true;
         }
-        let items: Vec<usize> = input.labels.iter().map(|a| a.item).collect();
-        let y: Vec<usize> = input.labels.iter().map(|a| a.class).collect();
-        let mut counts = vec![0; self.classes];
+        let (items, y): (Vec<usize>, Vec<usize>) = input
+            .labels
+            .iter()
+            .filter(|a| self.store.is_present(a.item))
+            .map(|a| (a.item, a.class))
+            .unzip();
+        let mut counts = vec![0; classes];
         y.iter().for_each(|&c| counts[c] += 1);
-        let x = self.embeddings.select_rows(&items);
+        let x = self.store.decode(&items);
 
         self.head = if counts.iter().filter(|&&c| c > 0).count() >= 2 {
             Some(SoftmaxHead::fit(
                 &x,
                 &y,
-                self.classes,
+                classes,
                 &self.options,
                 self.head.as_ref(),
             )?)
@@ -119,7 +187,7 @@ impl Learner {
             None
         };
         let cv_options = self.options.quick();
-        let accuracy = cross_validate(&x, &y, self.classes, &cv_options, self.seed)?;
+        let accuracy = cross_validate(&x, &y, classes, &cv_options, self.seed)?;
         self.curve.retain(|p| p.labels < items.len());
         if let Some(a) = accuracy {
             self.curve.push(CurvePoint {
@@ -132,33 +200,25 @@ impl Learner {
             StrategyKind::Auto => default_strategy(&counts),
             kind => kind,
         };
-        let probabilities = self
-            .head
-            .as_ref()
-            .filter(|_| strategy.reads_probabilities())
-            .map(|h| h.predict_proba_rows(&self.embeddings));
+        input
+            .rejected
+            .iter()
+            .filter(|&&i| i < n)
+            .for_each(|&i| out[i] = true);
         let mut skipped = vec![false; n];
         input
             .skipped
             .iter()
             .filter(|&&i| i < n)
             .for_each(|&i| skipped[i] = true);
-        let mut candidates: Vec<usize> = (0..n).filter(|&i| !labeled[i] && !skipped[i]).collect();
+        let offered = |i: &usize| self.store.is_present(*i) && !out[*i];
+        let mut candidates: Vec<usize> = (0..n).filter(|i| offered(i) && !skipped[*i]).collect();
         if candidates.is_empty() {
             // Everything was labeled or skipped: offer the skipped items again.
-            candidates = (0..n).filter(|&i| !labeled[i]).collect();
+            candidates = (0..n).filter(offered).collect();
         }
-        let pool = Pool {
-            embeddings: &self.embeddings,
-            candidates: &candidates,
-            labeled: &items,
-            labels: &y,
-            classes: self.classes,
-            probabilities: probabilities.as_ref(),
-            head: self.head.as_ref(),
-        };
         let mut rng = Rng::new(self.seed ^ (items.len() as u64).wrapping_mul(0x9e37_79b9));
-        let queue = select(strategy, &pool, input.batch, input.subpool, &mut rng);
+        let queue = self.select(strategy, &candidates, &items, &y, input, &mut rng);
         Ok(LearnerUpdate {
             queue,
             strategy,
@@ -166,6 +226,45 @@ impl Learner {
             curve: self.curve.clone(),
             labels: items.len(),
         })
+    }
+
+    /// Picks the batch: narrows to an AnchorAL subpool on the compact rows when the mode says
+    /// so, then decodes only the rows the strategy can look at (the labeled items and the
+    /// candidates left) and runs it there.
+    fn select(
+        &self,
+        strategy: StrategyKind,
+        candidates: &[usize],
+        items: &[usize],
+        y: &[usize],
+        input: &LearnerInput,
+        rng: &mut Rng,
+    ) -> Vec<usize> {
+        let classes = self.class_ids.len();
+        let narrowed = input
+            .subpool
+            .applies_to(candidates.len(), !items.is_empty())
+            .then(|| anchoral::subpool(&self.store, candidates, items, y, classes, rng))
+            .filter(|sub| sub.len() >= input.batch.min(candidates.len()));
+        let candidates = narrowed.as_deref().unwrap_or(candidates);
+        let rows: Vec<usize> = items.iter().chain(candidates).copied().collect();
+        let work = self.store.decode(&rows);
+        let local_labeled: Vec<usize> = (0..items.len()).collect();
+        let local_candidates: Vec<usize> = (items.len()..rows.len()).collect();
+        let probabilities = self
+            .head
+            .as_ref()
+            .filter(|_| strategy.reads_probabilities())
+            .map(|h| h.predict_proba_rows(&work));
+        let mut pool =
+            Pool::unlabeled(&work, &local_candidates, classes).with_labels(&local_labeled, y);
+        if let Some(p) = probabilities.as_ref() {
+            pool = pool.with_probabilities(p, self.head.as_ref());
+        }
+        select(strategy, &pool, input.batch, Subpool::Off, rng)
+            .into_iter()
+            .map(|local| rows[local])
+            .collect()
     }
 }
 
@@ -191,13 +290,15 @@ mod tests {
     #[test]
     fn the_loop_learns_and_the_policy_switches() {
         let (x, truth) = blobs();
-        let mut learner = Learner::new(x, 3, 1).unwrap();
+        let mut learner = Learner::from_matrix(&x, 3, 1).unwrap();
         let mut input = LearnerInput {
             labels: vec![],
             skipped: vec![],
             batch: 3,
             strategy: StrategyKind::Auto,
             subpool: Subpool::Auto,
+            rejected: vec![],
+            class_ids: vec![],
         };
         let first = learner.refresh(&input).unwrap();
         assert_eq!(first.strategy, StrategyKind::TypiClust);
@@ -232,7 +333,7 @@ mod tests {
     #[test]
     fn out_of_range_labels_are_errors() {
         let (x, _) = blobs();
-        let mut learner = Learner::new(x, 3, 1).unwrap();
+        let mut learner = Learner::from_matrix(&x, 3, 1).unwrap();
         let bad = LearnerInput {
             labels: vec![Answer {
                 item: 999,
@@ -242,7 +343,94 @@ mod tests {
             batch: 1,
             strategy: StrategyKind::Auto,
             subpool: Subpool::Auto,
+            rejected: vec![],
+            class_ids: vec![],
         };
         assert!(learner.refresh(&bad).is_err());
+    }
+
+    #[test]
+    fn only_embedded_items_are_queued_and_trained_on() {
+        let (x, truth) = blobs();
+        let mut learner = Learner::new(90, 3, 1).unwrap();
+        for i in (0..90).step_by(3) {
+            learner.add_embedding(i, x.row(i)).unwrap();
+        }
+        assert_eq!(learner.embedded(), 30);
+        assert!(learner.add_embedding(1, &[1.0]).is_err());
+        let mut input = LearnerInput {
+            batch: 50,
+            // Item 1 is labeled but not embedded yet: it waits.
+            labels: vec![Answer {
+                item: 1,
+                class: truth[1],
+            }],
+            rejected: vec![3],
+            ..LearnerInput::default()
+        };
+        let update = learner.refresh(&input).unwrap();
+        assert_eq!(update.labels, 0);
+        assert_eq!(update.queue.len(), 29);
+        assert!(update.queue.iter().all(|i| i % 3 == 0 && *i != 3));
+        learner.add_embedding(1, x.row(1)).unwrap();
+        input.batch = 3;
+        assert_eq!(learner.refresh(&input).unwrap().labels, 1);
+    }
+
+    #[test]
+    fn a_new_class_keeps_the_weights_of_the_others() {
+        let (x, truth) = blobs();
+        let mut learner = Learner::from_matrix(&x, 2, 1).unwrap();
+        // Two classes first (class 2's items unlabeled), then class 2 is added with id 7.
+        let labels: Vec<Answer> = (0..30)
+            .filter(|&i| truth[i] < 2)
+            .map(|item| Answer {
+                item,
+                class: truth[item],
+            })
+            .collect();
+        let mut input = LearnerInput {
+            labels: labels.clone(),
+            batch: 3,
+            class_ids: vec![0, 1],
+            ..LearnerInput::default()
+        };
+        learner.refresh(&input).unwrap();
+        let before = learner.head().unwrap().clone();
+        input.class_ids = vec![0, 1, 7];
+        learner.follow_classes(&input.class_ids);
+        let grown = learner.head().unwrap();
+        assert_eq!(grown.classes(), 3);
+        let probe = x.row(0);
+        let (p2, p3) = (before.predict_proba(probe), grown.predict_proba(probe));
+        // The new class starts from zero logits, the old ones keep their order.
+        assert_eq!(p2[0] > p2[1], p3[0] > p3[1]);
+        input.labels.extend(
+            (30..45)
+                .filter(|&i| truth[i] == 2)
+                .map(|item| Answer { item, class: 2 }),
+        );
+        let update = learner.refresh(&input).unwrap();
+        assert_eq!(learner.head().unwrap().classes(), 3);
+        assert!(update.accuracy.is_some());
+        // Dropping class 0 (merge/delete) keeps ids 1 and 7.
+        input.class_ids = vec![1, 7];
+        input.labels = input
+            .labels
+            .iter()
+            .filter(|a| a.class != 0)
+            .map(|a| Answer {
+                item: a.item,
+                class: a.class - 1,
+            })
+            .collect();
+        learner.refresh(&input).unwrap();
+        assert_eq!(learner.head().unwrap().classes(), 2);
+        assert!(learner
+            .refresh(&LearnerInput {
+                class_ids: vec![1],
+                ..input
+            })
+            .is_err());
     }
 }

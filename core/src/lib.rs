@@ -20,8 +20,9 @@ pub mod npy;
 pub mod rng;
 mod session;
 pub mod simulate;
+pub mod store;
 pub mod table;
 
 pub use error::{Error, Result};
 pub use learner::{CurvePoint, Learner, LearnerInput, LearnerUpdate};
-pub use session::{Answer, Session};
+pub use session::{Answer, DeletedItems, Session};

@@ -16,22 +16,57 @@ pub struct Answer {
 enum Action {
     Labeled(usize),
     Skipped(usize),
+    Rejected(usize),
+}
+
+/// What happens to the labeled items of a class that is deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum DeletedItems {
+    /// They go back to the pool, unlabeled, and may be asked again.
+    Unlabel,
+    /// They become "none of these" answers: out of the queue, in no class.
+    NoneOfThese,
 }
 
 /// The state of one labeling session. Plain data: the app owns it and renders from it; the
 /// learner gets [`Session::learner_input`] and answers with a new queue for [`Session::set_queue`].
 ///
-/// Invariants: an item is at most one of labeled, skipped, queued; the queue never holds an
-/// answered or skipped item; `answers` is in the order the labels were given.
+/// Invariants: an item is at most one of labeled, skipped, rejected ("none of these"), queued;
+/// the queue never holds an answered, skipped or rejected item; `answers` is in the order the
+/// labels were given; every class has a stable id that survives renames and other classes'
+/// removal (the learner matches its head to classes by id).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Session {
     items: Vec<String>,
     classes: Vec<String>,
+    class_ids: Vec<u32>,
+    next_class_id: u32,
     answers: Vec<Answer>,
     label_of: Vec<Option<usize>>,
     skipped: Vec<bool>,
+    rejected: Vec<bool>,
     history: Vec<Action>,
     queue: Vec<usize>,
+}
+
+/// Checks a class name against the existing ones (all but `except`).
+fn check_class_name(classes: &[String], name: &str, except: Option<usize>) -> Result<()> {
+    if name.trim().is_empty() {
+        return Err(Error::Invalid("a class name cannot be empty".into()));
+    }
+    if name.trim() != name {
+        return Err(Error::Invalid(format!(
+            "class name '{name}' starts or ends with a space"
+        )));
+    }
+    let taken = classes
+        .iter()
+        .enumerate()
+        .any(|(k, c)| Some(k) != except && c == name);
+    if taken {
+        return Err(Error::Invalid(format!("there is already a class '{name}'")));
+    }
+    Ok(())
 }
 
 impl Session {
@@ -49,19 +84,19 @@ impl Session {
             ));
         }
         for (i, c) in classes.iter().enumerate() {
-            if c.trim().is_empty() || classes[..i].contains(c) {
-                return Err(Error::Invalid(format!(
-                    "class name '{c}' is empty or repeated"
-                )));
-            }
+            check_class_name(&classes[..i], c, None)?;
         }
         let n = items.len();
+        let k = classes.len() as u32;
         Ok(Session {
             items,
             classes,
+            class_ids: (0..k).collect(),
+            next_class_id: k,
             answers: Vec::new(),
             label_of: vec![None; n],
             skipped: vec![false; n],
+            rejected: vec![false; n],
             history: Vec::new(),
             queue: Vec::new(),
         })
@@ -109,6 +144,18 @@ impl Session {
         self.skipped.iter().filter(|&&s| s).count()
     }
 
+    /// Items answered "none of these", ascending.
+    pub fn rejected(&self) -> Vec<usize> {
+        (0..self.items.len())
+            .filter(|&i| self.rejected[i])
+            .collect()
+    }
+
+    /// Stable id of each class, in class order.
+    pub fn class_ids(&self) -> &[u32] {
+        &self.class_ids
+    }
+
     /// The queue of items to ask about, the current one first.
     pub fn queue(&self) -> &[usize] {
         &self.queue
@@ -137,7 +184,8 @@ impl Session {
                 let ok = i < self.items.len()
                     && !seen[i]
                     && self.label_of[i].is_none()
-                    && !self.skipped[i];
+                    && !self.skipped[i]
+                    && !self.rejected[i];
                 if ok {
                     seen[i] = true;
                 }
@@ -173,7 +221,18 @@ impl Session {
         Some(item)
     }
 
-    /// Reverts the last label or skip; that item becomes the current one again. Returns it.
+    /// Answers "none of these" for the current item: it leaves the queue, is never asked again
+    /// and belongs to no class. Returns it.
+    pub fn reject(&mut self) -> Option<usize> {
+        let item = self.current()?;
+        self.queue.remove(0);
+        self.rejected[item] = true;
+        self.history.push(Action::Rejected(item));
+        Some(item)
+    }
+
+    /// Reverts the last label, skip or "none of these"; that item becomes the current one again.
+    /// Returns it.
     pub fn undo(&mut self) -> Option<usize> {
         let item = match self.history.pop()? {
             Action::Labeled(item) => {
@@ -190,10 +249,160 @@ impl Session {
                 self.skipped[item] = false;
                 item
             }
+            Action::Rejected(item) => {
+                self.rejected[item] = false;
+                item
+            }
         };
         self.queue.retain(|&i| i != item);
         self.queue.insert(0, item);
         Some(item)
+    }
+
+    /// Records a label that came with the data (a class folder, a label column): it counts like
+    /// an answer but is not part of the undo history. Returns whether it was taken; an item that
+    /// already has an answer keeps it.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when `item` or `class` is out of range.
+    pub fn import_label(&mut self, item: usize, class: usize) -> Result<bool> {
+        if item >= self.items.len() || class >= self.classes.len() {
+            return Err(Error::Invalid(format!(
+                "imported label ({item}, {class}) is out of range"
+            )));
+        }
+        if self.label_of[item].is_some() || self.rejected[item] {
+            return Ok(false);
+        }
+        self.skipped[item] = false;
+        self.queue.retain(|&i| i != item);
+        self.answers.push(Answer { item, class });
+        self.label_of[item] = Some(class);
+        Ok(true)
+    }
+
+    /// Adds a class at the end of the list. Returns its index.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when the name is empty, padded with spaces or taken.
+    pub fn add_class(&mut self, name: &str) -> Result<usize> {
+        check_class_name(&self.classes, name, None)?;
+        self.classes.push(name.to_string());
+        self.class_ids.push(self.next_class_id);
+        self.next_class_id += 1;
+        Ok(self.classes.len() - 1)
+    }
+
+    /// Renames class `class`; its labels and id stay.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when `class` is out of range or the name is not allowed.
+    pub fn rename_class(&mut self, class: usize, name: &str) -> Result<()> {
+        self.check_class(class)?;
+        check_class_name(&self.classes, name, Some(class))?;
+        self.classes[class] = name.to_string();
+        Ok(())
+    }
+
+    /// Moves every label of class `from` to class `into` and removes `from`. Labels keep their
+    /// order and undo history; class indices after `from` shift down by one.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when a class is out of range, they are the same, or only two classes
+    /// are left.
+    pub fn merge_classes(&mut self, from: usize, into: usize) -> Result<()> {
+        self.check_class(from)?;
+        self.check_class(into)?;
+        if from == into {
+            return Err(Error::Invalid(
+                "a class cannot be merged into itself".into(),
+            ));
+        }
+        self.check_removable()?;
+        for a in &mut self.answers {
+            if a.class == from {
+                a.class = into;
+            }
+        }
+        for l in self.label_of.iter_mut().flatten() {
+            if *l == from {
+                *l = into;
+            }
+        }
+        self.remove_class(from);
+        Ok(())
+    }
+
+    /// Removes class `class`; its labeled items go back to the pool or become "none of these"
+    /// answers, as `items` says. Returns those items.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when `class` is out of range or only two classes are left.
+    pub fn delete_class(&mut self, class: usize, items: DeletedItems) -> Result<Vec<usize>> {
+        self.check_class(class)?;
+        self.check_removable()?;
+        let affected: Vec<usize> = self
+            .answers
+            .iter()
+            .filter(|a| a.class == class)
+            .map(|a| a.item)
+            .collect();
+        self.answers.retain(|a| a.class != class);
+        for &item in &affected {
+            self.label_of[item] = None;
+            let entry = self
+                .history
+                .iter()
+                .position(|h| *h == Action::Labeled(item));
+            match items {
+                DeletedItems::Unlabel => {
+                    if let Some(pos) = entry {
+                        self.history.remove(pos);
+                    }
+                }
+                DeletedItems::NoneOfThese => {
+                    self.rejected[item] = true;
+                    if let Some(pos) = entry {
+                        self.history[pos] = Action::Rejected(item);
+                    }
+                }
+            }
+        }
+        self.remove_class(class);
+        Ok(affected)
+    }
+
+    fn check_class(&self, class: usize) -> Result<()> {
+        if class >= self.classes.len() {
+            return Err(Error::Invalid(format!("no class number {}", class + 1)));
+        }
+        Ok(())
+    }
+
+    fn check_removable(&self) -> Result<()> {
+        if self.classes.len() <= 2 {
+            return Err(Error::Invalid(
+                "a project needs at least two classes; add one first".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Drops class `class` (which no answer uses any more) and shifts the later indices down.
+    fn remove_class(&mut self, class: usize) {
+        self.classes.remove(class);
+        self.class_ids.remove(class);
+        for a in &mut self.answers {
+            debug_assert_ne!(a.class, class);
+            if a.class > class {
+                a.class -= 1;
+            }
+        }
+        for l in self.label_of.iter_mut().flatten() {
+            if *l > class {
+                *l -= 1;
+            }
+        }
     }
 
     /// What the learner needs to retrain and pick the next `batch` items.
@@ -204,6 +413,8 @@ impl Session {
             batch,
             strategy: crate::acquire::StrategyKind::Auto,
             subpool: Default::default(),
+            rejected: self.rejected(),
+            class_ids: self.class_ids.clone(),
         }
     }
 }
@@ -251,6 +462,74 @@ mod tests {
         let input = s.learner_input(4);
         assert_eq!(input.labels, vec![Answer { item: 0, class: 0 }]);
         assert_eq!(input.skipped, vec![1]);
+    }
+
+    #[test]
+    fn none_of_these_leaves_the_queue_and_undoes() {
+        let mut s = session();
+        s.set_queue(vec![2, 3]);
+        assert_eq!(s.reject(), Some(2));
+        s.set_queue(vec![2, 3, 4]);
+        assert_eq!(s.queue(), &[3, 4]);
+        assert_eq!(s.learner_input(3).rejected, vec![2]);
+        assert_eq!(s.undo(), Some(2));
+        assert!(s.rejected().is_empty());
+        assert_eq!(s.current(), Some(2));
+    }
+
+    #[test]
+    fn classes_are_added_renamed_merged_and_deleted_with_stable_ids() {
+        let mut s = session();
+        s.set_queue(vec![0, 1, 2, 3, 4]);
+        s.answer(0).unwrap(); // 0 → a
+        s.answer(1).unwrap(); // 1 → b
+        assert_eq!(s.add_class("c").unwrap(), 2);
+        assert!(s.add_class("c").is_err());
+        assert!(s.add_class(" ").is_err());
+        s.answer(2).unwrap(); // 2 → c
+        s.answer(1).unwrap(); // 3 → b
+        s.rename_class(2, "cats").unwrap();
+        assert!(s.rename_class(2, "a").is_err());
+        assert_eq!(s.class_ids(), &[0, 1, 2]);
+        // Merge b into cats: b's labels move, b goes, ids of the others stay.
+        s.merge_classes(1, 2).unwrap();
+        assert_eq!(s.classes(), &["a".to_string(), "cats".to_string()]);
+        assert_eq!(s.class_ids(), &[0, 2]);
+        let labels: Vec<(usize, usize)> = s.answers().iter().map(|a| (a.item, a.class)).collect();
+        assert_eq!(labels, vec![(0, 0), (1, 1), (2, 1), (3, 1)]);
+        assert_eq!(s.label_of(1), Some(1));
+        assert!(s.merge_classes(0, 1).is_err(), "two classes must stay");
+        // Delete needs a third class; its items become "none of these" and undo still works.
+        s.add_class("dogs").unwrap();
+        assert_eq!(s.class_ids(), &[0, 2, 3]);
+        assert_eq!(
+            s.delete_class(1, DeletedItems::NoneOfThese).unwrap(),
+            vec![1, 2, 3]
+        );
+        assert_eq!(s.rejected(), vec![1, 2, 3]);
+        assert_eq!(s.label_counts(), vec![1, 0]);
+        assert_eq!(s.undo(), Some(3));
+        assert!(!s.rejected().contains(&3));
+        s.add_class("birds").unwrap();
+        assert_eq!(s.delete_class(0, DeletedItems::Unlabel).unwrap(), vec![0]);
+        assert!(s.answers().is_empty());
+        assert_eq!(s.class_ids(), &[3, 4]);
+        // Undo skips nothing that no longer exists.
+        assert_eq!(s.undo(), Some(2));
+        assert_eq!(s.undo(), Some(1));
+        assert_eq!(s.undo(), None);
+    }
+
+    #[test]
+    fn imported_labels_count_but_are_not_undone() {
+        let mut s = session();
+        assert!(s.import_label(4, 1).unwrap());
+        assert!(!s.import_label(4, 0).unwrap());
+        assert!(s.import_label(9, 0).is_err());
+        s.set_queue(vec![4, 0]);
+        assert_eq!(s.queue(), &[0]);
+        assert_eq!(s.label_counts(), vec![0, 1]);
+        assert!(!s.can_undo());
     }
 
     #[test]

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use super::{Pool, StrategyKind};
 use crate::matrix::{dot, norm};
 use crate::rng::Rng;
+use crate::store::Rows;
 
 /// Anchors drawn per class.
 pub const ANCHORS_PER_CLASS: usize = 5;
@@ -56,8 +57,14 @@ impl Subpool {
     /// Whether this mode applies AnchorAL to `pool`.
     pub fn applies(self, pool: &Pool<'_>) -> bool {
         let has_anchors = !pool.labels.is_empty() && pool.labels.len() == pool.labeled.len();
+        self.applies_to(pool.candidates.len(), has_anchors)
+    }
+
+    /// Whether this mode applies AnchorAL to a pool of `candidates` candidates, with or without
+    /// labeled items to anchor on.
+    pub fn applies_to(self, candidates: usize, has_anchors: bool) -> bool {
         match self {
-            Subpool::Auto => has_anchors && pool.candidates.len() > AUTO_ABOVE,
+            Subpool::Auto => has_anchors && candidates > AUTO_ABOVE,
             Subpool::Anchoral => has_anchors,
             Subpool::Off => false,
         }
@@ -90,49 +97,76 @@ pub fn select(
 
 /// The AnchorAL subpool of `pool`: candidates, ascending, at most [`SUBPOOL`] of them.
 pub fn anchor_subpool(pool: &Pool<'_>, rng: &mut Rng) -> Vec<usize> {
-    let (anchors, anchor_class) = pick_anchors(pool, rng);
-    let sims = similarities(pool, &anchors);
-    let ranked = retrieve(&sims, &anchor_class, pool.classes);
-    let mut sub: Vec<usize> = round_robin(&ranked, pool.candidates.len(), SUBPOOL)
+    subpool(
+        pool.embeddings,
+        pool.candidates,
+        pool.labeled,
+        pool.labels,
+        pool.classes,
+        rng,
+    )
+}
+
+/// The AnchorAL subpool of `candidates` (ascending) over any row storage, anchored on `labeled`
+/// items of classes `labels`: at most [`SUBPOOL`] candidates, ascending. The learner calls this
+/// on its compact rows, so a large pool is never decoded as a whole.
+pub fn subpool(
+    rows: &impl Rows,
+    candidates: &[usize],
+    labeled: &[usize],
+    labels: &[usize],
+    classes: usize,
+    rng: &mut Rng,
+) -> Vec<usize> {
+    let (anchors, anchor_class) = pick_anchors(labeled, labels, classes, rng);
+    let sims = similarities(rows, candidates, &anchors);
+    let ranked = retrieve(&sims, &anchor_class, classes);
+    let mut sub: Vec<usize> = round_robin(&ranked, candidates.len(), SUBPOOL)
         .into_iter()
-        .map(|j| pool.candidates[j])
+        .map(|j| candidates[j])
         .collect();
     sub.sort_unstable();
     sub
 }
 
 /// Up to [`ANCHORS_PER_CLASS`] labeled items of each class (a seeded draw), and their classes.
-fn pick_anchors(pool: &Pool<'_>, rng: &mut Rng) -> (Vec<usize>, Vec<usize>) {
+fn pick_anchors(
+    labeled: &[usize],
+    labels: &[usize],
+    classes: usize,
+    rng: &mut Rng,
+) -> (Vec<usize>, Vec<usize>) {
     let mut anchors = Vec::new();
-    let mut classes = Vec::new();
-    for class in 0..pool.classes {
-        let mut members: Vec<usize> = pool
-            .labeled
+    let mut anchor_class = Vec::new();
+    for class in 0..classes {
+        let mut members: Vec<usize> = labeled
             .iter()
-            .zip(pool.labels)
+            .zip(labels)
             .filter(|(_, &c)| c == class)
             .map(|(&i, _)| i)
             .collect();
         rng.shuffle(&mut members);
         members.truncate(ANCHORS_PER_CLASS);
-        classes.extend(members.iter().map(|_| class));
+        anchor_class.extend(members.iter().map(|_| class));
         anchors.extend(members);
     }
-    (anchors, classes)
+    (anchors, anchor_class)
 }
 
 /// Cosine similarity of every candidate to every anchor: `sims[anchor][candidate position]`.
-/// Candidates go in blocks, every anchor against a block, so the pool is read once.
-fn similarities(pool: &Pool<'_>, anchors: &[usize]) -> Vec<Vec<f32>> {
+/// Candidates go in blocks, every anchor against a block, so the rows are read once.
+fn similarities(rows: &impl Rows, candidates: &[usize], anchors: &[usize]) -> Vec<Vec<f32>> {
     const BLOCK: usize = 64;
-    let x = pool.embeddings;
-    let units = x.select_rows(anchors).normalised();
-    let mut sims = vec![Vec::with_capacity(pool.candidates.len()); anchors.len()];
-    for block in pool.candidates.chunks(BLOCK) {
-        let norms: Vec<f32> = block.iter().map(|&i| norm(x.row(i)).max(1e-12)).collect();
+    let units = rows.decode(anchors).normalised();
+    let mut sims = vec![Vec::with_capacity(candidates.len()); anchors.len()];
+    for block in candidates.chunks(BLOCK) {
+        let x = rows.decode(block);
+        let norms: Vec<f32> = (0..block.len())
+            .map(|r| norm(x.row(r)).max(1e-12))
+            .collect();
         for (k, s) in sims.iter_mut().enumerate() {
             let a = units.row(k);
-            s.extend(block.iter().zip(&norms).map(|(&i, n)| dot(a, x.row(i)) / n));
+            s.extend(norms.iter().enumerate().map(|(r, n)| dot(a, x.row(r)) / n));
         }
     }
     sims
