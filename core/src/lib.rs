@@ -12,6 +12,7 @@ mod error;
 pub mod evaluate;
 pub mod export;
 pub mod head;
+pub mod import;
 pub mod kmeans;
 mod lbfgs;
 mod learner;
