@@ -22,13 +22,15 @@ pub enum WorkerRequest {
     /// Embed these items, answering one [`WorkerResponse::Embedded`] or
     /// [`WorkerResponse::ItemFailed`] each, in order.
     Embed { jobs: Vec<EmbedJob> },
-    /// Own a learner over these embeddings (row `i` = session item `i`).
+    /// Own a learner for a pool of `items` items and `classes` classes; embeddings arrive one
+    /// by one with [`WorkerRequest::AddEmbedding`].
     StartLearner {
+        items: usize,
         classes: usize,
         seed: u64,
-        dim: usize,
-        embeddings: Vec<f32>,
     },
+    /// The embedding of item `item`, for the learner.
+    AddEmbedding { item: usize, embedding: Vec<f32> },
     /// Retrain and pick the next queue; answered by [`WorkerResponse::Update`] with the same `id`.
     Refresh { id: u64, input: LearnerInput },
 }

@@ -2,11 +2,16 @@
 //! [`controller`] functions that turn user actions into calls on `quarry-core` and the workers.
 
 mod chart;
+mod classes;
 mod controller;
 mod download;
+mod files;
+mod import;
 mod labeling;
 mod loading;
 mod pool;
+mod run;
+mod setup;
 mod sidebar;
 mod start;
 pub mod state;
@@ -30,6 +35,7 @@ pub fn App() -> impl IntoView {
         <main>
             {move || match state.phase.get() {
                 Phase::Start => view! { <start::StartScreen /> }.into_any(),
+                Phase::Setup => view! { <setup::SetupScreen /> }.into_any(),
                 Phase::Loading => view! { <loading::LoadingScreen /> }.into_any(),
                 Phase::Labeling => view! { <labeling::LabelingScreen /> }.into_any(),
             }}

@@ -7,7 +7,6 @@ use std::rc::Rc;
 
 use js_sys::Uint8Array;
 use quarry_core::embed::{ImageEmbedder, ImageSpec};
-use quarry_core::matrix::Matrix;
 use quarry_core::Learner;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -91,19 +90,22 @@ async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
             }
         }
         WorkerRequest::StartLearner {
+            items,
             classes,
             seed,
-            dim,
-            embeddings,
-        } => {
-            let rows = embeddings.len().checked_div(dim).unwrap_or(0);
-            let learner =
-                Matrix::new(rows, dim, embeddings).and_then(|m| Learner::new(m, classes, seed));
-            match learner {
-                Ok(l) => engine.borrow_mut().learner = Some(l),
-                Err(e) => post(&WorkerResponse::Failed {
-                    message: e.to_string(),
-                }),
+        } => match Learner::new(items, classes, seed) {
+            Ok(l) => engine.borrow_mut().learner = Some(l),
+            Err(e) => post(&WorkerResponse::Failed {
+                message: e.to_string(),
+            }),
+        },
+        WorkerRequest::AddEmbedding { item, embedding } => {
+            let added = match engine.borrow_mut().learner.as_mut() {
+                Some(l) => l.add_embedding(item, &embedding).map_err(|e| e.to_string()),
+                None => Err("the learner has not been started".to_string()),
+            };
+            if let Err(message) = added {
+                post(&WorkerResponse::ItemFailed { item, message });
             }
         }
         WorkerRequest::Refresh { id, input } => {

@@ -5,6 +5,7 @@
 //! threads, no unseeded randomness, so the same inputs give the same outputs natively and in wasm.
 
 pub mod acquire;
+pub mod archive;
 pub mod dataset;
 #[cfg(feature = "embed")]
 pub mod embed;

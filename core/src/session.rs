@@ -221,6 +221,33 @@ impl Session {
         Some(item)
     }
 
+    /// Makes `item` the current item (a person found it by search and wants to label it now).
+    /// A skipped item is no longer skipped; the previous current item stays next in the queue.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when `item` is out of range, labeled, or answered "none of these".
+    pub fn ask_now(&mut self, item: usize) -> Result<()> {
+        if item >= self.items.len() {
+            return Err(Error::Invalid(format!("no item number {item}")));
+        }
+        if let Some(c) = self.label_of[item] {
+            return Err(Error::Invalid(format!(
+                "'{}' is already labeled '{}'",
+                self.items[item], self.classes[c]
+            )));
+        }
+        if self.rejected[item] {
+            return Err(Error::Invalid(format!(
+                "'{}' was answered 'none of these'; undo that first",
+                self.items[item]
+            )));
+        }
+        self.skipped[item] = false;
+        self.queue.retain(|&i| i != item);
+        self.queue.insert(0, item);
+        Ok(())
+    }
+
     /// Answers "none of these" for the current item: it leaves the queue, is never asked again
     /// and belongs to no class. Returns it.
     pub fn reject(&mut self) -> Option<usize> {
@@ -518,6 +545,21 @@ mod tests {
         assert_eq!(s.undo(), Some(2));
         assert_eq!(s.undo(), Some(1));
         assert_eq!(s.undo(), None);
+    }
+
+    #[test]
+    fn an_item_found_by_search_is_asked_now() {
+        let mut s = session();
+        s.set_queue(vec![1, 2]);
+        s.skip();
+        s.ask_now(1).unwrap();
+        assert_eq!(s.queue(), &[1, 2]);
+        assert_eq!(s.skipped_count(), 0);
+        s.answer(0).unwrap();
+        assert!(s.ask_now(1).is_err());
+        assert!(s.ask_now(7).is_err());
+        s.ask_now(4).unwrap();
+        assert_eq!(s.queue(), &[4, 2]);
     }
 
     #[test]

@@ -1,47 +1,27 @@
 //! User actions → `quarry-core` calls and worker requests. Components call these; no business
 //! rule lives in a `view!`.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 
 use leptos::prelude::*;
 use quarry_core::acquire::{StrategyKind, Subpool};
 use quarry_core::dataset::DemoManifest;
 use quarry_core::export::labels_csv;
-use quarry_core::Session;
+use quarry_core::{LearnerUpdate, Session};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use super::pool;
-use super::state::{AppState, Dataset, Phase, Progress};
-use crate::protocol::{EmbedJob, WorkerRequest, WorkerResponse};
+use super::run::{start_project, Project};
+use super::state::{AppState, Items, Phase};
+use crate::protocol::WorkerRequest;
 
 /// Items queued per refresh: the current one plus the thumbnails after it.
 pub const BATCH: usize = 10;
-/// URL of the bundled image model.
-pub const IMAGE_MODEL: &str = "models/efficientnet_lite0_int8.onnx";
-/// The learner's seed: fixed, so a session is reproducible.
-const SEED: u64 = 20_261_126;
-
-/// The embedding run in progress.
-struct EmbedRun {
-    classes: Vec<String>,
-    names: Vec<String>,
-    urls: Vec<String>,
-    embeddings: Vec<Option<Vec<f32>>>,
-    /// How many of `embeddings` are `Some` (kept, not recounted per message).
-    embedded: usize,
-    failed: Vec<(usize, String)>,
-    started_ms: Option<f64>,
-}
 
 thread_local! {
-    static RUN: RefCell<Option<EmbedRun>> = const { RefCell::new(None) };
     static NEXT_REFRESH: Cell<u64> = const { Cell::new(0) };
     static APPLIED_REFRESH: Cell<Option<u64>> = const { Cell::new(None) };
-}
-
-fn now_ms() -> f64 {
-    js_sys::Date::now()
 }
 
 async fn fetch_text(url: &str) -> Result<String, String> {
@@ -59,14 +39,8 @@ async fn fetch_text(url: &str) -> Result<String, String> {
     text.as_string().ok_or_else(|| format!("{url} is not text"))
 }
 
-/// Loads bundled demo `name` (a folder under `demo/`), embeds it in the workers, then starts
-/// labeling.
+/// Loads bundled demo `name` (a folder under `demo/`) and starts labeling it.
 pub fn start_demo(state: AppState, name: &'static str) {
-    state.phase.set(Phase::Loading);
-    state.progress.set(Progress {
-        stage: "Loading the demo…".into(),
-        ..Progress::default()
-    });
     leptos::task::spawn_local(async move {
         let manifest = match fetch_text(&format!("demo/{name}/demo.json")).await {
             Ok(text) => DemoManifest::from_json(&text).map_err(|e| e.to_string()),
@@ -79,220 +53,42 @@ pub fn start_demo(state: AppState, name: &'static str) {
                     .iter()
                     .map(|i| format!("demo/{name}/images/{i}"))
                     .collect();
-                state.dataset.set(Some(Dataset {
-                    title: m.title.clone(),
-                    urls: Vec::new(),
-                }));
-                embed_all(state, m.classes, m.items, urls);
+                let labels = vec![None; m.items.len()];
+                start_project(
+                    state,
+                    Project {
+                        title: m.title,
+                        names: m.items,
+                        items: Items::Images(urls),
+                        classes: m.classes,
+                        labels,
+                    },
+                );
             }
-            Err(e) => {
-                state.report(e);
-                state.phase.set(Phase::Start);
-            }
+            Err(e) => state.report(e),
         }
     });
 }
 
-fn embed_all(state: AppState, classes: Vec<String>, names: Vec<String>, urls: Vec<String>) {
-    let total = names.len();
-    let jobs: Vec<EmbedJob> = names
-        .iter()
-        .zip(&urls)
-        .enumerate()
-        .map(|(item, (name, url))| EmbedJob {
-            item,
-            name: name.clone(),
-            url: url.clone(),
-        })
-        .collect();
-    RUN.set(Some(EmbedRun {
-        classes,
-        names,
-        urls,
-        embeddings: vec![None; total],
-        embedded: 0,
-        failed: Vec::new(),
-        started_ms: None,
-    }));
-    state.progress.set(Progress {
-        stage: "Loading the image model…".into(),
-        done: 0,
-        total,
-        rate: 0.0,
-    });
-    let workers = pool::default_size();
-    let started = pool::start(
-        workers,
-        move |worker, response| on_response(state, worker, response),
-        move |message| state.report(message),
-    );
-    if let Err(e) = started {
-        state.report(e);
-        state.phase.set(Phase::Start);
+/// Applies the learner's answer to refresh `id`, unless a later one was applied already.
+pub fn apply_update(state: AppState, id: u64, update: LearnerUpdate) {
+    if APPLIED_REFRESH.get().is_some_and(|applied| id < applied) {
         return;
     }
-    // Deal items round-robin so every worker finishes at about the same time.
-    let mut chunks: Vec<Vec<EmbedJob>> = vec![Vec::new(); workers];
-    for (i, job) in jobs.into_iter().enumerate() {
-        chunks[i % workers].push(job);
-    }
-    for (w, chunk) in chunks.into_iter().enumerate() {
-        let sent = pool::send(
-            w,
-            WorkerRequest::LoadModel {
-                url: IMAGE_MODEL.into(),
-            },
-        )
-        .and_then(|()| pool::send(w, WorkerRequest::Embed { jobs: chunk }));
-        if let Err(e) = sent {
-            state.report(e);
-        }
-    }
-}
-
-fn on_response(state: AppState, _worker: usize, response: WorkerResponse) {
-    match response {
-        WorkerResponse::Ready => {}
-        WorkerResponse::ModelLoaded { .. } => {
-            RUN.with_borrow_mut(|run| {
-                if let Some(run) = run.as_mut() {
-                    run.started_ms.get_or_insert_with(now_ms);
-                }
-            });
-            state
-                .progress
-                .update(|p| p.stage = "Embedding images…".into());
-        }
-        WorkerResponse::Embedded { item, embedding } => record(state, item, Ok(embedding)),
-        WorkerResponse::ItemFailed { item, message } => record(state, item, Err(message)),
-        WorkerResponse::Update { id, update } => {
-            if APPLIED_REFRESH.get().is_some_and(|applied| id < applied) {
-                return;
-            }
-            APPLIED_REFRESH.set(Some(id));
-            state.session.update(|s| {
-                if let Some(s) = s.as_mut() {
-                    s.set_queue(update.queue.clone());
-                }
-            });
-            state.update.set(Some(update));
-            if id + 1 == NEXT_REFRESH.get() {
-                state.thinking.set(false);
-            }
-            if state.phase.get_untracked() == Phase::Loading {
-                state.phase.set(Phase::Labeling);
-            }
-        }
-        WorkerResponse::Failed { message } => {
-            state.thinking.set(false);
-            state.report(message);
-            if state.phase.get_untracked() == Phase::Loading {
-                // Nothing was labeled yet: stop the workers and offer the start screen again.
-                pool::stop();
-                RUN.set(None);
-                state.phase.set(Phase::Start);
-            }
-        }
-    }
-}
-
-fn record(state: AppState, item: usize, result: Result<Vec<f32>, String>) {
-    let finished = RUN.with_borrow_mut(|run| {
-        let run = run.as_mut()?;
-        match result {
-            Ok(e) => {
-                if run.embeddings[item].replace(e).is_none() {
-                    run.embedded += 1;
-                }
-            }
-            Err(m) => run.failed.push((item, m)),
-        }
-        let done = run.embedded + run.failed.len();
-        let elapsed = run.started_ms.map_or(0.0, |t| (now_ms() - t) / 1000.0);
-        state.progress.update(|p| {
-            p.done = done;
-            p.rate = if elapsed > 0.0 {
-                done as f64 / elapsed
-            } else {
-                0.0
-            };
-        });
-        (done == run.embeddings.len()).then(|| run_finished(run))
-    });
-    if let Some(outcome) = finished {
-        start_learning(state, outcome);
-    }
-}
-
-struct Embedded {
-    classes: Vec<String>,
-    names: Vec<String>,
-    urls: Vec<String>,
-    dim: usize,
-    flat: Vec<f32>,
-    failures: Vec<String>,
-}
-
-fn run_finished(run: &mut EmbedRun) -> Embedded {
-    let mut out = Embedded {
-        classes: run.classes.clone(),
-        names: Vec::new(),
-        urls: Vec::new(),
-        dim: 0,
-        flat: Vec::new(),
-        failures: run
-            .failed
-            .iter()
-            .map(|(i, m)| format!("{} was left out: {m}", run.names[*i]))
-            .collect(),
-    };
-    for (i, e) in run.embeddings.iter_mut().enumerate() {
-        if let Some(e) = e.take() {
-            out.dim = e.len();
-            out.flat.extend(e);
-            out.names.push(run.names[i].clone());
-            out.urls.push(run.urls[i].clone());
-        }
-    }
-    out
-}
-
-fn start_learning(state: AppState, data: Embedded) {
-    state.notices.set(data.failures);
-    let session = match Session::new(data.names, data.classes.clone()) {
-        Ok(s) => s,
-        Err(e) => {
-            state.report(format!("nothing to label: {e}"));
-            state.phase.set(Phase::Start);
-            return;
-        }
-    };
-    state.dataset.update(|d| {
-        if let Some(d) = d.as_mut() {
-            d.urls = data.urls;
+    APPLIED_REFRESH.set(Some(id));
+    state.session.update(|s| {
+        if let Some(s) = s.as_mut() {
+            s.set_queue(update.queue.clone());
         }
     });
-    state.session.set(Some(session));
-    state
-        .progress
-        .update(|p| p.stage = "Choosing the first items…".into());
-    let sent = pool::send(
-        0,
-        WorkerRequest::StartLearner {
-            classes: data.classes.len(),
-            seed: SEED,
-            dim: data.dim,
-            embeddings: data.flat,
-        },
-    );
-    match sent {
-        Ok(()) => request_refresh(state),
-        Err(e) => state.report(e),
+    state.update.set(Some(update));
+    if id + 1 == NEXT_REFRESH.get() {
+        state.thinking.set(false);
     }
 }
 
 /// Asks the learner for a new head, estimate and queue from the session's current labels.
-fn request_refresh(state: AppState) {
+pub fn request_refresh(state: AppState) {
     let Some(mut input) = state
         .session
         .with_untracked(|s| s.as_ref().map(|s| s.learner_input(BATCH)))
@@ -336,6 +132,46 @@ pub fn answer(state: AppState, class: usize) {
     }
 }
 
+/// Answers "none of these" for the current item: out of the queue, in no class.
+pub fn none_of_these(state: AppState) {
+    let mut rejected = None;
+    state
+        .session
+        .update(|s| rejected = s.as_mut().and_then(Session::reject));
+    if rejected.is_some() {
+        request_refresh(state);
+    }
+}
+
+/// Applies a change of the class list to the session and retrains (the learner matches its
+/// head to the classes by id, so kept classes keep their weights). Errors go to the person.
+pub fn edit_classes(state: AppState, change: impl FnOnce(&mut Session) -> quarry_core::Result<()>) {
+    let mut result = Ok(());
+    state.session.update(|s| {
+        if let Some(s) = s.as_mut() {
+            result = change(s);
+        }
+    });
+    match result {
+        Ok(()) => request_refresh(state),
+        Err(e) => state.report(e.to_string()),
+    }
+}
+
+/// Makes item `item` the current one (from search); a labeled item is asked again only after
+/// its label is undone, so this refuses it with a message.
+pub fn ask_now(state: AppState, item: usize) {
+    let mut result = Ok(());
+    state.session.update(|s| {
+        if let Some(s) = s.as_mut() {
+            result = s.ask_now(item);
+        }
+    });
+    if let Err(e) = result {
+        state.report(e.to_string());
+    }
+}
+
 /// Skips the current item.
 pub fn skip(state: AppState) {
     let mut skipped = None;
@@ -368,7 +204,7 @@ pub fn export_csv(state: AppState) {
     }
 }
 
-/// Keys: 1–9 answer, `s` or Space skip, Backspace or Ctrl/Cmd+Z undo.
+/// Keys: 1–9 answer, `n` none of these, `s` or Space skip, Backspace or Ctrl/Cmd+Z undo.
 pub fn install_keyboard(state: AppState) {
     let handle = window_event_listener(leptos::ev::keydown, move |ev| {
         if state.phase.get_untracked() != Phase::Labeling || ev.repeat() {
@@ -387,6 +223,9 @@ pub fn install_keyboard(state: AppState) {
             ev.prevent_default();
             undo(state);
         } else if command {
+        } else if key == "n" || key == "N" {
+            ev.prevent_default();
+            none_of_these(state);
         } else if key == "s" || key == "S" || key == " " {
             ev.prevent_default();
             skip(state);

@@ -5,17 +5,23 @@ use leptos::prelude::*;
 use quarry_core::acquire::{StrategyKind, Subpool, ANCHORAL_AUTO_ABOVE};
 use wasm_bindgen::JsCast;
 
-use super::controller::{answer, set_strategy, set_subpool, skip, undo};
+use super::controller::{answer, ask_now, none_of_these, set_strategy, set_subpool, skip, undo};
 use super::sidebar::Sidebar;
-use super::state::AppState;
+use super::state::{AppState, Items};
 
 #[component]
 pub fn LabelingScreen() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let url_of = move |i: usize| {
+    let is_text = move || {
         state
             .dataset
-            .with(|d| d.as_ref().and_then(|d| d.urls.get(i).cloned()))
+            .with(|d| matches!(d.as_ref().map(|d| &d.items), Some(Items::Texts(_))))
+    };
+    let content_of = move |i: usize| {
+        state.dataset.with(|d| match d.as_ref().map(|d| &d.items) {
+            Some(Items::Images(v) | Items::Texts(v)) => v.get(i).cloned(),
+            None => None,
+        })
     };
     let name_of = move |i: usize| {
         state.session.with(|s| {
@@ -51,18 +57,29 @@ pub fn LabelingScreen() -> impl IntoView {
             .with(|s| s.as_ref().is_some_and(|s| s.can_undo()))
     };
     view! {
+        <EmbeddingStrip />
         <div class="labeling">
             <section class="query" aria-label="Current item">
                 {move || match current() {
                     Some(i) => {
                         let name = name_of(i);
-                        view! {
-                            <figure class="item">
-                                <img class="item-image" src=url_of(i) alt=name.clone() />
-                                <figcaption class="item-name">{name}</figcaption>
-                            </figure>
+                        if is_text() {
+                            view! {
+                                <figure class="item">
+                                    <blockquote class="item-text" data-testid="item-text">{content_of(i)}</blockquote>
+                                    <figcaption class="item-name">{name}</figcaption>
+                                </figure>
+                            }
+                                .into_any()
+                        } else {
+                            view! {
+                                <figure class="item">
+                                    <img class="item-image" src=content_of(i) alt=name.clone() />
+                                    <figcaption class="item-name">{name}</figcaption>
+                                </figure>
+                            }
+                                .into_any()
                         }
-                            .into_any()
                     }
                     None => {
                         let text = if state.thinking.get() { "Choosing the next items…" } else { "Nothing left to ask about." };
@@ -93,6 +110,9 @@ pub fn LabelingScreen() -> impl IntoView {
                     }}
                 </div>
                 <div class="controls">
+                    <button aria-keyshortcuts="n" disabled=move || current().is_none() on:click=move |_| none_of_these(state)>
+                        "None of these " <kbd>"N"</kbd>
+                    </button>
                     <button aria-keyshortcuts="s" disabled=move || current().is_none() on:click=move |_| skip(state)>
                         "Skip " <kbd>"S"</kbd>
                     </button>
@@ -106,14 +126,20 @@ pub fn LabelingScreen() -> impl IntoView {
                         <span class="strategy" data-testid="strategy">{strategy}</span>
                     </h3>
                     <StrategyPicker />
+                    <PoolSearch />
                     <ul class="thumbs">
                         {move || {
                             upcoming()
                                 .into_iter()
                                 .map(|i| {
                                     let name = name_of(i);
-                                    view! {
-                                        <li><img src=url_of(i) alt=name.clone() title=name /></li>
+                                    if is_text() {
+                                        view! { <li class="text-thumb" title=name>{content_of(i)}</li> }.into_any()
+                                    } else {
+                                        view! {
+                                            <li><img src=content_of(i) alt=name.clone() title=name /></li>
+                                        }
+                                            .into_any()
                                     }
                                 })
                                 .collect_view()
@@ -183,5 +209,82 @@ fn StrategyPicker() -> impl IntoView {
                 </option>
             </select>
         </label>
+    }
+}
+
+/// While items are still being embedded: how far, how fast, how long.
+#[component]
+fn EmbeddingStrip() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let p = state.progress;
+    view! {
+        <Show when=move || p.with(|p| p.running())>
+            <div class="embedding-strip" role="status" data-testid="embedding-strip">
+                <progress max=move || p.with(|p| p.total) value=move || p.with(|p| p.done)></progress>
+                <span>{move || p.with(|p| format!("Embedding: {}. New items join the queue as they arrive.", p.summary("items")))}</span>
+            </div>
+        </Show>
+    }
+}
+
+/// Finds items by name or text; picking one asks about it now.
+#[component]
+fn PoolSearch() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let query = RwSignal::new(String::new());
+    let hits = move || {
+        let q = query.get().to_lowercase();
+        if q.trim().is_empty() {
+            return Vec::new();
+        }
+        let texts = state.dataset.with(|d| match d.as_ref().map(|d| &d.items) {
+            Some(Items::Texts(t)) => Some(t.clone()),
+            _ => None,
+        });
+        state.session.with(|s| {
+            let Some(s) = s.as_ref() else {
+                return Vec::new();
+            };
+            (0..s.len())
+                .filter(|&i| {
+                    s.item_name(i).to_lowercase().contains(&q)
+                        || texts
+                            .as_ref()
+                            .is_some_and(|t| t[i].to_lowercase().contains(&q))
+                })
+                .take(20)
+                .map(|i| {
+                    let shown = texts
+                        .as_ref()
+                        .map_or_else(|| s.item_name(i).to_string(), |t| t[i].clone());
+                    let status = match s.label_of(i) {
+                        Some(c) => s.classes()[c].clone(),
+                        None => "unlabeled".to_string(),
+                    };
+                    (i, shown, status)
+                })
+                .collect()
+        })
+    };
+    view! {
+        <div class="search">
+            <input
+                type="search"
+                aria-label="Search the pool"
+                placeholder="Search the pool…"
+                prop:value=move || query.get()
+                on:input=move |ev| query.set(event_target_value(&ev))
+            />
+            <ul class="hits">
+                {move || hits().into_iter().map(|(i, shown, status)| {
+                    view! {
+                        <li>
+                            <button class="hit" on:click=move |_| ask_now(state, i)>{shown}</button>
+                            <span class="muted">{status}</span>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </div>
     }
 }

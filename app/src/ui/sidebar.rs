@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use super::chart::LearningCurve;
+use super::classes::ClassEditor;
 use super::controller::export_csv;
 use super::state::AppState;
 
@@ -20,18 +21,10 @@ pub fn Sidebar() -> impl IntoView {
             .session
             .with(|s| s.as_ref().map_or(0, |s| s.skipped_count()))
     };
-    let per_class = move || {
-        state.session.with(|s| {
-            s.as_ref()
-                .map(|s| {
-                    s.classes()
-                        .iter()
-                        .cloned()
-                        .zip(s.label_counts())
-                        .collect::<Vec<_>>()
-                })
-                .unwrap_or_default()
-        })
+    let rejected = move || {
+        state
+            .session
+            .with(|s| s.as_ref().map_or(0, |s| s.rejected().len()))
     };
     let accuracy = move || {
         state
@@ -55,14 +48,9 @@ pub fn Sidebar() -> impl IntoView {
             <h3>"Labeled"</h3>
             <p class="count" data-testid="labeled-count">{move || format!("{} / {}", labeled(), pool())}</p>
             <p class="muted">{move || format!("{} skipped", skipped())}</p>
-            <ul class="per-class">
-                {move || {
-                    per_class()
-                        .into_iter()
-                        .map(|(name, n)| view! { <li><span>{name}</span><span class="n">{n}</span></li> })
-                        .collect_view()
-                }}
-            </ul>
+            <p class="muted">{move || format!("{} none of these", rejected())}</p>
+            <h3>"Classes"</h3>
+            <ClassEditor />
             <h3>"Accuracy estimate"</h3>
             <p class="accuracy" data-testid="accuracy">{accuracy}</p>
             <p class="muted">{accuracy_note}</p>
@@ -82,7 +70,7 @@ fn Notices() -> impl IntoView {
     view! {
         <Show when=move || !state.notices.with(Vec::is_empty)>
             <details class="notices">
-                <summary>{move || format!("{} items could not be read", state.notices.with(Vec::len))}</summary>
+                <summary>{move || format!("{} notes on the import", state.notices.with(Vec::len))}</summary>
                 <ul>{move || state.notices.get().into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
             </details>
         </Show>

@@ -1,19 +1,77 @@
-//! The start screen: choose what to label.
+//! The start screen: a bundled demo, or the person's own files (pickers and drag-and-drop).
 
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::HtmlInputElement;
 
 use super::controller::start_demo;
+use super::files::{drop_entries, from_input, walk_entries};
+use super::import::open;
 use super::state::AppState;
 
 #[component]
 pub fn StartScreen() -> impl IntoView {
     let state = expect_context::<AppState>();
+    let dragging = RwSignal::new(false);
+    // `webkitdirectory` is not a typed attribute: set the property once the input exists.
+    let folder_input = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(input) = folder_input.get() {
+            input.set_webkitdirectory(true);
+        }
+    });
+    let on_files = move |ev: leptos::ev::Event, what: &'static str| {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let picked = from_input(&input);
+        let title = match picked.first() {
+            Some(p) if what == "folder" => {
+                p.path.split('/').next().unwrap_or("a folder").to_string()
+            }
+            Some(p) if picked.len() == 1 => p.path.clone(),
+            _ => format!("{} files", picked.len()),
+        };
+        open(state, picked, title);
+        // Picking the same files again must fire `change` again.
+        input.set_value("");
+    };
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        ev.prevent_default();
+        dragging.set(false);
+        let Some(data) = ev.data_transfer() else {
+            return;
+        };
+        let entries = drop_entries(&data);
+        let title = match entries.as_slice() {
+            [one] => one.name(),
+            many => format!("{} dropped items", many.len()),
+        };
+        leptos::task::spawn_local(async move {
+            match walk_entries(entries).await {
+                Ok(picked) => open(state, picked, title),
+                Err(e) => state.report(e),
+            }
+        });
+    };
     view! {
-        <section class="start">
-            <h2>"Label images with a model that learns from every answer"</h2>
+        <section
+            class="start"
+            class:dragging=move || dragging.get()
+            on:dragover=move |ev: leptos::ev::DragEvent| {
+                ev.prevent_default();
+                dragging.set(true);
+            }
+            on:dragleave=move |_| dragging.set(false)
+            on:drop=on_drop
+        >
+            <h2>"Label images and texts with a model that learns from every answer"</h2>
             <p>
                 "Quarry embeds your items with a neural network, asks you about the ones it is least sure of, "
-                "and retrains after every answer. Everything runs in this tab: no image or label leaves your machine."
+                "and retrains after every answer. Everything runs in this tab: no file or label leaves your machine."
             </p>
             <div class="start-actions">
                 <button class="primary" on:click=move |_| start_demo(state, "emoji")>
@@ -22,8 +80,42 @@ pub fn StartScreen() -> impl IntoView {
                 <button on:click=move |_| start_demo(state, "fashion")>
                     "Try Fashion-MNIST (2,000 images)"
                 </button>
-                <button disabled title="Coming soon">"Open your own images"</button>
             </div>
+            <h3>"Your own data"</h3>
+            <div class="start-actions">
+                <label class="file-button">
+                    "Open images or a .zip…"
+                    <input
+                        type="file"
+                        multiple
+                        accept="image/png,image/jpeg,image/webp,image/gif,image/bmp,.zip,.csv"
+                        data-testid="open-files"
+                        on:change=move |ev| on_files(ev, "files")
+                    />
+                </label>
+                <label class="file-button">
+                    "Open a folder…"
+                    <input
+                        type="file"
+                        node_ref=folder_input
+                        data-testid="open-folder"
+                        on:change=move |ev| on_files(ev, "folder")
+                    />
+                </label>
+                <label class="file-button">
+                    "Open a text file…"
+                    <input
+                        type="file"
+                        accept=".csv,.tsv,.jsonl,.ndjson,.txt"
+                        data-testid="open-text"
+                        on:change=move |ev| on_files(ev, "text")
+                    />
+                </label>
+            </div>
+            <p class="hint">
+                "Or drop images, folders or a .zip anywhere here. One folder per class (cats/1.jpg) or a CSV "
+                "of item,label seeds labels. Texts: a .csv/.tsv (choose the column), .jsonl or .txt (one per line)."
+            </p>
             <p class="hint">
                 "The demo: 508 Noto emoji (animals & nature, food & drink, travel & places)."
             </p>

@@ -9,6 +9,8 @@ use quarry_core::{LearnerUpdate, Session};
 pub enum Phase {
     /// Choose a dataset.
     Start,
+    /// Check what was opened, name the classes, start.
+    Setup,
     /// Loading the model and embedding the items.
     Loading,
     /// Labeling.
@@ -28,13 +30,103 @@ pub struct Progress {
     pub rate: f64,
 }
 
+impl Progress {
+    /// Whether items are still being embedded.
+    pub fn running(&self) -> bool {
+        self.done < self.total
+    }
+
+    /// "1,234 / 5,000 · 12.3 per second · about 5 min left".
+    pub fn summary(&self, unit: &str) -> String {
+        let mut s = format!("{} / {} {unit}", self.done, self.total);
+        if self.rate > 0.0 {
+            s.push_str(&format!(" · {:.1} per second", self.rate));
+            if self.running() {
+                let left = (self.total - self.done) as f64 / self.rate;
+                s.push_str(&format!(" · about {} left", duration(left)));
+            }
+        }
+        s
+    }
+}
+
+/// "40 s", "3 min", "1 h 05 min".
+fn duration(seconds: f64) -> String {
+    let s = seconds.ceil() as u64;
+    if s < 60 {
+        format!("{s} s")
+    } else if s < 3600 {
+        format!("{} min", s.div_ceil(60))
+    } else {
+        format!("{} h {:02} min", s / 3600, (s % 3600) / 60)
+    }
+}
+
+/// What the items are, for showing them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Items {
+    /// Image URL of each item (the app's own files or object URLs of the person's files).
+    Images(Vec<String>),
+    /// The text of each item.
+    Texts(Vec<String>),
+}
+
+impl Items {
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        match self {
+            Items::Images(v) | Items::Texts(v) => v.len(),
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Object URLs to free when the items go.
+    pub fn object_urls(&self) -> &[String] {
+        match self {
+            Items::Images(v) => v,
+            Items::Texts(_) => &[],
+        }
+    }
+}
+
 /// The dataset being labeled.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
     /// Human title.
     pub title: String,
-    /// Image URL of session item `i`.
-    pub urls: Vec<String>,
+    /// Session item `i` is `items[i]`.
+    pub items: Items,
+}
+
+/// Something opened but not started yet: the setup screen edits it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Draft {
+    /// Human title.
+    pub title: String,
+    /// Display name of each item.
+    pub names: Vec<String>,
+    /// The items.
+    pub items: Items,
+    /// Proposed classes (class folders, label values), editable.
+    pub classes: Vec<String>,
+    /// A label that came with each item, if any.
+    pub labels: Vec<Option<String>>,
+    /// What was left out at import, and why.
+    pub notes: Vec<String>,
+    /// For text tables: the table and the chosen text and label columns.
+    pub table: Option<TableChoice>,
+}
+
+/// A text table and which columns hold the text and the labels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableChoice {
+    pub table: quarry_core::import::TextTable,
+    pub text: usize,
+    pub label: Option<usize>,
 }
 
 /// All signals of the app, `Copy` so components and callbacks take it by value.
@@ -44,6 +136,8 @@ pub struct AppState {
     pub progress: RwSignal<Progress>,
     pub session: RwSignal<Option<Session>>,
     pub dataset: RwSignal<Option<Dataset>>,
+    /// What the setup screen is editing.
+    pub draft: RwSignal<Option<Draft>>,
     /// The latest learner update applied to the session.
     pub update: RwSignal<Option<LearnerUpdate>>,
     /// The strategy the person chose ([`StrategyKind::Auto`]: the default policy).
@@ -65,6 +159,7 @@ impl AppState {
             progress: RwSignal::new(Progress::default()),
             session: RwSignal::new(None),
             dataset: RwSignal::new(None),
+            draft: RwSignal::new(None),
             update: RwSignal::new(None),
             strategy: RwSignal::new(StrategyKind::Auto),
             subpool: RwSignal::new(Subpool::Auto),

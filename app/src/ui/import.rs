@@ -1,0 +1,261 @@
+//! Opening the person's own data: files, folders, drops and zips become a [`Draft`] for the
+//! setup screen; the setup screen's choices become a [`Project`].
+
+use leptos::prelude::*;
+use quarry_core::import::{
+    classes_of, layout_images, match_labels, read_label_csv, read_text_table, TextFormat,
+};
+
+use super::files::{object_url, read_text, revoke, unzip, Picked};
+use super::run::{start_project, Project};
+use super::state::{AppState, Draft, Items, Phase, TableChoice};
+
+fn is_zip(p: &Picked) -> bool {
+    p.path.to_ascii_lowercase().ends_with(".zip")
+}
+
+fn is_label_csv(p: &Picked) -> bool {
+    p.path.to_ascii_lowercase().ends_with(".csv")
+}
+
+/// Opens what the person picked or dropped: images (zips unpacked, class folders found, a
+/// `.csv` among images read as labels) or one text file. Shows the setup screen, or says why not.
+pub fn open(state: AppState, picked: Vec<Picked>, title: String) {
+    if picked.is_empty() {
+        return;
+    }
+    leptos::task::spawn_local(async move {
+        match draft_of(picked, title).await {
+            Ok(draft) => {
+                if let Some(old) = state.draft.get_untracked() {
+                    revoke(old.items.object_urls());
+                }
+                state.draft.set(Some(draft));
+                state.phase.set(Phase::Setup);
+            }
+            Err(e) => state.report(e),
+        }
+    });
+}
+
+async fn draft_of(picked: Vec<Picked>, title: String) -> Result<Draft, String> {
+    let images_given = picked
+        .iter()
+        .any(|p| is_zip(p) || quarry_core::import::is_image_path(&p.path));
+    if !images_given {
+        if let [one] = picked.as_slice() {
+            if TextFormat::from_file_name(&one.path).is_some() {
+                return text_draft(one).await;
+            }
+        }
+    }
+    let mut files = Vec::new();
+    let mut label_files = Vec::new();
+    let mut notes = Vec::new();
+    for p in picked {
+        if is_zip(&p) {
+            let (inner, skipped) = unzip(&p).await?;
+            if skipped > 0 {
+                notes.push(format!(
+                    "{}: {skipped} entries that are not images were left out",
+                    p.path
+                ));
+            }
+            files.extend(inner);
+        } else if is_label_csv(&p) {
+            label_files.push(p);
+        } else {
+            files.push(p);
+        }
+    }
+    let paths: Vec<String> = files.iter().map(|p| p.path.clone()).collect();
+    let layout = layout_images(&paths);
+    if layout.items.is_empty() {
+        return Err(format!(
+            "no images found among {} files: Quarry reads PNG, JPEG, WebP, GIF and BMP, \
+             folders of them and .zip archives of them (for texts, open one .csv, .tsv, .jsonl or .txt file)",
+            paths.len()
+        ));
+    }
+    let ignored = layout.ignored.len();
+    if ignored > 0 {
+        let examples: Vec<&str> = layout
+            .ignored
+            .iter()
+            .take(3)
+            .map(|(p, _)| p.as_str())
+            .collect();
+        notes.push(format!(
+            "{ignored} files were left out (not images or repeated), e.g. {}",
+            examples.join(", ")
+        ));
+    }
+    let mut urls = Vec::with_capacity(layout.items.len());
+    for &src in &layout.sources {
+        match object_url(&files[src].blob) {
+            Ok(u) => urls.push(u),
+            Err(e) => {
+                revoke(&urls);
+                return Err(format!(
+                    "the browser refused to open {}: {e}",
+                    files[src].path
+                ));
+            }
+        }
+    }
+    let mut labels: Vec<Option<String>> = layout
+        .labels
+        .iter()
+        .map(|l| l.map(|k| layout.classes[k].clone()))
+        .collect();
+    for csv in &label_files {
+        let text = read_text(&csv.blob)
+            .await
+            .map_err(|e| format!("{}: {e}", csv.path))?;
+        let rows = read_label_csv(&text).map_err(|e| format!("{}: {e}", csv.path))?;
+        let (found, unmatched) = match_labels(&layout.items, &rows);
+        for (l, f) in labels.iter_mut().zip(found) {
+            if f.is_some() {
+                *l = f;
+            }
+        }
+        if !unmatched.is_empty() {
+            notes.push(format!(
+                "{}: {} rows name no opened image (e.g. {})",
+                csv.path,
+                unmatched.len(),
+                unmatched[0]
+            ));
+        }
+    }
+    Ok(Draft {
+        title: format!("{} images from {title}", layout.items.len()),
+        classes: classes_of(&labels),
+        names: layout.items,
+        items: Items::Images(urls),
+        labels,
+        notes,
+        table: None,
+    })
+}
+
+async fn text_draft(file: &Picked) -> Result<Draft, String> {
+    let format = TextFormat::from_file_name(&file.path).expect("checked by the caller");
+    let text = read_text(&file.blob)
+        .await
+        .map_err(|e| format!("{} could not be read: {e}", file.path))?;
+    let table = read_text_table(&text, format).map_err(|e| format!("{}: {e}", file.path))?;
+    let choice = TableChoice {
+        text: table.guess_text_column(),
+        label: table.guess_label_column(),
+        table,
+    };
+    let mut draft = Draft {
+        title: file.path.clone(),
+        names: Vec::new(),
+        items: Items::Texts(Vec::new()),
+        classes: Vec::new(),
+        labels: Vec::new(),
+        notes: Vec::new(),
+        table: None,
+    };
+    fill_from_table(&mut draft, choice);
+    Ok(draft)
+}
+
+/// Rebuilds a text draft's items and labels from `choice`.
+fn fill_from_table(draft: &mut Draft, choice: TableChoice) {
+    let (texts, labels, dropped) = choice.table.texts(choice.text, choice.label);
+    draft.names = (1..=texts.len()).map(|i| format!("#{i}")).collect();
+    draft.items = Items::Texts(texts);
+    draft.classes = classes_of(&labels);
+    draft.labels = labels;
+    draft.notes = if dropped > 0 {
+        vec![format!("{dropped} rows with an empty text were left out")]
+    } else {
+        Vec::new()
+    };
+    draft.table = Some(choice);
+}
+
+/// Chooses which columns of a text table hold the texts and the labels.
+pub fn choose_columns(state: AppState, text: usize, label: Option<usize>) {
+    state.draft.update(|d| {
+        if let Some(d) = d.as_mut() {
+            if let Some(mut choice) = d.table.take() {
+                choice.text = text;
+                choice.label = label;
+                fill_from_table(d, choice);
+            }
+        }
+    });
+}
+
+/// Class names from what the person typed: one per line, or a comma-separated list on one line.
+pub fn parse_class_list(text: &str) -> Vec<String> {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let parts: Vec<&str> = if lines.len() == 1 {
+        lines[0].split(',').collect()
+    } else {
+        lines
+    };
+    parts
+        .into_iter()
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+/// Starts the draft with the classes typed in `class_list`. Labels that name no listed class are
+/// dropped (with a note); a draft with fewer than two classes is refused with a message.
+pub fn start_draft(state: AppState, class_list: &str) {
+    let Some(draft) = state.draft.get_untracked() else {
+        return;
+    };
+    let classes = parse_class_list(class_list);
+    if classes.len() < 2 {
+        state.report("name at least two classes, one per line (you can add more while labeling)");
+        return;
+    }
+    let mut dropped = 0;
+    let labels: Vec<Option<usize>> = draft
+        .labels
+        .iter()
+        .map(|l| {
+            let class = l.as_ref().and_then(|l| classes.iter().position(|c| c == l));
+            dropped += usize::from(l.is_some() && class.is_none());
+            class
+        })
+        .collect();
+    state.draft.set(None);
+    start_project(
+        state,
+        Project {
+            title: draft.title,
+            names: draft.names,
+            items: draft.items,
+            classes,
+            labels,
+        },
+    );
+    let mut notes = draft.notes;
+    if dropped > 0 {
+        notes.push(format!(
+            "{dropped} given labels name no class of the project and were not used"
+        ));
+    }
+    state.notices.update(|n| n.extend(notes));
+}
+
+/// Drops the draft and goes back to the start screen.
+pub fn cancel_draft(state: AppState) {
+    if let Some(old) = state.draft.get_untracked() {
+        revoke(old.items.object_urls());
+    }
+    state.draft.set(None);
+    state.phase.set(Phase::Start);
+}

@@ -1,0 +1,230 @@
+//! Starting a project and the embedding run behind it: worker 0 holds the learner, the others
+//! embed; every embedding goes to the learner as it arrives, so labeling starts after the first
+//! few items while the rest keep coming.
+
+use std::cell::RefCell;
+
+use leptos::prelude::*;
+use quarry_core::Session;
+
+use super::controller::{request_refresh, BATCH};
+use super::pool;
+use super::state::{AppState, Dataset, Items, Phase, Progress};
+use crate::protocol::{EmbedJob, WorkerRequest, WorkerResponse};
+
+/// URL of the bundled image model.
+pub const IMAGE_MODEL: &str = "models/efficientnet_lite0_int8.onnx";
+/// The learner's seed: fixed, so a session is reproducible.
+const SEED: u64 = 20_261_126;
+/// Items embedded before the first queue is asked for (all of them for smaller sets).
+const FIRST_READY: usize = 24;
+
+/// A project ready to start: items, classes, and the labels that came with the data.
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub title: String,
+    pub names: Vec<String>,
+    pub items: Items,
+    pub classes: Vec<String>,
+    /// Class of each item given with the data, if any.
+    pub labels: Vec<Option<usize>>,
+}
+
+/// The embedding run in progress.
+struct EmbedRun {
+    names: Vec<String>,
+    embedded: usize,
+    failed: usize,
+    started_ms: Option<f64>,
+    /// Whether the first queue has been asked for.
+    first_asked: bool,
+}
+
+thread_local! {
+    static RUN: RefCell<Option<EmbedRun>> = const { RefCell::new(None) };
+}
+
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// Starts labeling `project`: a session over all its items, workers embedding them, the
+/// learner receiving each embedding. The labeling screen opens as soon as a first queue exists.
+pub fn start_project(state: AppState, project: Project) {
+    let total = project.names.len();
+    let mut session = match Session::new(project.names.clone(), project.classes.clone()) {
+        Ok(s) => s,
+        Err(e) => {
+            state.report(format!("the project cannot start: {e}"));
+            return;
+        }
+    };
+    for (item, class) in project.labels.iter().enumerate() {
+        if let Some(class) = *class {
+            if let Err(e) = session.import_label(item, class) {
+                state.report(e.to_string());
+            }
+        }
+    }
+    if let Some(old) = state.dataset.get_untracked() {
+        super::files::revoke(old.items.object_urls());
+    }
+    state.dataset.set(Some(Dataset {
+        title: project.title,
+        items: project.items.clone(),
+    }));
+    state.session.set(Some(session));
+    state.update.set(None);
+    state.notices.set(Vec::new());
+    state.phase.set(Phase::Loading);
+    state.progress.set(Progress {
+        stage: "Loading the model…".into(),
+        done: 0,
+        total,
+        rate: 0.0,
+    });
+    RUN.set(Some(EmbedRun {
+        names: project.names.clone(),
+        embedded: 0,
+        failed: 0,
+        started_ms: None,
+        first_asked: false,
+    }));
+    let embedders = pool::default_size();
+    let started = pool::start(
+        embedders + 1,
+        move |worker, response| on_response(state, worker, response),
+        move |message| state.report(message),
+    );
+    if let Err(e) = started {
+        state.report(e);
+        state.phase.set(Phase::Start);
+        return;
+    }
+    let mut sent = pool::send(
+        0,
+        WorkerRequest::StartLearner {
+            items: total,
+            classes: project.classes.len(),
+            seed: SEED,
+        },
+    );
+    // Deal items round-robin so every embedder finishes at about the same time.
+    let mut chunks: Vec<Vec<EmbedJob>> = vec![Vec::new(); embedders];
+    let Items::Images(urls) = &project.items else {
+        state.report("only image projects can be embedded yet");
+        return;
+    };
+    for (item, (name, url)) in project.names.iter().zip(urls).enumerate() {
+        chunks[item % embedders].push(EmbedJob {
+            item,
+            name: name.clone(),
+            url: url.clone(),
+        });
+    }
+    for (w, chunk) in chunks.into_iter().enumerate() {
+        sent = sent
+            .and_then(|()| {
+                pool::send(
+                    w + 1,
+                    WorkerRequest::LoadModel {
+                        url: IMAGE_MODEL.into(),
+                    },
+                )
+            })
+            .and_then(|()| pool::send(w + 1, WorkerRequest::Embed { jobs: chunk }));
+    }
+    if let Err(e) = sent {
+        state.report(e);
+    }
+}
+
+fn on_response(state: AppState, worker: usize, response: WorkerResponse) {
+    match response {
+        WorkerResponse::Ready => {}
+        WorkerResponse::ModelLoaded { .. } => {
+            RUN.with_borrow_mut(|run| {
+                if let Some(run) = run.as_mut() {
+                    run.started_ms.get_or_insert_with(now_ms);
+                }
+            });
+            state
+                .progress
+                .update(|p| p.stage = "Embedding items…".into());
+        }
+        WorkerResponse::Embedded { item, embedding } => {
+            if let Err(e) = pool::send(0, WorkerRequest::AddEmbedding { item, embedding }) {
+                state.report(e);
+            }
+            record(state, item, None);
+        }
+        WorkerResponse::ItemFailed { item, message } => record(state, item, Some(message)),
+        WorkerResponse::Update { id, update } => {
+            super::controller::apply_update(state, id, update);
+            if state.phase.get_untracked() == Phase::Loading {
+                state.phase.set(Phase::Labeling);
+            }
+        }
+        WorkerResponse::Failed { message } => {
+            state.thinking.set(false);
+            state.report(message);
+            if worker > 0 && state.phase.get_untracked() == Phase::Loading {
+                // The model did not load and nothing was labeled: offer the start screen again.
+                pool::stop();
+                RUN.set(None);
+                state.phase.set(Phase::Start);
+            }
+        }
+    }
+}
+
+/// Counts one item embedded (`failure` = `None`) or failed, updates the progress, and asks for a
+/// queue when the first items are in, when the queue runs short, and when the run ends.
+fn record(state: AppState, item: usize, failure: Option<String>) {
+    let (refresh, done, total) = RUN.with_borrow_mut(|run| {
+        let Some(run) = run.as_mut() else {
+            return (false, 0, 0);
+        };
+        let total = run.names.len();
+        match failure {
+            None => run.embedded += 1,
+            Some(m) => {
+                run.failed += 1;
+                let name = run.names.get(item).cloned().unwrap_or_default();
+                state
+                    .notices
+                    .update(|n| n.push(format!("{name} was left out: {m}")));
+            }
+        }
+        let done = run.embedded + run.failed;
+        let elapsed = run.started_ms.map_or(0.0, |t| (now_ms() - t) / 1000.0);
+        state.progress.update(|p| {
+            p.done = done;
+            p.rate = if elapsed > 0.0 {
+                done as f64 / elapsed
+            } else {
+                0.0
+            };
+        });
+        let first = !run.first_asked && run.embedded >= FIRST_READY.min(total - run.failed);
+        run.first_asked |= first;
+        let short = run.first_asked
+            && !state.thinking.get_untracked()
+            && state
+                .session
+                .with_untracked(|s| s.as_ref().is_some_and(|s| s.queue().len() < BATCH / 2));
+        (first || short || done == total, done, total)
+    });
+    if done == total
+        && total > 0
+        && RUN.with_borrow(|r| r.as_ref().is_some_and(|r| r.embedded == 0))
+    {
+        state.report("no item could be embedded; see the notes for each item");
+        pool::stop();
+        state.phase.set(Phase::Start);
+        return;
+    }
+    if refresh {
+        request_refresh(state);
+    }
+}
