@@ -35,11 +35,16 @@ pub struct ImageLayout {
     pub ignored: Vec<(String, String)>,
 }
 
+/// Folder names that hold unlabeled images, never a class.
+pub const UNLABELED_FOLDERS: [&str; 4] = ["unlabeled", "unlabelled", "unsorted", "unknown"];
+
 /// Lays out image `paths` (relative paths as a folder picker, a drop or a zip gives them).
 ///
 /// Non-images and repeated paths are ignored (listed in [`ImageLayout::ignored`]). The folder
-/// all files share is stripped. If then every file sits in a subfolder and there are at least two
-/// subfolders, each subfolder is a class and its files are labeled with it.
+/// all files share is stripped. If then at least two subfolders hold images, each subfolder is a
+/// class and the files in it (at any depth) are labeled with it; files at the top, and in a
+/// folder named like [`UNLABELED_FOLDERS`], are unlabeled. The setup screen shows the classes
+/// found, so a person whose folders mean something else can clear them.
 pub fn layout_images(paths: &[String]) -> ImageLayout {
     let mut out = ImageLayout::default();
     let mut seen = std::collections::BTreeSet::new();
@@ -63,12 +68,13 @@ pub fn layout_images(paths: &[String]) -> ImageLayout {
     {
         common += 1;
     }
-    let in_folders = kept.iter().all(|(_, c)| c.len() - common >= 2);
     let folders: std::collections::BTreeSet<&str> = kept
         .iter()
-        .filter_map(|(_, c)| c.get(common).copied())
+        .filter(|(_, c)| c.len() - common >= 2)
+        .map(|(_, c)| c[common])
+        .filter(|f| !UNLABELED_FOLDERS.contains(&f.to_ascii_lowercase().as_str()))
         .collect();
-    if in_folders && folders.len() >= 2 {
+    if folders.len() >= 2 {
         out.classes = folders.iter().map(|f| f.to_string()).collect();
     }
     for (i, c) in kept {
@@ -76,7 +82,7 @@ pub fn layout_images(paths: &[String]) -> ImageLayout {
         out.items.push(rest.join("/"));
         out.sources.push(i);
         out.labels.push(
-            (!out.classes.is_empty())
+            (rest.len() >= 2)
                 .then(|| out.classes.iter().position(|k| k == rest[0]))
                 .flatten(),
         );
@@ -389,12 +395,20 @@ mod tests {
     }
 
     #[test]
-    fn flat_or_mixed_layouts_have_no_classes() {
+    fn top_level_and_unlabeled_folders_stay_unlabeled() {
         let flat = layout_images(&strings(&["photos/a.jpg", "photos/b.gif"]));
         assert_eq!(flat.items, strings(&["a.jpg", "b.gif"]));
         assert!(flat.classes.is_empty() && flat.labels == vec![None, None]);
-        let mixed = layout_images(&strings(&["x/a.jpg", "x/c/b.jpg", "x/d/e.jpg"]));
-        assert!(mixed.classes.is_empty());
+        let single = layout_images(&strings(&["x/a.jpg", "x/c/b.jpg", "x/c/e.jpg"]));
+        assert!(single.classes.is_empty(), "one folder is no class list");
+        let mixed = layout_images(&strings(&[
+            "x/a.jpg",
+            "x/c/b.jpg",
+            "x/d/e.jpg",
+            "x/Unlabeled/f.jpg",
+        ]));
+        assert_eq!(mixed.classes, strings(&["c", "d"]));
+        assert_eq!(mixed.labels, vec![None, Some(0), Some(1), None]);
         let one = layout_images(&strings(&["a.bmp", "a.bmp"]));
         assert_eq!(one.items, strings(&["a.bmp"]));
         assert_eq!(one.ignored[0].1, "listed twice");

@@ -12,6 +12,23 @@ pub fn ClassEditor() -> impl IntoView {
     let state = expect_context::<AppState>();
     let editing = RwSignal::new(None::<usize>);
     let new_name = RwSignal::new(String::new());
+    // The editor's fields live here, not in the rows: the list re-renders on every answer, and
+    // what the person is typing must survive that.
+    let fields = EditFields {
+        rename_to: RwSignal::new(String::new()),
+        merge_into: RwSignal::new(0),
+        deleted: RwSignal::new("unlabel".to_string()),
+    };
+    let toggle = move |k: usize, name: String| {
+        if editing.get_untracked() == Some(k) {
+            editing.set(None);
+        } else {
+            fields.rename_to.set(name);
+            fields.merge_into.set(if k == 0 { 1 } else { 0 });
+            fields.deleted.set("unlabel".into());
+            editing.set(Some(k));
+        }
+    };
     let per_class = move || {
         state.session.with(|s| {
             s.as_ref()
@@ -38,6 +55,7 @@ pub fn ClassEditor() -> impl IntoView {
                     .enumerate()
                     .map(|(k, (name, n))| {
                         let label = format!("Edit class {name}");
+                        let current = name.clone();
                         view! {
                             <li>
                                 <span class="class-name">{name}</span>
@@ -46,12 +64,12 @@ pub fn ClassEditor() -> impl IntoView {
                                     class="icon"
                                     aria-label=label
                                     aria-expanded=move || (editing.get() == Some(k)).to_string()
-                                    on:click=move |_| editing.update(|e| *e = if *e == Some(k) { None } else { Some(k) })
+                                    on:click=move |_| toggle(k, current.clone())
                                 >
                                     "✎"
                                 </button>
                                 <Show when=move || editing.get() == Some(k)>
-                                    <ClassActions class=k done=move || editing.set(None) />
+                                    <ClassActions class=k fields=fields done=move || editing.set(None) />
                                 </Show>
                             </li>
                         }
@@ -74,23 +92,39 @@ pub fn ClassEditor() -> impl IntoView {
     }
 }
 
+/// The class editor's fields.
+#[derive(Debug, Clone, Copy)]
+struct EditFields {
+    rename_to: RwSignal<String>,
+    merge_into: RwSignal<usize>,
+    deleted: RwSignal<String>,
+}
+
 /// Rename, merge into another class, or delete (choosing what happens to its items).
 #[component]
-fn ClassActions(class: usize, done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+fn ClassActions(
+    class: usize,
+    fields: EditFields,
+    done: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let state = expect_context::<AppState>();
     let names = move || {
         state
             .session
             .with_untracked(|s| s.as_ref().map(|s| s.classes().to_vec()).unwrap_or_default())
     };
-    let rename_to = RwSignal::new(names().get(class).cloned().unwrap_or_default());
-    let merge_into = RwSignal::new(if class == 0 { 1 } else { 0 });
-    let deleted = RwSignal::new("unlabel".to_string());
+    let EditFields {
+        rename_to,
+        merge_into,
+        deleted,
+    } = fields;
     let others = names()
         .into_iter()
         .enumerate()
         .filter(|(k, _)| *k != class)
-        .map(|(k, n)| view! { <option value=k.to_string()>{n}</option> })
+        .map(|(k, n)| {
+            view! { <option value=k.to_string() selected=move || merge_into.get() == k>{n}</option> }
+        })
         .collect_view();
     view! {
         <div class="class-actions">
@@ -129,8 +163,12 @@ fn ClassActions(class: usize, done: impl Fn() + Copy + Send + Sync + 'static) ->
                     aria-label="Labeled items of a deleted class"
                     on:change=move |ev| deleted.set(event_target_value(&ev))
                 >
-                    <option value="unlabel">"its items go back to the pool"</option>
-                    <option value="none">"its items become “none of these”"</option>
+                    <option value="unlabel" selected=move || deleted.get() == "unlabel">
+                        "its items go back to the pool"
+                    </option>
+                    <option value="none" selected=move || deleted.get() == "none">
+                        "its items become “none of these”"
+                    </option>
                 </select>
                 <button class="danger" on:click=move |_| {
                     let what = if deleted.get_untracked() == "none" {

@@ -130,7 +130,16 @@ async fn draft_of(picked: Vec<Picked>, title: String) -> Result<Draft, String> {
     }
     Ok(Draft {
         title: format!("{} images from {title}", layout.items.len()),
-        classes: classes_of(&labels),
+        classes: {
+            // Class folders in name order, then classes only a label file names.
+            let mut classes = layout.classes.clone();
+            classes.extend(
+                classes_of(&labels)
+                    .into_iter()
+                    .filter(|c| !layout.classes.contains(c)),
+            );
+            classes
+        },
         names: layout.items,
         items: Items::Images(urls),
         labels,

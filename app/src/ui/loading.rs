@@ -31,9 +31,9 @@ pub fn LoadingScreen() -> impl IntoView {
                 <div class="progress-fill" style:width=move || format!("{:.1}%", percent())></div>
             </div>
             <p class="progress-text">
-                {move || p.with(|p| format!("{} / {} images · {:.1} per second", p.done, p.total, p.rate))}
+                {move || p.with(|p| p.summary("items"))}
             </p>
-            <p class="hint">"Embedding runs in background workers; the page stays responsive."</p>
+            <p class="hint">"Embedding runs in background workers; labeling opens as soon as the first items are ready."</p>
         </section>
     }
 }
