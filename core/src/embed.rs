@@ -5,6 +5,7 @@
 
 mod dequant;
 pub mod image;
+pub mod text;
 
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use tract_onnx::prelude::*;
 
 use crate::{Error, Result};
 pub use image::{preprocess, ImageSpec};
+pub use text::TextEmbedder;
 
 /// A loaded, optimised image embedding model: an image in, one vector out.
 #[derive(Debug, Clone)]

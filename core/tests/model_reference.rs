@@ -60,3 +60,68 @@ fn a_file_that_is_not_a_model_is_a_clear_error() {
             .to_string();
     assert!(err.contains("model could not be loaded"), "{err}");
 }
+
+/// The shipped text model (int8) and tokenizer, through tract, must give the embeddings
+/// sentence-transformers gives (assets/models/minilm_reference.json, written by
+/// assets/models/export_minilm.py): the same token ids, cosine ≥ 0.99.
+#[test]
+fn text_model_matches_sentence_transformers() {
+    use quarry_core::embed::TextEmbedder;
+    let models = root().join("assets/models");
+    let embedder = TextEmbedder::from_bytes(
+        &std::fs::read(models.join("minilm_l6_int8.onnx")).unwrap(),
+        &std::fs::read(models.join("minilm_tokenizer.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(embedder.dim(), 384);
+    let reference: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(models.join("minilm_reference.json")).unwrap(),
+    )
+    .unwrap();
+    let texts = reference["texts"].as_array().unwrap();
+    assert!(texts.len() >= 4);
+    for r in texts {
+        let text = r["text"].as_str().unwrap();
+        let ids: Vec<u32> = r["ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as u32)
+            .collect();
+        assert_eq!(
+            embedder.tokenize(text).unwrap(),
+            ids,
+            "token ids of {text:?}"
+        );
+        let want: Vec<f32> = r["embedding"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap() as f32)
+            .collect();
+        let got = embedder.embed_text(text).unwrap();
+        let cos = cosine(&got, &want);
+        println!("{text:?}: cosine {cos:.6}");
+        assert!(cos >= 0.99, "{text:?}: cosine {cos}");
+    }
+}
+
+#[test]
+fn a_broken_text_model_or_tokenizer_is_a_clear_error() {
+    use quarry_core::embed::TextEmbedder;
+    let models = root().join("assets/models");
+    let tokenizer = std::fs::read(models.join("minilm_tokenizer.json")).unwrap();
+    let err = TextEmbedder::from_bytes(b"nope", &tokenizer)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not an ONNX file"), "{err}");
+    let image_model = std::fs::read(models.join("efficientnet_lite0_int8.onnx")).unwrap();
+    let err = TextEmbedder::from_bytes(&image_model, &tokenizer)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("two inputs"), "{err}");
+    let err = TextEmbedder::from_bytes(&image_model, b"{}")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("tokenizer"), "{err}");
+}
