@@ -10,8 +10,11 @@ pub struct DemoManifest {
     pub title: String,
     /// Class names, in button order.
     pub classes: Vec<String>,
-    /// Image file names, relative to the set's `images/` folder.
+    /// Item names: image file names relative to the set's `images/` folder, or ids of texts.
     pub items: Vec<String>,
+    /// For a text set, the text of each item (same order as `items`); absent for images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub texts: Option<Vec<String>>,
 }
 
 impl DemoManifest {
@@ -39,6 +42,15 @@ impl DemoManifest {
         names.sort();
         if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
             return Err(bad(format!("item '{}' is listed twice", w[0])));
+        }
+        if let Some(texts) = &m.texts {
+            if texts.len() != m.items.len() {
+                return Err(bad(format!(
+                    "it lists {} items but {} texts",
+                    m.items.len(),
+                    texts.len()
+                )));
+            }
         }
         Ok(m)
     }
@@ -76,6 +88,10 @@ mod tests {
     fn malformed_manifests_are_rejected() {
         assert!(DemoManifest::from_json("{").is_err());
         assert!(DemoManifest::from_json(r#"{"title":"t","classes":["a"],"items":["x"]}"#).is_err());
+        assert!(DemoManifest::from_json(
+            r#"{"title":"t","classes":["a","b"],"items":["x","y"],"texts":["q"]}"#
+        )
+        .is_err());
         assert!(
             DemoManifest::from_json(r#"{"title":"t","classes":["a","b"],"items":["x","x"]}"#)
                 .is_err()

@@ -18,6 +18,7 @@ pub mod kmeans;
 mod lbfgs;
 mod learner;
 pub mod matrix;
+pub mod model;
 pub mod npy;
 pub mod rng;
 mod session;

@@ -5,32 +5,15 @@ use image::{imageops::FilterType, DynamicImage, RgbImage};
 
 use crate::{Error, Result};
 
-/// How an image becomes the model's input tensor.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ImageSpec {
-    /// Side of the square input, in pixels.
-    pub size: u32,
-    /// Per-channel value subtracted from the 0–255 pixel value.
-    pub mean: [f32; 3],
-    /// Per-channel divisor applied after the subtraction.
-    pub std: [f32; 3],
-}
+pub use crate::model::ImageSpec;
+use crate::model::{ChannelOrder, Layout};
 
-impl ImageSpec {
-    /// EfficientNet-Lite's TF-style scaling: 224×224, `(x - 127) / 128`.
-    pub fn efficientnet_lite() -> ImageSpec {
-        ImageSpec {
-            size: 224,
-            mean: [127.0; 3],
-            std: [128.0; 3],
-        }
-    }
-}
-
-/// Decodes `bytes` and returns the `3 × size × size` NCHW input for `spec`.
+/// Decodes `bytes` and returns the `3 × size × size` input for `spec`, in its layout and
+/// channel order.
 ///
 /// Steps: decode (first frame of a GIF); composite any alpha channel onto white; RGB; resize to
-/// `size × size` with a triangle (bilinear) filter, ignoring aspect ratio; `(x - mean) / std`.
+/// `size × size` with a triangle (bilinear) filter, ignoring aspect ratio; `(x - mean) / std`;
+/// BGR and NHWC when the spec says so.
 ///
 /// # Errors
 /// [`Error::Image`] naming `item` when the bytes are not a supported image.
@@ -45,7 +28,15 @@ pub fn preprocess(item: &str, bytes: &[u8], spec: &ImageSpec) -> Result<Vec<f32>
     let mut out = vec![0.0f32; 3 * plane];
     for (i, px) in resized.pixels().enumerate() {
         for c in 0..3 {
-            out[c * plane + i] = (f32::from(px[c]) - spec.mean[c]) / spec.std[c];
+            let value = (f32::from(px[c]) - spec.mean[c]) / spec.std[c];
+            let slot = match spec.channels {
+                ChannelOrder::Rgb => c,
+                ChannelOrder::Bgr => 2 - c,
+            };
+            match spec.layout {
+                Layout::Nchw => out[slot * plane + i] = value,
+                Layout::Nhwc => out[i * 3 + slot] = value,
+            }
         }
     }
     Ok(out)

@@ -47,6 +47,7 @@ impl TextEmbedder {
         let model = onnx
             .model_for_proto_model(&proto)
             .map_err(|e| Error::Model(format!("{e:#}")))?;
+        super::check_operators(&model)?;
         if model.input_outlets().map_or(0, |i| i.len()) != 2 {
             return Err(Error::ModelShape(
                 "a text model needs two inputs: input_ids and attention_mask".into(),
