@@ -76,6 +76,7 @@ mod tests {
             size: 2,
             mean: [0.0; 3],
             std: [1.0; 3],
+            ..ImageSpec::efficientnet_lite()
         };
         let x = preprocess("t.png", &png(DynamicImage::ImageRgba8(img)), &spec).unwrap();
         assert_eq!(x, vec![255.0; 12]);
