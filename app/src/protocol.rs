@@ -1,5 +1,6 @@
 //! Messages between the page and its workers (serde enums, sent with `postMessage`).
 
+use quarry_core::model::{ModelChoice, ModelInfo};
 use quarry_core::{LearnerInput, LearnerUpdate};
 use serde::{Deserialize, Serialize};
 
@@ -10,15 +11,26 @@ pub struct EmbedJob {
     pub item: usize,
     /// Display name, used in error messages.
     pub name: String,
-    /// URL of the image, relative to the app.
-    pub url: String,
+    /// What to embed.
+    pub input: EmbedInput,
+}
+
+/// The content of one item.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum EmbedInput {
+    /// An image at this URL (the app's own file or an object URL of the person's file).
+    Url(String),
+    /// A text.
+    Text(String),
 }
 
 /// Page → worker.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum WorkerRequest {
-    /// Fetch and prepare the image model at `url`.
-    LoadModel { url: String },
+    /// Fetch and prepare a model.
+    LoadModel { model: ModelChoice },
+    /// Read the model file at `url` and describe it, answered by [`WorkerResponse::Inspected`].
+    Inspect { url: String },
     /// Embed these items, answering one [`WorkerResponse::Embedded`] or
     /// [`WorkerResponse::ItemFailed`] each, in order.
     Embed { jobs: Vec<EmbedJob> },
@@ -42,6 +54,8 @@ pub enum WorkerResponse {
     Ready,
     /// The model is loaded; embeddings will have `dim` values.
     ModelLoaded { dim: usize },
+    /// What [`WorkerRequest::Inspect`] found, or why the file cannot be used.
+    Inspected { result: Result<ModelInfo, String> },
     /// One item's embedding.
     Embedded { item: usize, embedding: Vec<f32> },
     /// One item could not be read or embedded; the rest go on.

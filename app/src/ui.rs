@@ -9,6 +9,7 @@ mod files;
 mod import;
 mod labeling;
 mod loading;
+mod model_pick;
 mod pool;
 mod run;
 mod setup;

@@ -6,19 +6,74 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use js_sys::Uint8Array;
-use quarry_core::embed::{ImageEmbedder, ImageSpec};
+use quarry_core::embed::{inspect, ImageEmbedder, TextEmbedder};
+use quarry_core::model::ModelChoice;
 use quarry_core::Learner;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, Response};
 
-use crate::protocol::{WorkerRequest, WorkerResponse};
+use crate::protocol::{EmbedInput, WorkerRequest, WorkerResponse};
+
+/// The loaded model.
+enum Embedder {
+    Image(ImageEmbedder),
+    Text(Box<TextEmbedder>),
+}
+
+impl Embedder {
+    fn dim(&self) -> usize {
+        match self {
+            Embedder::Image(m) => m.dim(),
+            Embedder::Text(m) => m.dim(),
+        }
+    }
+}
 
 #[derive(Default)]
 struct Engine {
-    embedder: Option<ImageEmbedder>,
+    embedder: Option<Embedder>,
     learner: Option<Learner>,
+}
+
+async fn load(model: &ModelChoice) -> Result<Embedder, String> {
+    let what = "the model";
+    let bytes = fetch_bytes(model.url()).await?;
+    match model {
+        ModelChoice::Image { spec, .. } => ImageEmbedder::from_onnx_bytes(&bytes, spec.clone())
+            .map(Embedder::Image)
+            .map_err(|e| format!("{what}: {e}")),
+        ModelChoice::Text { tokenizer_url, .. } => {
+            let tokenizer = fetch_bytes(tokenizer_url).await?;
+            TextEmbedder::from_bytes(&bytes, &tokenizer)
+                .map(|m| Embedder::Text(Box::new(m)))
+                .map_err(|e| format!("{what}: {e}"))
+        }
+    }
+}
+
+async fn embed_one(
+    engine: &Rc<RefCell<Engine>>,
+    name: &str,
+    input: EmbedInput,
+) -> Result<Vec<f32>, String> {
+    let bytes = match &input {
+        EmbedInput::Url(url) => Some(fetch_bytes(url).await?),
+        EmbedInput::Text(_) => None,
+    };
+    let engine = engine.borrow();
+    match (engine.embedder.as_ref(), input, bytes) {
+        (None, ..) => Err("the model is not loaded".to_string()),
+        (Some(Embedder::Image(m)), _, Some(bytes)) => {
+            m.embed_image(name, &bytes).map_err(|e| e.to_string())
+        }
+        (Some(Embedder::Text(m)), EmbedInput::Text(text), _) => {
+            m.embed_text(&text).map_err(|e| e.to_string())
+        }
+        (Some(Embedder::Image(_)), ..) => Err("an image model cannot embed a text".to_string()),
+        (Some(Embedder::Text(_)), ..) => Err("a text model cannot embed an image".to_string()),
+    }
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -52,31 +107,25 @@ async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
 
 async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
     match request {
-        WorkerRequest::LoadModel { url } => {
-            let loaded = match fetch_bytes(&url).await {
-                Ok(bytes) => ImageEmbedder::from_onnx_bytes(&bytes, ImageSpec::efficientnet_lite())
-                    .map_err(|e| e.to_string()),
+        WorkerRequest::LoadModel { model } => match load(&model).await {
+            Ok(embedder) => {
+                post(&WorkerResponse::ModelLoaded {
+                    dim: embedder.dim(),
+                });
+                engine.borrow_mut().embedder = Some(embedder);
+            }
+            Err(message) => post(&WorkerResponse::Failed { message }),
+        },
+        WorkerRequest::Inspect { url } => {
+            let result = match fetch_bytes(&url).await {
+                Ok(bytes) => inspect(&bytes).map_err(|e| e.to_string()),
                 Err(e) => Err(e),
             };
-            match loaded {
-                Ok(embedder) => {
-                    post(&WorkerResponse::ModelLoaded {
-                        dim: embedder.dim(),
-                    });
-                    engine.borrow_mut().embedder = Some(embedder);
-                }
-                Err(message) => post(&WorkerResponse::Failed { message }),
-            }
+            post(&WorkerResponse::Inspected { result });
         }
         WorkerRequest::Embed { jobs } => {
             for job in jobs {
-                let result = match fetch_bytes(&job.url).await {
-                    Ok(bytes) => match engine.borrow().embedder.as_ref() {
-                        Some(m) => m.embed_image(&job.name, &bytes).map_err(|e| e.to_string()),
-                        None => Err("the model is not loaded".to_string()),
-                    },
-                    Err(e) => Err(e),
-                };
+                let result = embed_one(&engine, &job.name, job.input).await;
                 post(&match result {
                     Ok(embedding) => WorkerResponse::Embedded {
                         item: job.item,

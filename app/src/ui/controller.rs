@@ -12,7 +12,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use super::pool;
-use super::run::{start_project, Project};
+use super::run::{default_model, start_project, Project};
 use super::state::{AppState, Items, Phase};
 use crate::protocol::WorkerRequest;
 
@@ -48,18 +48,23 @@ pub fn start_demo(state: AppState, name: &'static str) {
         };
         match manifest {
             Ok(m) => {
-                let urls = m
-                    .items
-                    .iter()
-                    .map(|i| format!("demo/{name}/images/{i}"))
-                    .collect();
+                let items = match m.texts {
+                    Some(texts) => Items::Texts(texts),
+                    None => Items::Images(
+                        m.items
+                            .iter()
+                            .map(|i| format!("demo/{name}/images/{i}"))
+                            .collect(),
+                    ),
+                };
                 let labels = vec![None; m.items.len()];
                 start_project(
                     state,
                     Project {
                         title: m.title,
                         names: m.items,
-                        items: Items::Images(urls),
+                        model: default_model(&items),
+                        items,
                         classes: m.classes,
                         labels,
                     },

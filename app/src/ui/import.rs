@@ -5,9 +5,10 @@ use leptos::prelude::*;
 use quarry_core::import::{
     classes_of, layout_images, match_labels, read_label_csv, read_text_table, TextFormat,
 };
+use quarry_core::model::ModelChoice;
 
 use super::files::{object_url, read_text, revoke, unzip, Picked};
-use super::run::{start_project, Project};
+use super::run::{default_model, start_project, Project};
 use super::state::{AppState, Draft, Items, Phase, TableChoice};
 
 fn is_zip(p: &Picked) -> bool {
@@ -142,6 +143,8 @@ async fn draft_of(picked: Vec<Picked>, title: String) -> Result<Draft, String> {
         },
         names: layout.items,
         items: Items::Images(urls),
+        model: default_model(&Items::Images(Vec::new())),
+        custom_model: None,
         labels,
         notes,
         table: None,
@@ -167,6 +170,8 @@ async fn text_draft(file: &Picked) -> Result<Draft, String> {
         labels: Vec::new(),
         notes: Vec::new(),
         table: None,
+        model: default_model(&Items::Texts(Vec::new())),
+        custom_model: None,
     };
     fill_from_table(&mut draft, choice);
     Ok(draft)
@@ -230,6 +235,15 @@ pub fn start_draft(state: AppState, class_list: &str) {
         state.report("name at least two classes, one per line (you can add more while labeling)");
         return;
     }
+    let mismatch = match (&draft.items, &draft.model) {
+        (Items::Images(_), ModelChoice::Text { .. }) => Some("a text model cannot embed images"),
+        (Items::Texts(_), ModelChoice::Image { .. }) => Some("an image model cannot embed texts"),
+        _ => None,
+    };
+    if let Some(m) = mismatch {
+        state.report(format!("{m}: choose another model or the bundled one"));
+        return;
+    }
     let mut dropped = 0;
     let labels: Vec<Option<usize>> = draft
         .labels
@@ -249,6 +263,7 @@ pub fn start_draft(state: AppState, class_list: &str) {
             items: draft.items,
             classes,
             labels,
+            model: draft.model,
         },
     );
     let mut notes = draft.notes;

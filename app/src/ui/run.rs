@@ -5,15 +5,33 @@
 use std::cell::RefCell;
 
 use leptos::prelude::*;
+use quarry_core::model::{ImageSpec, ModelChoice};
 use quarry_core::Session;
 
 use super::controller::{request_refresh, BATCH};
 use super::pool;
 use super::state::{AppState, Dataset, Items, Phase, Progress};
-use crate::protocol::{EmbedJob, WorkerRequest, WorkerResponse};
+use crate::protocol::{EmbedInput, EmbedJob, WorkerRequest, WorkerResponse};
 
 /// URL of the bundled image model.
 pub const IMAGE_MODEL: &str = "models/efficientnet_lite0_int8.onnx";
+/// URL of the bundled text model and its tokenizer.
+pub const TEXT_MODEL: &str = "models/minilm_l6_int8.onnx";
+pub const TEXT_TOKENIZER: &str = "models/minilm_tokenizer.json";
+
+/// The bundled model for `items`.
+pub fn default_model(items: &Items) -> ModelChoice {
+    match items {
+        Items::Images(_) => ModelChoice::Image {
+            url: IMAGE_MODEL.into(),
+            spec: ImageSpec::efficientnet_lite(),
+        },
+        Items::Texts(_) => ModelChoice::Text {
+            url: TEXT_MODEL.into(),
+            tokenizer_url: TEXT_TOKENIZER.into(),
+        },
+    }
+}
 /// The learner's seed: fixed, so a session is reproducible.
 const SEED: u64 = 20_261_126;
 /// Items embedded before the first queue is asked for (all of them for smaller sets).
@@ -28,6 +46,8 @@ pub struct Project {
     pub classes: Vec<String>,
     /// Class of each item given with the data, if any.
     pub labels: Vec<Option<usize>>,
+    /// The model that embeds the items.
+    pub model: ModelChoice,
 }
 
 /// The embedding run in progress.
@@ -111,15 +131,15 @@ pub fn start_project(state: AppState, project: Project) {
     );
     // Deal items round-robin so every embedder finishes at about the same time.
     let mut chunks: Vec<Vec<EmbedJob>> = vec![Vec::new(); embedders];
-    let Items::Images(urls) = &project.items else {
-        state.report("only image projects can be embedded yet");
-        return;
-    };
-    for (item, (name, url)) in project.names.iter().zip(urls).enumerate() {
+    for (item, name) in project.names.iter().enumerate() {
+        let input = match &project.items {
+            Items::Images(urls) => EmbedInput::Url(urls[item].clone()),
+            Items::Texts(texts) => EmbedInput::Text(texts[item].clone()),
+        };
         chunks[item % embedders].push(EmbedJob {
             item,
             name: name.clone(),
-            url: url.clone(),
+            input,
         });
     }
     for (w, chunk) in chunks.into_iter().enumerate() {
@@ -128,7 +148,7 @@ pub fn start_project(state: AppState, project: Project) {
                 pool::send(
                     w + 1,
                     WorkerRequest::LoadModel {
-                        url: IMAGE_MODEL.into(),
+                        model: project.model.clone(),
                     },
                 )
             })
@@ -141,7 +161,7 @@ pub fn start_project(state: AppState, project: Project) {
 
 fn on_response(state: AppState, worker: usize, response: WorkerResponse) {
     match response {
-        WorkerResponse::Ready => {}
+        WorkerResponse::Ready | WorkerResponse::Inspected { .. } => {}
         WorkerResponse::ModelLoaded { .. } => {
             RUN.with_borrow_mut(|run| {
                 if let Some(run) = run.as_mut() {

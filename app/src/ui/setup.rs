@@ -3,8 +3,11 @@
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
+use super::files::from_input;
 use super::import::{cancel_draft, choose_columns, start_draft};
+use super::model_pick::{edit_spec, pick_model, pick_tokenizer, use_bundled};
 use super::state::{AppState, Items};
+use quarry_core::model::{ChannelOrder, Layout, ModelChoice, Preset};
 
 fn select_value(ev: &leptos::ev::Event) -> String {
     ev.target()
@@ -96,6 +99,7 @@ pub fn SetupScreen() -> impl IntoView {
             <ul class="preview">
                 {move || preview().into_iter().map(|t| view! { <li>{t}</li> }).collect_view()}
             </ul>
+            <ModelSetup />
             <label class="class-list">
                 "Classes, one per line (at least two; you can add, rename, merge and delete them later)"
                 <textarea
@@ -115,5 +119,190 @@ pub fn SetupScreen() -> impl IntoView {
                 <button on:click=move |_| cancel_draft(state)>"Cancel"</button>
             </div>
         </section>
+    }
+}
+
+fn first_file(ev: &leptos::ev::Event) -> Option<super::files::Picked> {
+    let input = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())?;
+    let picked = from_input(&input).into_iter().next();
+    input.set_value("");
+    picked
+}
+
+/// The model: bundled, or the person's ONNX file with its output and preprocessing.
+#[component]
+fn ModelSetup() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let draft = state.draft;
+    let model = move || draft.with(|d| d.as_ref().map(|d| d.model.clone()));
+    let custom = move || draft.with(|d| d.as_ref().and_then(|d| d.custom_model.clone()));
+    let description = move || match (custom(), model()) {
+        (Some((name, info)), _) => {
+            let io = |v: &[quarry_core::model::TensorInfo]| {
+                v.iter()
+                    .map(|t| {
+                        let dims: Vec<String> = t
+                            .shape
+                            .iter()
+                            .map(|d| d.map_or("?".to_string(), |d| d.to_string()))
+                            .collect();
+                        format!("{} {}[{}]", t.name, t.dtype, dims.join(", "))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
+            format!(
+                "Your model {name} ({:?} model). Inputs: {}. Outputs: {}.",
+                info.kind,
+                io(&info.inputs),
+                io(&info.outputs)
+            )
+        }
+        (None, Some(ModelChoice::Text { .. })) => {
+            "all-MiniLM-L6-v2 (bundled, 384-d sentence embeddings)".to_string()
+        }
+        _ => "EfficientNet-Lite0 (bundled, ImageNet-pretrained, 1280-d)".to_string(),
+    };
+    let outputs = move || {
+        custom()
+            .map(|(_, info)| {
+                info.outputs
+                    .iter()
+                    .filter(|o| o.dtype.starts_with('f') || o.dtype == "bf16")
+                    .map(|o| o.name.clone())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    let spec = move || match model() {
+        Some(ModelChoice::Image { spec, .. }) => Some(spec),
+        _ => None,
+    };
+    let is_custom_image = move || custom().is_some() && spec().is_some();
+    let is_custom_text = move || custom().is_some() && spec().is_none();
+    let preset = move || {
+        spec().and_then(|s| {
+            Preset::ALL
+                .into_iter()
+                .find(|p| p.mean_std() == (s.mean, s.std))
+                .map(Preset::name)
+        })
+    };
+    view! {
+        <fieldset class="model">
+            <legend>"Model"</legend>
+            <p data-testid="model-name">{description}</p>
+            <div class="start-actions">
+                <label class="file-button">
+                    {move || if state.model_busy.get() { "Reading the model…" } else { "Use your own ONNX model…" }}
+                    <input
+                        type="file"
+                        accept=".onnx"
+                        data-testid="open-model"
+                        on:change=move |ev| {
+                            if let Some(f) = first_file(&ev) {
+                                pick_model(state, f);
+                            }
+                        }
+                    />
+                </label>
+                <Show when=move || custom().is_some()>
+                    <button on:click=move |_| use_bundled(state)>"Use the bundled model"</button>
+                </Show>
+            </div>
+            <Show when=is_custom_image>
+                <div class="spec">
+                    <label>
+                        "Embedding output "
+                        <select aria-label="Embedding output" on:change=move |ev| {
+                            let name = select_value(&ev);
+                            edit_spec(state, |s| s.output = Some(name));
+                        }>
+                            {move || {
+                                let chosen = spec().and_then(|s| s.output);
+                                outputs()
+                                    .into_iter()
+                                    .map(|o| {
+                                        let selected = chosen.as_deref() == Some(o.as_str());
+                                        view! { <option value=o.clone() selected=selected>{o.clone()}</option> }
+                                    })
+                                    .collect_view()
+                            }}
+                        </select>
+                    </label>
+                    <label>
+                        "Input size "
+                        <input
+                            type="number"
+                            min="8"
+                            max="1024"
+                            aria-label="Input size"
+                            prop:value=move || spec().map_or(224, |s| s.size).to_string()
+                            on:change=move |ev| {
+                                if let Ok(v) = event_target_value(&ev).parse::<u32>() {
+                                    edit_spec(state, |s| s.size = v.clamp(8, 1024));
+                                }
+                            }
+                        />
+                    </label>
+                    <label>
+                        "Layout "
+                        <select aria-label="Layout" on:change=move |ev| {
+                            let nhwc = select_value(&ev) == "nhwc";
+                            edit_spec(state, |s| s.layout = if nhwc { Layout::Nhwc } else { Layout::Nchw });
+                        }>
+                            <option value="nchw" selected=move || spec().is_some_and(|s| s.layout == Layout::Nchw)>"NCHW"</option>
+                            <option value="nhwc" selected=move || spec().is_some_and(|s| s.layout == Layout::Nhwc)>"NHWC"</option>
+                        </select>
+                    </label>
+                    <label>
+                        "Channels "
+                        <select aria-label="Channel order" on:change=move |ev| {
+                            let bgr = select_value(&ev) == "bgr";
+                            edit_spec(state, |s| s.channels = if bgr { ChannelOrder::Bgr } else { ChannelOrder::Rgb });
+                        }>
+                            <option value="rgb" selected=move || spec().is_some_and(|s| s.channels == ChannelOrder::Rgb)>"RGB"</option>
+                            <option value="bgr" selected=move || spec().is_some_and(|s| s.channels == ChannelOrder::Bgr)>"BGR"</option>
+                        </select>
+                    </label>
+                    <label>
+                        "Values "
+                        <select aria-label="Value scaling" on:change=move |ev| {
+                            if let Some(p) = Preset::from_name(&select_value(&ev)) {
+                                let (mean, std) = p.mean_std();
+                                edit_spec(state, |s| {
+                                    s.mean = mean;
+                                    s.std = std;
+                                });
+                            }
+                        }>
+                            {Preset::ALL
+                                .into_iter()
+                                .map(|p| view! {
+                                    <option value=p.name() selected=move || preset() == Some(p.name())>{p.description()}</option>
+                                })
+                                .collect_view()}
+                        </select>
+                    </label>
+                </div>
+            </Show>
+            <Show when=is_custom_text>
+                <label class="file-button">
+                    "Its tokenizer.json… (else the bundled MiniLM tokenizer)"
+                    <input
+                        type="file"
+                        accept=".json"
+                        data-testid="open-tokenizer"
+                        on:change=move |ev| {
+                            if let Some(f) = first_file(&ev) {
+                                pick_tokenizer(state, f);
+                            }
+                        }
+                    />
+                </label>
+            </Show>
+        </fieldset>
     }
 }

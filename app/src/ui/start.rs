@@ -80,6 +80,9 @@ pub fn StartScreen() -> impl IntoView {
                 <button on:click=move |_| start_demo(state, "fashion")>
                     "Try Fashion-MNIST (2,000 images)"
                 </button>
+                <button on:click=move |_| start_demo(state, "topics")>
+                    "Try a text demo (702 sentences, 7 topics)"
+                </button>
             </div>
             <h3>"Your own data"</h3>
             <div class="start-actions">

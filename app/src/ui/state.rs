@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use quarry_core::acquire::{StrategyKind, Subpool};
+use quarry_core::model::{ModelChoice, ModelInfo};
 use quarry_core::{LearnerUpdate, Session};
 
 /// Which screen is shown.
@@ -119,6 +120,10 @@ pub struct Draft {
     pub notes: Vec<String>,
     /// For text tables: the table and the chosen text and label columns.
     pub table: Option<TableChoice>,
+    /// The model that will embed the items.
+    pub model: ModelChoice,
+    /// For a model the person brought: its file name and what inspection found.
+    pub custom_model: Option<(String, ModelInfo)>,
 }
 
 /// A text table and which columns hold the text and the labels.
@@ -146,6 +151,8 @@ pub struct AppState {
     pub subpool: RwSignal<Subpool>,
     /// Whether a refresh is in flight.
     pub thinking: RwSignal<bool>,
+    /// Whether a model file is being inspected.
+    pub model_busy: RwSignal<bool>,
     /// Messages for the person: failures of any kind, never only logged.
     pub errors: RwSignal<Vec<String>>,
     /// Non-fatal notes (items skipped at import and why).
@@ -164,6 +171,7 @@ impl AppState {
             strategy: RwSignal::new(StrategyKind::Auto),
             subpool: RwSignal::new(Subpool::Auto),
             thinking: RwSignal::new(false),
+            model_busy: RwSignal::new(false),
             errors: RwSignal::new(Vec::new()),
             notices: RwSignal::new(Vec::new()),
         }
