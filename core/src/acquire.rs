@@ -222,6 +222,16 @@ impl StrategyKind {
         }
     }
 
+    /// Whether the strategy reads embeddings (else only class probabilities, or nothing): the
+    /// learner decodes its compact rows only for those that do.
+    pub fn reads_embeddings(self) -> bool {
+        use StrategyKind::*;
+        match self {
+            Random | Margin | LeastConfidence | Entropy | PowerMargin => false,
+            Auto | ColdStart | Bald | DropQuery | Badge | CoreSet | TypiClust | ProbCover => true,
+        }
+    }
+
     /// One line for people choosing a strategy.
     pub fn description(self) -> &'static str {
         match self {
@@ -440,6 +450,20 @@ mod tests {
             let a = kind.build().select(&with, 5, &mut Rng::new(4));
             let b = kind.build().select(&without, 5, &mut Rng::new(4));
             assert_eq!(a, b, "{kind:?} reads the probabilities");
+        }
+        // Kinds that say they read no embeddings pick the same from an empty matrix.
+        let empty = Matrix::zeros(x.rows(), 0);
+        let blind = Pool {
+            embeddings: &empty,
+            ..with
+        };
+        for kind in StrategyKind::ALL
+            .into_iter()
+            .filter(|k| !k.reads_embeddings())
+        {
+            let a = kind.build().select(&with, 5, &mut Rng::new(4));
+            let b = kind.build().select(&blind, 5, &mut Rng::new(4));
+            assert_eq!(a, b, "{kind:?} reads the embeddings");
         }
     }
 

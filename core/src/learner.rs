@@ -228,6 +228,18 @@ impl Learner {
         })
     }
 
+    /// Class probabilities of store rows `rows`, decoding one row at a time.
+    fn probabilities_of(&self, head: &SoftmaxHead, rows: &[usize]) -> Matrix {
+        let fast = head.to_f32();
+        let mut out = Matrix::zeros(rows.len(), head.classes());
+        let mut x = vec![0.0; self.store.cols()];
+        for (k, &i) in rows.iter().enumerate() {
+            self.store.row_into(i, &mut x);
+            fast.proba_into(&x, out.row_mut(k));
+        }
+        out
+    }
+
     /// Picks the batch: narrows to an AnchorAL subpool on the compact rows when the mode says
     /// so, then decodes only the rows the strategy can look at (the labeled items and the
     /// candidates left) and runs it there.
@@ -248,14 +260,26 @@ impl Learner {
             .filter(|sub| sub.len() >= input.batch.min(candidates.len()));
         let candidates = narrowed.as_deref().unwrap_or(candidates);
         let rows: Vec<usize> = items.iter().chain(candidates).copied().collect();
-        let work = self.store.decode(&rows);
+        // Strategies that never read embeddings get an empty matrix; their probabilities are
+        // computed row by row from the compact store, so the pool is never decoded whole.
+        let work = if strategy.reads_embeddings() {
+            self.store.decode(&rows)
+        } else {
+            Matrix::zeros(rows.len(), 0)
+        };
         let local_labeled: Vec<usize> = (0..items.len()).collect();
         let local_candidates: Vec<usize> = (items.len()..rows.len()).collect();
         let probabilities = self
             .head
             .as_ref()
             .filter(|_| strategy.reads_probabilities())
-            .map(|h| h.predict_proba_rows(&work));
+            .map(|h| {
+                if strategy.reads_embeddings() {
+                    h.predict_proba_rows(&work)
+                } else {
+                    self.probabilities_of(h, &rows)
+                }
+            });
         let mut pool =
             Pool::unlabeled(&work, &local_candidates, classes).with_labels(&local_labeled, y);
         if let Some(p) = probabilities.as_ref() {
