@@ -7,6 +7,9 @@
 //! memory of refreshes at 200 labels (default policy on the AnchorAL subpool; margin on the whole
 //! pool, which decodes every candidate).
 
+// A benchmark measures wall time; the clock ban is for the library.
+#![allow(clippy::disallowed_methods)]
+
 use std::time::Instant;
 
 use quarry_core::acquire::{StrategyKind, Subpool};
