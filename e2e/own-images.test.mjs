@@ -176,3 +176,35 @@ test('a zip of class folders is read in the browser', { timeout: 600_000 }, asyn
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('images dropped on the start screen open the setup screen', { timeout: 300_000 }, async () => {
+  const server = await serve();
+  const browser = await launch();
+  try {
+    const { out } = await byClass(4);
+    const files = [];
+    for (const list of out.values()) {
+      for (const f of list) files.push({ name: f, b64: (await readFile(join(IMAGES, f))).toString('base64') });
+    }
+    const { page, problems } = await openPage(browser, server);
+    const data = await page.evaluateHandle((list) => {
+      const dt = new DataTransfer();
+      for (const { name, b64 } of list) {
+        const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        dt.items.add(new File([bytes], name, { type: 'image/png' }));
+      }
+      return dt;
+    }, files);
+    await page.locator('.start').dispatchEvent('dragover', { dataTransfer: data });
+    await page.locator('.start').dispatchEvent('drop', { dataTransfer: data });
+    const summary = page.getByTestId('setup-summary');
+    await summary.waitFor();
+    assert.equal(await summary.textContent(), `${files.length} images; 0 come with a label.`);
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('button', { name: 'Try the demo' }).waitFor();
+    assert.deepEqual(problems, []);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});

@@ -50,6 +50,20 @@ pub fn drop_entries(data: &DataTransfer) -> Vec<FileSystemEntry> {
         .collect()
 }
 
+/// The plain files of a drop (no folders), for drops without file-system entries.
+pub fn drop_files(data: &DataTransfer) -> Vec<Picked> {
+    let Some(list) = data.files() else {
+        return Vec::new();
+    };
+    (0..list.length())
+        .filter_map(|i| list.get(i))
+        .map(|file| Picked {
+            path: file.name(),
+            blob: file.into(),
+        })
+        .collect()
+}
+
 /// Every file below the dropped `entries`, folders walked recursively.
 ///
 /// # Errors

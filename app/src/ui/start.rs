@@ -5,7 +5,7 @@ use wasm_bindgen::JsCast;
 use web_sys::HtmlInputElement;
 
 use super::controller::start_demo;
-use super::files::{drop_entries, from_input, walk_entries};
+use super::files::{drop_entries, drop_files, from_input, walk_entries};
 use super::import::open;
 use super::state::AppState;
 
@@ -46,6 +46,13 @@ pub fn StartScreen() -> impl IntoView {
             return;
         };
         let entries = drop_entries(&data);
+        if entries.is_empty() {
+            // No file-system entries (some browsers, synthetic drops): the plain file list.
+            let picked = drop_files(&data);
+            let title = format!("{} dropped files", picked.len());
+            open(state, picked, title);
+            return;
+        }
         let title = match entries.as_slice() {
             [one] => one.name(),
             many => format!("{} dropped items", many.len()),
