@@ -68,10 +68,12 @@ fn main() {
         mib(after.saturating_sub(start))
     );
 
+    // 200 labels, 20 per class (item i was generated from class i % classes).
     let labels: Vec<Answer> = (0..200)
-        .map(|k| Answer {
-            item: k * (items / 200),
-            class: (k * (items / 200)) % classes,
+        .map(|k| k * (items / 200) + k % classes)
+        .map(|item| Answer {
+            item,
+            class: item % classes,
         })
         .collect();
     for (what, strategy, subpool) in [
@@ -98,6 +100,7 @@ fn main() {
         };
         let t = Instant::now();
         let update = learner.refresh(&input).unwrap();
+        assert!(learner.head().is_some(), "the labels cover every class");
         let ms = t.elapsed().as_secs_f64() * 1e3;
         let (_, peak) = rss_kib();
         println!(
