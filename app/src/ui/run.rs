@@ -178,6 +178,16 @@ fn on_response(state: AppState, worker: usize, response: WorkerResponse) {
             }
             record(state, item, None);
         }
+        // The learner refusing an embedding (it was counted as embedded already): a note only.
+        WorkerResponse::ItemFailed { item, message } if worker == 0 => {
+            let name = state
+                .session
+                .with_untracked(|s| s.as_ref().map(|s| s.item_name(item).to_string()))
+                .unwrap_or_default();
+            state
+                .notices
+                .update(|n| n.push(format!("{name} cannot be queued: {message}")));
+        }
         WorkerResponse::ItemFailed { item, message } => record(state, item, Some(message)),
         WorkerResponse::Update { id, update } => {
             super::controller::apply_update(state, id, update);
