@@ -12,6 +12,7 @@ mod drop_query;
 mod entropy;
 mod least_confidence;
 mod margin;
+mod mean_margin;
 mod prob_cover;
 mod random;
 mod stochastic;
@@ -27,6 +28,7 @@ pub use drop_query::{dropout_disagreement, DropQuery};
 pub use entropy::{entropy, Entropy};
 pub use least_confidence::{least_confidence, LeastConfidence};
 pub use margin::{margin, Margin};
+pub use mean_margin::{mean_label_margin, MeanMargin};
 pub use prob_cover::{purity_radius, ProbCover};
 pub use random::RandomSampler;
 pub use stochastic::{gumbel_top_k, inverse_margin, Sampling, StochasticSampler};
@@ -126,6 +128,8 @@ pub enum StrategyKind {
     ColdStart,
     /// The smallest gap between the two most probable classes.
     Margin,
+    /// Multi-label: smallest mean label margin `|2p − 1|` first.
+    MeanMargin,
     /// The lowest top-class probability.
     LeastConfidence,
     /// The highest predictive entropy.
@@ -148,9 +152,10 @@ pub enum StrategyKind {
 
 impl StrategyKind {
     /// Every kind, in the order a picker lists them (the default policy first).
-    pub const ALL: [StrategyKind; 13] = [
+    pub const ALL: [StrategyKind; 14] = [
         StrategyKind::Auto,
         StrategyKind::Margin,
+        StrategyKind::MeanMargin,
         StrategyKind::PowerMargin,
         StrategyKind::Entropy,
         StrategyKind::LeastConfidence,
@@ -171,6 +176,7 @@ impl StrategyKind {
             StrategyKind::Random => Box::new(RandomSampler),
             StrategyKind::ColdStart => Box::new(ColdStart),
             StrategyKind::Margin => Box::new(Margin),
+            StrategyKind::MeanMargin => Box::new(MeanMargin),
             StrategyKind::LeastConfidence => Box::new(LeastConfidence),
             StrategyKind::Entropy => Box::new(Entropy),
             StrategyKind::PowerMargin => Box::new(StochasticSampler {
@@ -195,6 +201,7 @@ impl StrategyKind {
             StrategyKind::Random => "random",
             StrategyKind::ColdStart => "cold-start",
             StrategyKind::Margin => "margin",
+            StrategyKind::MeanMargin => "mean-margin",
             StrategyKind::LeastConfidence => "least-confidence",
             StrategyKind::Entropy => "entropy",
             StrategyKind::PowerMargin => "power-margin",
@@ -217,7 +224,7 @@ impl StrategyKind {
     pub fn reads_probabilities(self) -> bool {
         use StrategyKind::*;
         match self {
-            Auto | Margin | LeastConfidence | Entropy | PowerMargin | Badge => true,
+            Auto | Margin | MeanMargin | LeastConfidence | Entropy | PowerMargin | Badge => true,
             Random | ColdStart | Bald | DropQuery | CoreSet | TypiClust | ProbCover => false,
         }
     }
@@ -227,7 +234,7 @@ impl StrategyKind {
     pub fn reads_embeddings(self) -> bool {
         use StrategyKind::*;
         match self {
-            Random | Margin | LeastConfidence | Entropy | PowerMargin => false,
+            Random | Margin | MeanMargin | LeastConfidence | Entropy | PowerMargin => false,
             Auto | ColdStart | Bald | DropQuery | Badge | CoreSet | TypiClust | ProbCover => true,
         }
     }
@@ -241,6 +248,9 @@ impl StrategyKind {
             StrategyKind::Random => "random items: the baseline",
             StrategyKind::ColdStart => "diverse, typical items",
             StrategyKind::Margin => "the most uncertain items",
+            StrategyKind::MeanMargin => {
+                "multi-label: items whose labels are least decided on average"
+            }
             StrategyKind::LeastConfidence => "items whose best guess is weakest",
             StrategyKind::Entropy => "items with the most spread-out prediction",
             StrategyKind::PowerMargin => {

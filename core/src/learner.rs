@@ -1,8 +1,12 @@
 //! The learner: embeddings of the pool, the head trained on the labels, and the next queue.
 
-use crate::acquire::{anchoral, default_strategy, select, Pool, StrategyKind, Subpool};
+use std::collections::BTreeMap;
+
+use crate::acquire::{
+    anchoral, default_strategy, select, Pool, StrategyKind, Subpool, LOW_BUDGET_PER_CLASS,
+};
 use crate::evaluate::{cross_validate, Accuracy};
-use crate::head::{HeadOptions, SoftmaxHead};
+use crate::head::{HeadF32, HeadOptions, SoftmaxHead};
 use crate::matrix::Matrix;
 use crate::rng::Rng;
 use crate::session::Answer;
@@ -32,6 +36,13 @@ pub struct LearnerInput {
     /// every class that is still there.
     #[serde(default)]
     pub class_ids: Vec<u32>,
+    /// A multi-label project: `labels` holds every (item, class) pair, `labeled` every labeled
+    /// item (an item labeled with no class is a negative for every class).
+    #[serde(default)]
+    pub multi_label: bool,
+    /// Labeled items in order; read in multi-label projects only.
+    #[serde(default)]
+    pub labeled: Vec<usize>,
 }
 
 /// One point of the learning curve.
@@ -58,6 +69,15 @@ pub struct LearnerUpdate {
     pub labels: usize,
 }
 
+/// What a refit produced: the labeled items trained on (embedded ones, in order), their
+/// single-label classes (empty in multi-label projects), labels per class, the estimate.
+struct Fitted {
+    items: Vec<usize>,
+    y: Vec<usize>,
+    counts: Vec<usize>,
+    accuracy: Option<Accuracy>,
+}
+
 /// Holds the pool's embeddings (compactly, filled as items are embedded) and the current head.
 /// Deterministic: the same sequence of inputs gives the same updates.
 ///
@@ -68,6 +88,10 @@ pub struct Learner {
     store: CompactRows,
     class_ids: Vec<u32>,
     head: Option<SoftmaxHead>,
+    /// Multi-label projects: one binary head per class id ("has this class").
+    label_heads: BTreeMap<u32, SoftmaxHead>,
+    /// Multi-label projects: `P(class)` of classes without a head yet (prior from the counts).
+    label_priors: Vec<f32>,
     options: HeadOptions,
     curve: Vec<CurvePoint>,
     seed: u64,
@@ -89,6 +113,8 @@ impl Learner {
             store: CompactRows::new(items),
             class_ids: (0..classes as u32).collect(),
             head: None,
+            label_heads: BTreeMap::new(),
+            label_priors: Vec::new(),
             options: HeadOptions::default(),
             curve: Vec::new(),
             seed,
@@ -165,29 +191,23 @@ impl Learner {
             }
             out[a.item] = true;
         }
-        let (items, y): (Vec<usize>, Vec<usize>) = input
-            .labels
-            .iter()
-            .filter(|a| self.store.is_present(a.item))
-            .map(|a| (a.item, a.class))
-            .unzip();
-        let mut counts = vec![0; classes];
-        y.iter().for_each(|&c| counts[c] += 1);
-        let x = self.store.decode(&items);
-
-        self.head = if counts.iter().filter(|&&c| c > 0).count() >= 2 {
-            Some(SoftmaxHead::fit(
-                &x,
-                &y,
-                classes,
-                &self.options,
-                self.head.as_ref(),
-            )?)
+        if let Some(&bad) = input.labeled.iter().find(|&&i| i >= n) {
+            return Err(Error::Invalid(format!(
+                "labeled item {bad} is out of range"
+            )));
+        }
+        let fitted = if input.multi_label {
+            input.labeled.iter().for_each(|&i| out[i] = true);
+            self.fit_multi_label(input)?
         } else {
-            None
+            self.fit_single_label(input)?
         };
-        let cv_options = self.options.quick();
-        let accuracy = cross_validate(&x, &y, classes, &cv_options, self.seed)?;
+        let Fitted {
+            items,
+            y,
+            counts,
+            accuracy,
+        } = fitted;
         self.curve.retain(|p| p.labels < items.len());
         if let Some(a) = accuracy {
             self.curve.push(CurvePoint {
@@ -196,9 +216,20 @@ impl Learner {
             });
         }
 
-        let strategy = match input.strategy {
-            StrategyKind::Auto => default_strategy(&counts),
-            kind => kind,
+        let strategy = match (input.strategy, input.multi_label) {
+            (StrategyKind::Auto, false) => default_strategy(&counts),
+            (StrategyKind::Auto, true) if counts.iter().any(|&c| c < LOW_BUDGET_PER_CLASS) => {
+                StrategyKind::TypiClust
+            }
+            // Softmax-specific strategies become the multi-label uncertainty measure.
+            (kind, true)
+                if kind == StrategyKind::Auto
+                    || kind.reads_probabilities()
+                    || matches!(kind, StrategyKind::Bald | StrategyKind::DropQuery) =>
+            {
+                StrategyKind::MeanMargin
+            }
+            (kind, _) => kind,
         };
         input
             .rejected
@@ -240,6 +271,117 @@ impl Learner {
         out
     }
 
+    /// Single-label: refits the softmax head on the labels of embedded items, cross-validates.
+    fn fit_single_label(&mut self, input: &LearnerInput) -> Result<Fitted> {
+        let classes = self.class_ids.len();
+        let (items, y): (Vec<usize>, Vec<usize>) = input
+            .labels
+            .iter()
+            .filter(|a| self.store.is_present(a.item))
+            .map(|a| (a.item, a.class))
+            .unzip();
+        let mut counts = vec![0; classes];
+        y.iter().for_each(|&c| counts[c] += 1);
+        let x = self.store.decode(&items);
+        self.head = if counts.iter().filter(|&&c| c > 0).count() >= 2 {
+            Some(SoftmaxHead::fit(
+                &x,
+                &y,
+                classes,
+                &self.options,
+                self.head.as_ref(),
+            )?)
+        } else {
+            None
+        };
+        let accuracy = cross_validate(&x, &y, classes, &self.options.quick(), self.seed)?;
+        Ok(Fitted {
+            items,
+            y,
+            counts,
+            accuracy,
+        })
+    }
+
+    /// Multi-label: one binary head per class (warm-started, kept by class id) where the class
+    /// has positives and negatives, a prior elsewhere; accuracy is the mean over those classes
+    /// of the cross-validated "has this class" accuracy.
+    fn fit_multi_label(&mut self, input: &LearnerInput) -> Result<Fitted> {
+        let classes = self.class_ids.len();
+        let items: Vec<usize> = input
+            .labeled
+            .iter()
+            .copied()
+            .filter(|&i| self.store.is_present(i))
+            .collect();
+        let position: BTreeMap<usize, usize> =
+            items.iter().enumerate().map(|(k, &i)| (i, k)).collect();
+        let mut has = vec![vec![0usize; items.len()]; classes];
+        for a in &input.labels {
+            if let Some(&k) = position.get(&a.item) {
+                has[a.class][k] = 1;
+            }
+        }
+        let counts: Vec<usize> = has.iter().map(|h| h.iter().sum()).collect();
+        let x = self.store.decode(&items);
+        let quick = self.options.quick();
+        let mut heads = BTreeMap::new();
+        let mut accuracies = Vec::new();
+        self.label_priors = counts
+            .iter()
+            .map(|&c| (c as f32 + 1.0) / (items.len() as f32 + 2.0))
+            .collect();
+        for (k, y) in has.iter().enumerate() {
+            let id = self.class_ids[k];
+            if counts[k] == 0 || counts[k] == items.len() {
+                continue;
+            }
+            let warm = self.label_heads.get(&id);
+            heads.insert(id, SoftmaxHead::fit(&x, y, 2, &self.options, warm)?);
+            if let Some(a) = cross_validate(&x, y, 2, &quick, self.seed ^ u64::from(id))? {
+                accuracies.push(a);
+            }
+        }
+        self.label_heads = heads;
+        self.head = None;
+        let accuracy = (!accuracies.is_empty()).then(|| Accuracy {
+            value: accuracies.iter().map(|a| a.value).sum::<f64>() / accuracies.len() as f64,
+            folds: accuracies[0].folds,
+            labels: items.len(),
+        });
+        Ok(Fitted {
+            items,
+            y: Vec::new(),
+            counts,
+            accuracy,
+        })
+    }
+
+    /// Multi-label `P(class)` of store rows `rows` (one column per class), a row at a time.
+    fn label_probabilities_of(&self, rows: &[usize]) -> Matrix {
+        let heads: Vec<Option<HeadF32>> = self
+            .class_ids
+            .iter()
+            .map(|id| self.label_heads.get(id).map(SoftmaxHead::to_f32))
+            .collect();
+        let mut out = Matrix::zeros(rows.len(), heads.len());
+        let mut x = vec![0.0; self.store.cols()];
+        let mut two = [0.0f32; 2];
+        for (r, &i) in rows.iter().enumerate() {
+            self.store.row_into(i, &mut x);
+            for (k, head) in heads.iter().enumerate() {
+                out.row_mut(r)[k] = match head {
+                    Some(h) => {
+                        h.proba_into(&x, &mut two);
+                        two[1]
+                    }
+                    None => self.label_priors.get(k).copied().unwrap_or(0.5),
+                };
+            }
+        }
+        out
+    }
+
     /// Picks the batch: narrows to an AnchorAL subpool on the compact rows when the mode says
     /// so, then decodes only the rows the strategy can look at (the labeled items and the
     /// candidates left) and runs it there.
@@ -255,7 +397,7 @@ impl Learner {
         let classes = self.class_ids.len();
         let narrowed = input
             .subpool
-            .applies_to(candidates.len(), !items.is_empty())
+            .applies_to(candidates.len(), !y.is_empty())
             .then(|| anchoral::subpool(&self.store, candidates, items, y, classes, rng))
             .filter(|sub| sub.len() >= input.batch.min(candidates.len()));
         let candidates = narrowed.as_deref().unwrap_or(candidates);
@@ -269,17 +411,19 @@ impl Learner {
         };
         let local_labeled: Vec<usize> = (0..items.len()).collect();
         let local_candidates: Vec<usize> = (items.len()..rows.len()).collect();
-        let probabilities = self
-            .head
-            .as_ref()
-            .filter(|_| strategy.reads_probabilities())
-            .map(|h| {
+        let probabilities = if !strategy.reads_probabilities() {
+            None
+        } else if input.multi_label {
+            (!self.label_heads.is_empty()).then(|| self.label_probabilities_of(&rows))
+        } else {
+            self.head.as_ref().map(|h| {
                 if strategy.reads_embeddings() {
                     h.predict_proba_rows(&work)
                 } else {
                     self.probabilities_of(h, &rows)
                 }
-            });
+            })
+        };
         let mut pool =
             Pool::unlabeled(&work, &local_candidates, classes).with_labels(&local_labeled, y);
         if let Some(p) = probabilities.as_ref() {
@@ -321,8 +465,7 @@ mod tests {
             batch: 3,
             strategy: StrategyKind::Auto,
             subpool: Subpool::Auto,
-            rejected: vec![],
-            class_ids: vec![],
+            ..LearnerInput::default()
         };
         let first = learner.refresh(&input).unwrap();
         assert_eq!(first.strategy, StrategyKind::TypiClust);
@@ -367,8 +510,7 @@ mod tests {
             batch: 1,
             strategy: StrategyKind::Auto,
             subpool: Subpool::Auto,
-            rejected: vec![],
-            class_ids: vec![],
+            ..LearnerInput::default()
         };
         assert!(learner.refresh(&bad).is_err());
     }
@@ -456,5 +598,48 @@ mod tests {
                 ..input
             })
             .is_err());
+    }
+
+    #[test]
+    fn multi_label_projects_train_one_head_per_class() {
+        let (x, truth) = blobs();
+        let mut learner = Learner::from_matrix(&x, 3, 1).unwrap();
+        // Sets: an item has its blob's class, items of blob 1 also class 2; every tenth item none.
+        let set_of = |i: usize| -> Vec<usize> {
+            match (i % 10, truth[i]) {
+                (9, _) => vec![],
+                (_, 1) => vec![1, 2],
+                (_, c) => vec![c],
+            }
+        };
+        let mut input = LearnerInput {
+            batch: 5,
+            multi_label: true,
+            ..LearnerInput::default()
+        };
+        let first = learner.refresh(&input).unwrap();
+        assert_eq!(first.strategy, StrategyKind::TypiClust);
+        for i in 0..45 {
+            input.labeled.push(i);
+            input
+                .labels
+                .extend(set_of(i).into_iter().map(|class| Answer { item: i, class }));
+        }
+        let update = learner.refresh(&input).unwrap();
+        assert_eq!(update.strategy, StrategyKind::MeanMargin);
+        assert_eq!(update.labels, 45);
+        assert!(update.queue.iter().all(|&i| i >= 45));
+        let acc = update.accuracy.unwrap().value;
+        assert!(acc > 0.8, "mean per-class accuracy {acc}");
+        // Columns are independent probabilities: a blob-1 item is likely both class 1 and 2.
+        assert_eq!(truth[46], 1);
+        let p = learner.label_probabilities_of(&[46]);
+        assert!(p.row(0)[1] > 0.5 && p.row(0)[2] > 0.5, "{:?}", p.row(0));
+        // A softmax-specific choice becomes the multi-label measure.
+        input.strategy = StrategyKind::Badge;
+        assert_eq!(
+            learner.refresh(&input).unwrap().strategy,
+            StrategyKind::MeanMargin
+        );
     }
 }

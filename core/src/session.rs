@@ -42,7 +42,11 @@ pub struct Session {
     class_ids: Vec<u32>,
     next_class_id: u32,
     answers: Vec<Answer>,
-    label_of: Vec<Option<usize>>,
+    /// Labeled items in the order they were labeled (in multi-label projects an item may be
+    /// labeled with an empty set: none of the classes applies).
+    order: Vec<usize>,
+    labeled: Vec<bool>,
+    multi_label: bool,
     skipped: Vec<bool>,
     rejected: Vec<bool>,
     history: Vec<Action>,
@@ -94,12 +98,56 @@ impl Session {
             class_ids: (0..k).collect(),
             next_class_id: k,
             answers: Vec::new(),
-            label_of: vec![None; n],
+            order: Vec::new(),
+            labeled: vec![false; n],
+            multi_label: false,
             skipped: vec![false; n],
             rejected: vec![false; n],
             history: Vec::new(),
             queue: Vec::new(),
         })
+    }
+
+    /// The same session as a multi-label project (an item can have several classes, or none),
+    /// or back. Only before anything is labeled.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] once labels exist.
+    pub fn with_multi_label(mut self, on: bool) -> Result<Session> {
+        if !self.order.is_empty() {
+            return Err(Error::Invalid(
+                "single- or multi-label is chosen before labeling".into(),
+            ));
+        }
+        self.multi_label = on;
+        Ok(self)
+    }
+
+    /// Whether an item can have several classes.
+    pub fn is_multi_label(&self) -> bool {
+        self.multi_label
+    }
+
+    /// Labeled items, in the order they were labeled.
+    pub fn labeled_items(&self) -> &[usize] {
+        &self.order
+    }
+
+    /// Whether item `i` is labeled (in a multi-label project, possibly with no class).
+    pub fn is_labeled(&self, i: usize) -> bool {
+        self.labeled[i]
+    }
+
+    /// The classes of item `i`, ascending (at most one in a single-label project).
+    pub fn labels_of(&self, i: usize) -> Vec<usize> {
+        let mut v: Vec<usize> = self
+            .answers
+            .iter()
+            .filter(|a| a.item == i)
+            .map(|a| a.class)
+            .collect();
+        v.sort_unstable();
+        v
     }
 
     /// Class names, in button order.
@@ -127,9 +175,9 @@ impl Session {
         &self.answers
     }
 
-    /// The class of item `i`, if labeled.
+    /// The (first) class of item `i`, if it has one.
     pub fn label_of(&self, i: usize) -> Option<usize> {
-        self.label_of[i]
+        self.labels_of(i).first().copied()
     }
 
     /// Labels per class, indexed like [`Session::classes`].
@@ -183,7 +231,7 @@ impl Session {
             .filter(|&i| {
                 let ok = i < self.items.len()
                     && !seen[i]
-                    && self.label_of[i].is_none()
+                    && !self.labeled[i]
                     && !self.skipped[i]
                     && !self.rejected[i];
                 if ok {
@@ -199,17 +247,48 @@ impl Session {
     /// # Errors
     /// [`Error::Invalid`] when the queue is empty or `class` is out of range.
     pub fn answer(&mut self, class: usize) -> Result<usize> {
-        if class >= self.classes.len() {
-            return Err(Error::Invalid(format!("no class number {}", class + 1)));
+        self.answer_set(&[class])
+    }
+
+    /// Labels the current item with the classes `classes` and moves to the next. A single-label
+    /// project takes exactly one class; a multi-label project any number, none meaning "none of
+    /// the classes applies" (a negative for every class). Returns the labeled item.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when the queue is empty, a class is out of range, or a single-label
+    /// project is given other than one class.
+    pub fn answer_set(&mut self, classes: &[usize]) -> Result<usize> {
+        if let Some(&bad) = classes.iter().find(|&&c| c >= self.classes.len()) {
+            return Err(Error::Invalid(format!("no class number {}", bad + 1)));
+        }
+        if !self.multi_label && classes.len() != 1 {
+            return Err(Error::Invalid("choose exactly one class".into()));
         }
         let item = self
             .current()
             .ok_or_else(|| Error::Invalid("nothing to label".into()))?;
         self.queue.remove(0);
-        self.answers.push(Answer { item, class });
-        self.label_of[item] = Some(class);
+        self.record(item, classes);
         self.history.push(Action::Labeled(item));
         Ok(item)
+    }
+
+    /// Marks `item` labeled with `classes` (sorted, without repeats).
+    fn record(&mut self, item: usize, classes: &[usize]) {
+        let mut set = classes.to_vec();
+        set.sort_unstable();
+        set.dedup();
+        self.answers
+            .extend(set.into_iter().map(|class| Answer { item, class }));
+        self.labeled[item] = true;
+        self.order.push(item);
+    }
+
+    /// Forgets every label of `item`.
+    fn forget(&mut self, item: usize) {
+        self.answers.retain(|a| a.item != item);
+        self.order.retain(|&i| i != item);
+        self.labeled[item] = false;
     }
 
     /// Skips the current item: it leaves the queue and is not asked again. Returns it.
@@ -230,10 +309,16 @@ impl Session {
         if item >= self.items.len() {
             return Err(Error::Invalid(format!("no item number {item}")));
         }
-        if let Some(c) = self.label_of[item] {
+        if self.labeled[item] {
+            let names: Vec<&str> = self
+                .labels_of(item)
+                .into_iter()
+                .map(|c| self.classes[c].as_str())
+                .collect();
             return Err(Error::Invalid(format!(
                 "'{}' is already labeled '{}'",
-                self.items[item], self.classes[c]
+                self.items[item],
+                names.join(", ")
             )));
         }
         if self.rejected[item] {
@@ -263,13 +348,7 @@ impl Session {
     pub fn undo(&mut self) -> Option<usize> {
         let item = match self.history.pop()? {
             Action::Labeled(item) => {
-                let pos = self
-                    .answers
-                    .iter()
-                    .rposition(|a| a.item == item)
-                    .expect("labeled item");
-                self.answers.remove(pos);
-                self.label_of[item] = None;
+                self.forget(item);
                 item
             }
             Action::Skipped(item) => {
@@ -287,8 +366,9 @@ impl Session {
     }
 
     /// Records a label that came with the data (a class folder, a label column): it counts like
-    /// an answer but is not part of the undo history. Returns whether it was taken; an item that
-    /// already has an answer keeps it.
+    /// an answer but is not part of the undo history. Returns whether it was taken: in a
+    /// single-label project an item that already has a label keeps it; in a multi-label one the
+    /// class is added to the item's set.
     ///
     /// # Errors
     /// [`Error::Invalid`] when `item` or `class` is out of range.
@@ -298,13 +378,24 @@ impl Session {
                 "imported label ({item}, {class}) is out of range"
             )));
         }
-        if self.label_of[item].is_some() || self.rejected[item] {
+        let taken = self.rejected[item]
+            || (self.labeled[item] && !self.multi_label)
+            || self.answers.contains(&Answer { item, class });
+        if taken {
             return Ok(false);
         }
         self.skipped[item] = false;
         self.queue.retain(|&i| i != item);
-        self.answers.push(Answer { item, class });
-        self.label_of[item] = Some(class);
+        if self.labeled[item] {
+            let pos = self
+                .answers
+                .iter()
+                .rposition(|a| a.item == item)
+                .map_or(self.answers.len(), |p| p + 1);
+            self.answers.insert(pos, Answer { item, class });
+        } else {
+            self.record(item, &[class]);
+        }
         Ok(true)
     }
 
@@ -351,17 +442,16 @@ impl Session {
                 a.class = into;
             }
         }
-        for l in self.label_of.iter_mut().flatten() {
-            if *l == from {
-                *l = into;
-            }
-        }
+        // A multi-label item that had both keeps one.
+        let mut seen = std::collections::BTreeSet::new();
+        self.answers.retain(|a| seen.insert((a.item, a.class)));
         self.remove_class(from);
         Ok(())
     }
 
     /// Removes class `class`; its labeled items go back to the pool or become "none of these"
-    /// answers, as `items` says. Returns those items.
+    /// answers, as `items` says (in a multi-label project, only those left with no class).
+    /// Returns the items that had it.
     ///
     /// # Errors
     /// [`Error::Invalid`] when `class` is out of range or only two classes are left.
@@ -376,7 +466,11 @@ impl Session {
             .collect();
         self.answers.retain(|a| a.class != class);
         for &item in &affected {
-            self.label_of[item] = None;
+            if self.multi_label && self.answers.iter().any(|a| a.item == item) {
+                // It keeps its other classes.
+                continue;
+            }
+            self.forget(item);
             let entry = self
                 .history
                 .iter()
@@ -425,11 +519,6 @@ impl Session {
                 a.class -= 1;
             }
         }
-        for l in self.label_of.iter_mut().flatten() {
-            if *l > class {
-                *l -= 1;
-            }
-        }
     }
 
     /// What the learner needs to retrain and pick the next `batch` items.
@@ -442,6 +531,8 @@ impl Session {
             subpool: Default::default(),
             rejected: self.rejected(),
             class_ids: self.class_ids.clone(),
+            multi_label: self.multi_label,
+            labeled: self.order.clone(),
         }
     }
 }
@@ -560,6 +651,47 @@ mod tests {
         assert!(s.ask_now(7).is_err());
         s.ask_now(4).unwrap();
         assert_eq!(s.queue(), &[4, 2]);
+    }
+
+    #[test]
+    fn multi_label_sets_undo_merge_and_delete() {
+        let mut s = session().with_multi_label(true).unwrap();
+        s.add_class("c").unwrap();
+        s.set_queue(vec![0, 1, 2, 3]);
+        assert!(s.answer_set(&[5]).is_err());
+        assert_eq!(s.answer_set(&[2, 0, 2]).unwrap(), 0);
+        assert_eq!(s.answer_set(&[]).unwrap(), 1);
+        assert_eq!(s.labels_of(0), vec![0, 2]);
+        assert!(s.is_labeled(1) && s.labels_of(1).is_empty());
+        assert_eq!(s.labeled_items(), &[0, 1]);
+        let input = s.learner_input(3);
+        assert!(input.multi_label);
+        assert_eq!(input.labeled, vec![0, 1]);
+        assert_eq!(input.labels.len(), 2);
+        assert!(s.import_label(0, 1).unwrap(), "a class joins the set");
+        assert_eq!(s.labels_of(0), vec![0, 1, 2]);
+        // Merge c into a: item 0 keeps one a.
+        s.merge_classes(2, 0).unwrap();
+        assert_eq!(s.labels_of(0), vec![0, 1]);
+        assert_eq!(s.label_counts(), vec![1, 1]);
+        s.add_class("d").unwrap();
+        s.answer_set(&[1]).unwrap(); // item 2 → b only
+                                     // Deleting b: item 0 keeps a, item 2 (left with nothing) goes back to the pool.
+        assert_eq!(
+            s.delete_class(1, DeletedItems::Unlabel).unwrap(),
+            vec![0, 2]
+        );
+        assert_eq!(s.labels_of(0), vec![0]);
+        assert!(!s.is_labeled(2));
+        assert_eq!(s.undo(), Some(1));
+        assert_eq!(s.undo(), Some(0));
+        assert!(s.answers().is_empty());
+        let mut single = session();
+        single.set_queue(vec![0]);
+        assert!(single.answer_set(&[0, 1]).is_err());
+        assert!(single.clone().with_multi_label(true).is_ok());
+        single.answer(0).unwrap();
+        assert!(single.with_multi_label(true).is_err());
     }
 
     #[test]
