@@ -24,7 +24,7 @@ async function byClass(n) {
 }
 
 async function openPage(browser, server) {
-  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  const page = await browser.newPage({ acceptDownloads: true, viewport: { width: 1200, height: 900 } });
   const problems = watch(page, new URL(server.url).origin);
   await page.goto(server.url);
   return { page, problems };
@@ -202,6 +202,50 @@ test('images dropped on the start screen open the setup screen', { timeout: 300_
     assert.equal(await summary.textContent(), `${files.length} images; 0 come with a label.`);
     await page.getByRole('button', { name: 'Cancel' }).click();
     await page.getByRole('button', { name: 'Try the demo' }).waitFor();
+    assert.deepEqual(problems, []);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});
+
+test('a multi-label project: sets of classes, none, export', { timeout: 600_000 }, async () => {
+  const server = await serve();
+  const browser = await launch();
+  try {
+    const { gt, out } = await byClass(6);
+    const files = [...out.values()].flat().map((f) => join(IMAGES, f));
+    const { page, problems } = await openPage(browser, server);
+    await page.getByTestId('open-files').setInputFiles(files);
+    await page.getByTestId('setup-summary').waitFor();
+    await page.getByRole('checkbox', { name: /multi-label/ }).check();
+    await page.getByRole('textbox', { name: 'Classes' }).fill('animals\nfood\ntravel\nfavourite');
+    await page.getByRole('button', { name: 'Start labeling' }).click();
+    await page.getByRole('group', { name: 'Classes' }).waitFor({ timeout: 300_000 });
+    const order = ['animals', 'food', 'travel', 'favourite'];
+    const counter = page.getByTestId('labeled-count');
+    const expected = [];
+    for (let i = 0; i < 6; i++) {
+      const name = await page.locator('.item-name').textContent();
+      const before = await counter.textContent();
+      let set = [SHORT[gt.get(name)]];
+      if (i % 2 === 1) set.push('favourite');
+      if (i === 4) set = [];
+      for (const c of set) await page.keyboard.press(String(order.indexOf(c) + 1));
+      // The chosen classes show as pressed until saved.
+      for (const c of set) assert.equal(await page.getByRole('button', { name: c, exact: true }).getAttribute('aria-pressed'), 'true');
+      await page.keyboard.press('Enter');
+      await page.waitForFunction((b) => document.querySelector('[data-testid=labeled-count]').textContent !== b, before);
+      expected.push(`${name},${set.sort((a, b) => order.indexOf(a) - order.indexOf(b)).join(';')}`);
+    }
+    assert.match(await counter.textContent(), /^6 \//);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export labels (CSV)' }).click(),
+    ]);
+    const csv = (await readFile(await download.path(), 'utf8')).trim().split('\n');
+    assert.equal(csv[0], 'item,labels');
+    assert.deepEqual(csv.slice(1), expected);
     assert.deepEqual(problems, []);
   } finally {
     await browser.close();

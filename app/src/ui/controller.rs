@@ -57,7 +57,7 @@ pub fn start_demo(state: AppState, name: &'static str) {
                             .collect(),
                     ),
                 };
-                let labels = vec![None; m.items.len()];
+                let labels = vec![Vec::new(); m.items.len()];
                 start_project(
                     state,
                     Project {
@@ -67,6 +67,7 @@ pub fn start_demo(state: AppState, name: &'static str) {
                         items,
                         classes: m.classes,
                         labels,
+                        multi_label: false,
                     },
                 );
             }
@@ -123,16 +124,44 @@ pub fn set_subpool(state: AppState, mode: Subpool) {
     request_refresh(state);
 }
 
-/// Labels the current item with class `class` and refreshes the learner.
+/// Labels the current item with class `class` and refreshes the learner; in a multi-label
+/// project, adds or removes `class` from the set being chosen instead.
 pub fn answer(state: AppState, class: usize) {
+    let multi = state
+        .session
+        .with_untracked(|s| s.as_ref().is_some_and(Session::is_multi_label));
+    if multi {
+        state
+            .chosen
+            .update(|c| match c.iter().position(|&k| k == class) {
+                Some(p) => {
+                    c.remove(p);
+                }
+                None => c.push(class),
+            });
+        return;
+    }
+    answer_set(state, vec![class]);
+}
+
+/// Labels the current item with the classes being chosen (multi-label; none chosen means no
+/// class applies) and refreshes the learner.
+pub fn save_chosen(state: AppState) {
+    answer_set(state, state.chosen.get_untracked());
+}
+
+fn answer_set(state: AppState, classes: Vec<usize>) {
     let mut result = Ok(0);
     state.session.update(|s| {
         if let Some(s) = s.as_mut() {
-            result = s.answer(class);
+            result = s.answer_set(&classes);
         }
     });
     match result {
-        Ok(_) => request_refresh(state),
+        Ok(_) => {
+            state.chosen.set(Vec::new());
+            request_refresh(state);
+        }
         Err(e) => state.report(e.to_string()),
     }
 }
@@ -143,6 +172,7 @@ pub fn none_of_these(state: AppState) {
     state
         .session
         .update(|s| rejected = s.as_mut().and_then(Session::reject));
+    state.chosen.set(Vec::new());
     if rejected.is_some() {
         request_refresh(state);
     }
@@ -172,6 +202,7 @@ pub fn ask_now(state: AppState, item: usize) {
             result = s.ask_now(item);
         }
     });
+    state.chosen.set(Vec::new());
     if let Err(e) = result {
         state.report(e.to_string());
     }
@@ -183,6 +214,7 @@ pub fn skip(state: AppState) {
     state
         .session
         .update(|s| skipped = s.as_mut().and_then(Session::skip));
+    state.chosen.set(Vec::new());
     if skipped.is_some() {
         request_refresh(state);
     }
@@ -194,6 +226,7 @@ pub fn undo(state: AppState) {
     state
         .session
         .update(|s| undone = s.as_mut().and_then(Session::undo));
+    state.chosen.set(Vec::new());
     if undone.is_some() {
         request_refresh(state);
     }
@@ -209,7 +242,8 @@ pub fn export_csv(state: AppState) {
     }
 }
 
-/// Keys: 1–9 answer, `n` none of these, `s` or Space skip, Backspace or Ctrl/Cmd+Z undo.
+/// Keys: 1–9 answer (multi-label: toggle, Enter saves), `n` none of these, `s` or Space skip,
+/// Backspace or Ctrl/Cmd+Z undo.
 pub fn install_keyboard(state: AppState) {
     let handle = window_event_listener(leptos::ev::keydown, move |ev| {
         if state.phase.get_untracked() != Phase::Labeling || ev.repeat() {
@@ -228,6 +262,14 @@ pub fn install_keyboard(state: AppState) {
             ev.prevent_default();
             undo(state);
         } else if command {
+        } else if key == "Enter" {
+            let multi = state
+                .session
+                .with_untracked(|s| s.as_ref().is_some_and(Session::is_multi_label));
+            if multi {
+                ev.prevent_default();
+                save_chosen(state);
+            }
         } else if key == "n" || key == "N" {
             ev.prevent_default();
             none_of_these(state);

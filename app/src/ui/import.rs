@@ -145,6 +145,7 @@ async fn draft_of(picked: Vec<Picked>, title: String) -> Result<Draft, String> {
         items: Items::Images(urls),
         model: default_model(&Items::Images(Vec::new())),
         custom_model: None,
+        multi_label: false,
         labels,
         notes,
         table: None,
@@ -172,6 +173,7 @@ async fn text_draft(file: &Picked) -> Result<Draft, String> {
         table: None,
         model: default_model(&Items::Texts(Vec::new())),
         custom_model: None,
+        multi_label: false,
     };
     fill_from_table(&mut draft, choice);
     Ok(draft)
@@ -182,7 +184,7 @@ fn fill_from_table(draft: &mut Draft, choice: TableChoice) {
     let (texts, labels, dropped) = choice.table.texts(choice.text, choice.label);
     draft.names = (1..=texts.len()).map(|i| format!("#{i}")).collect();
     draft.items = Items::Texts(texts);
-    draft.classes = classes_of(&labels);
+    draft.classes = proposed_classes(&labels, draft.multi_label);
     draft.labels = labels;
     draft.notes = if dropped > 0 {
         vec![format!("{dropped} rows with an empty text were left out")]
@@ -190,6 +192,52 @@ fn fill_from_table(draft: &mut Draft, choice: TableChoice) {
         Vec::new()
     };
     draft.table = Some(choice);
+}
+
+/// The classes given labels name: each distinct label, or in a multi-label project each
+/// distinct `;`-separated part.
+fn proposed_classes(labels: &[Option<String>], multi_label: bool) -> Vec<String> {
+    if !multi_label {
+        return classes_of(labels);
+    }
+    let parts: Vec<Option<String>> = labels
+        .iter()
+        .flatten()
+        .flat_map(|l| split_set(l))
+        .map(Some)
+        .collect();
+    classes_of(&parts)
+}
+
+/// The classes of a multi-label cell `a;b`.
+fn split_set(label: &str) -> Vec<String> {
+    label
+        .split(';')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Makes the draft a multi-label project or not; the proposed classes follow.
+pub fn set_multi_label(state: AppState, on: bool) {
+    state.draft.update(|d| {
+        if let Some(d) = d.as_mut() {
+            d.multi_label = on;
+            if on {
+                // `a;b` proposals become classes a and b, in place.
+                let mut classes: Vec<String> = Vec::new();
+                for part in d.classes.iter().flat_map(|c| split_set(c)) {
+                    if !classes.contains(&part) {
+                        classes.push(part);
+                    }
+                }
+                d.classes = classes;
+            } else if d.table.is_some() {
+                d.classes = proposed_classes(&d.labels, false);
+            }
+        }
+    });
 }
 
 /// Chooses which columns of a text table hold the texts and the labels.
@@ -245,13 +293,21 @@ pub fn start_draft(state: AppState, class_list: &str) {
         return;
     }
     let mut dropped = 0;
-    let labels: Vec<Option<usize>> = draft
+    let labels: Vec<Vec<usize>> = draft
         .labels
         .iter()
         .map(|l| {
-            let class = l.as_ref().and_then(|l| classes.iter().position(|c| c == l));
-            dropped += usize::from(l.is_some() && class.is_none());
-            class
+            let names = match l {
+                None => Vec::new(),
+                Some(l) if draft.multi_label => split_set(l),
+                Some(l) => vec![l.clone()],
+            };
+            let found: Vec<usize> = names
+                .iter()
+                .filter_map(|n| classes.iter().position(|c| c == n))
+                .collect();
+            dropped += names.len() - found.len();
+            found
         })
         .collect();
     state.draft.set(None);
@@ -264,6 +320,7 @@ pub fn start_draft(state: AppState, class_list: &str) {
             classes,
             labels,
             model: draft.model,
+            multi_label: draft.multi_label,
         },
     );
     let mut notes = draft.notes;

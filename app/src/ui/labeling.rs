@@ -5,7 +5,9 @@ use leptos::prelude::*;
 use quarry_core::acquire::{StrategyKind, Subpool, ANCHORAL_AUTO_ABOVE};
 use wasm_bindgen::JsCast;
 
-use super::controller::{answer, ask_now, none_of_these, set_strategy, set_subpool, skip, undo};
+use super::controller::{
+    answer, ask_now, none_of_these, save_chosen, set_strategy, set_subpool, skip, undo,
+};
 use super::sidebar::Sidebar;
 use super::state::{AppState, Items};
 
@@ -50,6 +52,11 @@ pub fn LabelingScreen() -> impl IntoView {
             u.as_ref()
                 .map(|u| format!("({}: {})", u.strategy.name(), u.strategy.description()))
         })
+    };
+    let multi = move || {
+        state
+            .session
+            .with(|s| s.as_ref().is_some_and(|s| s.is_multi_label()))
     };
     let can_undo = move || {
         state
@@ -96,6 +103,8 @@ pub fn LabelingScreen() -> impl IntoView {
                                 view! {
                                     <button
                                         class="class-button"
+                                        class:chosen=move || multi() && state.chosen.with(|c| c.contains(&k))
+                                        aria-pressed=move || multi().then(|| state.chosen.with(|c| c.contains(&k)).to_string())
                                         aria-label=label
                                         aria-keyshortcuts=(k < 9).then(|| (k + 1).to_string())
                                         disabled=move || current().is_none()
@@ -109,6 +118,17 @@ pub fn LabelingScreen() -> impl IntoView {
                             .collect_view()
                     }}
                 </div>
+                <Show when=multi>
+                    <button
+                        class="primary save-labels"
+                        aria-keyshortcuts="Enter"
+                        disabled=move || current().is_none()
+                        on:click=move |_| save_chosen(state)
+                    >
+                        {move || if state.chosen.with(Vec::is_empty) { "Save: no class applies " } else { "Save labels " }}
+                        <kbd>"⏎"</kbd>
+                    </button>
+                </Show>
                 <div class="controls">
                     <button aria-keyshortcuts="n" disabled=move || current().is_none() on:click=move |_| none_of_these(state)>
                         "None of these " <kbd>"N"</kbd>
@@ -257,9 +277,15 @@ fn PoolSearch() -> impl IntoView {
                     let shown = texts
                         .as_ref()
                         .map_or_else(|| s.item_name(i).to_string(), |t| t[i].clone());
-                    let status = match s.label_of(i) {
-                        Some(c) => s.classes()[c].clone(),
-                        None => "unlabeled".to_string(),
+                    let names: Vec<&str> = s
+                        .labels_of(i)
+                        .into_iter()
+                        .map(|c| s.classes()[c].as_str())
+                        .collect();
+                    let status = match (s.is_labeled(i), names.is_empty()) {
+                        (false, _) => "unlabeled".to_string(),
+                        (true, true) => "no class".to_string(),
+                        (true, false) => names.join(", "),
                     };
                     (i, shown, status)
                 })

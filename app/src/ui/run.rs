@@ -44,8 +44,10 @@ pub struct Project {
     pub names: Vec<String>,
     pub items: Items,
     pub classes: Vec<String>,
-    /// Class of each item given with the data, if any.
-    pub labels: Vec<Option<usize>>,
+    /// Classes of each item given with the data (at most one unless multi-label).
+    pub labels: Vec<Vec<usize>>,
+    /// Whether an item can have several classes.
+    pub multi_label: bool,
     /// The model that embeds the items.
     pub model: ModelChoice,
 }
@@ -72,20 +74,23 @@ fn now_ms() -> f64 {
 /// learner receiving each embedding. The labeling screen opens as soon as a first queue exists.
 pub fn start_project(state: AppState, project: Project) {
     let total = project.names.len();
-    let mut session = match Session::new(project.names.clone(), project.classes.clone()) {
+    let session = Session::new(project.names.clone(), project.classes.clone())
+        .and_then(|s| s.with_multi_label(project.multi_label));
+    let mut session = match session {
         Ok(s) => s,
         Err(e) => {
             state.report(format!("the project cannot start: {e}"));
             return;
         }
     };
-    for (item, class) in project.labels.iter().enumerate() {
-        if let Some(class) = *class {
+    for (item, classes) in project.labels.iter().enumerate() {
+        for &class in classes {
             if let Err(e) = session.import_label(item, class) {
                 state.report(e.to_string());
             }
         }
     }
+    state.chosen.set(Vec::new());
     if let Some(old) = state.dataset.get_untracked() {
         super::files::revoke(old.items.object_urls());
     }

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::files::from_input;
-use super::import::{cancel_draft, choose_columns, start_draft};
+use super::import::{cancel_draft, choose_columns, set_multi_label, start_draft};
 use super::model_pick::{edit_spec, pick_model, pick_tokenizer, use_bundled};
 use super::state::{AppState, Items};
 use quarry_core::model::{ChannelOrder, Layout, ModelChoice, Preset};
@@ -100,6 +100,14 @@ pub fn SetupScreen() -> impl IntoView {
                 {move || preview().into_iter().map(|t| view! { <li>{t}</li> }).collect_view()}
             </ul>
             <ModelSetup />
+            <label class="multi-label">
+                <input
+                    type="checkbox"
+                    prop:checked=move || draft.with(|d| d.as_ref().is_some_and(|d| d.multi_label))
+                    on:change=move |ev| set_multi_label(state, event_target_checked(&ev))
+                />
+                " Several classes per item (multi-label; given labels may list classes as a;b)"
+            </label>
             <label class="class-list">
                 "Classes, one per line (at least two; you can add, rename, merge and delete them later)"
                 <textarea

@@ -13,7 +13,7 @@ pub fn Sidebar() -> impl IntoView {
     let labeled = move || {
         state
             .session
-            .with(|s| s.as_ref().map_or(0, |s| s.answers().len()))
+            .with(|s| s.as_ref().map_or(0, |s| s.labeled_items().len()))
     };
     let pool = move || state.session.with(|s| s.as_ref().map_or(0, |s| s.len()));
     let skipped = move || {

@@ -114,8 +114,10 @@ pub struct Draft {
     pub items: Items,
     /// Proposed classes (class folders, label values), editable.
     pub classes: Vec<String>,
-    /// A label that came with each item, if any.
+    /// A label that came with each item, if any (multi-label: classes joined by `;`).
     pub labels: Vec<Option<String>>,
+    /// Whether an item can have several classes.
+    pub multi_label: bool,
     /// What was left out at import, and why.
     pub notes: Vec<String>,
     /// For text tables: the table and the chosen text and label columns.
@@ -153,6 +155,8 @@ pub struct AppState {
     pub thinking: RwSignal<bool>,
     /// Whether a model file is being inspected.
     pub model_busy: RwSignal<bool>,
+    /// Multi-label projects: the classes chosen for the current item, not yet saved.
+    pub chosen: RwSignal<Vec<usize>>,
     /// Messages for the person: failures of any kind, never only logged.
     pub errors: RwSignal<Vec<String>>,
     /// Non-fatal notes (items skipped at import and why).
@@ -172,6 +176,7 @@ impl AppState {
             subpool: RwSignal::new(Subpool::Auto),
             thinking: RwSignal::new(false),
             model_busy: RwSignal::new(false),
+            chosen: RwSignal::new(Vec::new()),
             errors: RwSignal::new(Vec::new()),
             notices: RwSignal::new(Vec::new()),
         }
