@@ -23,10 +23,14 @@ pub fn SetupScreen() -> impl IntoView {
     let class_text = RwSignal::new(
         draft.with_untracked(|d| d.as_ref().map(|d| d.classes.join("\n")).unwrap_or_default()),
     );
-    // A new column choice proposes that column's classes.
+    // A new proposal (another label column, multi-label on) replaces the list; other draft
+    // changes (the model) leave what the person typed alone.
+    let proposed = Memo::new(move |_| {
+        draft.with(|d| d.as_ref().map(|d| d.classes.join("\n")).unwrap_or_default())
+    });
     Effect::new(move |_| {
-        let proposed = draft.with(|d| d.as_ref().map(|d| d.classes.join("\n")));
-        if let Some(p) = proposed.filter(|p| !p.is_empty()) {
+        let p = proposed.get();
+        if !p.is_empty() {
             class_text.set(p);
         }
     });
