@@ -139,6 +139,14 @@ impl SoftmaxHead {
         }
     }
 
+    /// Whether the weights have the shape the class count and dimension say (a head read from a
+    /// file may not).
+    pub fn is_well_formed(&self) -> bool {
+        self.classes >= 2
+            && self.weights.len() == self.classes * (self.dim + 1)
+            && self.weights.iter().all(|w| w.is_finite())
+    }
+
     /// Number of classes.
     pub fn classes(&self) -> usize {
         self.classes

@@ -20,6 +20,7 @@ mod learner;
 pub mod matrix;
 pub mod model;
 pub mod npy;
+pub mod project;
 pub mod rng;
 mod session;
 pub mod simulate;
@@ -28,4 +29,4 @@ pub mod table;
 
 pub use error::{Error, Result};
 pub use learner::{CurvePoint, Learner, LearnerInput, LearnerUpdate};
-pub use session::{Answer, DeletedItems, Session};
+pub use session::{Answer, ClassEntry, DeletedItems, Session, SessionSnapshot, Step};

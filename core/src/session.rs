@@ -1,5 +1,9 @@
 //! A labeling session: items, classes, the answers in order, skips, undo, and the query queue.
 
+mod snapshot;
+
+pub use snapshot::{ClassEntry, SessionSnapshot, Step};
+
 use crate::learner::LearnerInput;
 use crate::{Error, Result};
 
