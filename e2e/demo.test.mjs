@@ -120,6 +120,23 @@ test('label the emoji demo with the keyboard and export the CSV', { timeout: 600
     assert.equal(csv[0], 'item,label');
     assert.deepEqual(csv.slice(1), answered.map(([n, l]) => `${n},${l}`));
 
+    // The whole project as a versioned file: every answer in order, the classes, the settings.
+    const [saved] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Save project file' }).click(),
+    ]);
+    assert.equal(saved.suggestedFilename(), 'quarry-project.json');
+    const project = JSON.parse(await readFile(await saved.path(), 'utf8'));
+    assert.equal(project.format, 'quarry-project');
+    assert.equal(project.version, 1);
+    assert.deepEqual(project.session.classes.map((c) => c.name), classes);
+    assert.deepEqual(
+      project.session.answers.map((a) => [project.session.items[a.item], classes[a.class]]),
+      answered,
+    );
+    assert.equal(project.strategy, 'auto');
+    assert.equal(project.model.Image.url, 'models/efficientnet_lite0_int8.onnx');
+
     assert.deepEqual(problems, []);
   } finally {
     await browser.close();

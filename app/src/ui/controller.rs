@@ -242,6 +242,35 @@ pub fn export_csv(state: AppState) {
     }
 }
 
+/// Downloads the whole project (labels, classes, history, queue, settings, model choice) as a
+/// versioned `quarry-project.json`; never the items' files.
+pub fn export_project(state: AppState) {
+    let Some((title, model)) = state
+        .dataset
+        .with_untracked(|d| d.as_ref().map(|d| (d.title.clone(), d.model.clone())))
+    else {
+        return;
+    };
+    let Some(json) = state.session.with_untracked(|s| {
+        s.as_ref().map(|s| {
+            quarry_core::project::write_project(
+                &title,
+                s,
+                state.strategy.get_untracked(),
+                state.subpool.get_untracked(),
+                Some(&model),
+                None,
+            )
+        })
+    }) else {
+        return;
+    };
+    let result = super::download::download_text("quarry-project.json", "application/json", &json);
+    if let Err(e) = result {
+        state.report(format!("the project could not be saved: {e}"));
+    }
+}
+
 /// Keys: 1–9 answer (multi-label: toggle, Enter saves), `n` none of these, `s` or Space skip,
 /// Backspace or Ctrl/Cmd+Z undo.
 pub fn install_keyboard(state: AppState) {

@@ -97,6 +97,7 @@ pub fn start_project(state: AppState, project: Project) {
     state.dataset.set(Some(Dataset {
         title: project.title,
         items: project.items.clone(),
+        model: project.model.clone(),
     }));
     state.session.set(Some(session));
     state.update.set(None);

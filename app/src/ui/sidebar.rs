@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use super::chart::LearningCurve;
 use super::classes::ClassEditor;
-use super::controller::export_csv;
+use super::controller::{export_csv, export_project};
 use super::state::AppState;
 
 #[component]
@@ -58,6 +58,9 @@ pub fn Sidebar() -> impl IntoView {
             <LearningCurve />
             <button class="export" disabled=move || labeled() == 0 on:click=move |_| export_csv(state)>
                 "Export labels (CSV)"
+            </button>
+            <button class="export" on:click=move |_| export_project(state)>
+                "Save project file"
             </button>
             <Notices />
         </aside>

@@ -101,6 +101,8 @@ pub struct Dataset {
     pub title: String,
     /// Session item `i` is `items[i]`.
     pub items: Items,
+    /// The model that embeds them.
+    pub model: ModelChoice,
 }
 
 /// Something opened but not started yet: the setup screen edits it.
