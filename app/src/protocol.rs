@@ -58,6 +58,8 @@ pub enum WorkerResponse {
     Inspected { result: Result<ModelInfo, String> },
     /// One item's embedding.
     Embedded { item: usize, embedding: Vec<f32> },
+    /// The learner could not take item `item`'s embedding (it is not queued); the rest go on.
+    Refused { item: usize, message: String },
     /// One item could not be read or embedded; the rest go on.
     ItemFailed { item: usize, message: String },
     /// The learner's answer to `Refresh { id, .. }`.

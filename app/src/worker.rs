@@ -154,7 +154,7 @@ async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
                 None => Err("the learner has not been started".to_string()),
             };
             if let Err(message) = added {
-                post(&WorkerResponse::ItemFailed { item, message });
+                post(&WorkerResponse::Refused { item, message });
             }
         }
         WorkerRequest::Refresh { id, input } => {

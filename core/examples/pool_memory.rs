@@ -10,24 +10,14 @@
 // A benchmark measures wall time; the clock ban is for the library.
 #![allow(clippy::disallowed_methods)]
 
+#[path = "support/rss.rs"]
+mod rss;
+
 use std::time::Instant;
 
 use quarry_core::acquire::{StrategyKind, Subpool};
 use quarry_core::rng::Rng;
 use quarry_core::{Answer, Learner, LearnerInput};
-
-fn rss_kib() -> (usize, usize) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
 
 fn mib(kib: usize) -> f64 {
     kib as f64 / 1024.0
@@ -38,7 +28,7 @@ fn main() {
     let items: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(50_000);
     let dim: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(1280);
     let classes = 10;
-    let (start, _) = rss_kib();
+    let (start, _) = rss::rss_kib();
     let mut rng = Rng::new(7);
     let centres: Vec<Vec<f32>> = (0..classes)
         .map(|_| (0..dim).map(|_| rng.normal().max(0.0) as f32).collect())
@@ -54,7 +44,7 @@ fn main() {
         learner.add_embedding(i, &row).unwrap();
     }
     let fill_ms = t.elapsed().as_secs_f64() * 1e3;
-    let (after, _) = rss_kib();
+    let (after, _) = rss::rss_kib();
     let store = learner.store().heap_bytes();
     println!("pool: {items} items × {dim} dims, {classes} classes");
     println!(
@@ -89,8 +79,8 @@ fn main() {
         ),
         ("margin, whole pool", StrategyKind::Margin, Subpool::Off),
     ] {
-        let _ = std::fs::write("/proc/self/clear_refs", "5");
-        let (base, _) = rss_kib();
+        rss::reset_peak();
+        let (base, _) = rss::rss_kib();
         let input = LearnerInput {
             labels: labels.clone(),
             batch: 10,
@@ -102,7 +92,7 @@ fn main() {
         let update = learner.refresh(&input).unwrap();
         assert!(learner.head().is_some(), "the labels cover every class");
         let ms = t.elapsed().as_secs_f64() * 1e3;
-        let (_, peak) = rss_kib();
+        let (_, peak) = rss::rss_kib();
         println!(
             "refresh, {what}: {ms:.0} ms, peak +{:.1} MiB, picked {}",
             mib(peak.saturating_sub(base)),

@@ -9,6 +9,9 @@
 // A native benchmark measures wall time; core itself never reads a clock.
 #![allow(clippy::disallowed_methods)]
 
+#[path = "support/rss.rs"]
+mod rss;
+
 use std::time::Instant;
 
 use quarry_core::acquire::{select, Pool, StrategyKind, Subpool};
@@ -20,31 +23,16 @@ fn mib(bytes: usize) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }
 
-/// Resident set size now and its peak since the last reset, in KiB (Linux `/proc`; zeros
-/// elsewhere).
-fn rss_kib() -> (usize, usize) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
 /// Runs `f`, returning its result, wall time in ms and how far the peak resident memory rose
 /// above the resident memory at the start, in MiB (the peak is reset through
 /// `/proc/self/clear_refs`).
 fn measure<T>(f: impl FnOnce() -> T) -> (T, f64, f64) {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-    let (base, _) = rss_kib();
+    rss::reset_peak();
+    let (base, _) = rss::rss_kib();
     let t = Instant::now();
     let out = f();
     let ms = t.elapsed().as_secs_f64() * 1e3;
-    let (_, peak) = rss_kib();
+    let (_, peak) = rss::rss_kib();
     (out, ms, peak.saturating_sub(base) as f64 / 1024.0)
 }
 
@@ -76,7 +64,7 @@ fn main() {
     );
     println!(
         "resident after building the pool: {:.0} MiB",
-        rss_kib().0 as f64 / 1024.0
+        rss::rss_kib().0 as f64 / 1024.0
     );
 
     let labeled: Vec<usize> = (0..labels).collect();

@@ -153,6 +153,11 @@ fn tensor_info(v: &tract_onnx::pb::ValueInfoProto) -> TensorInfo {
 /// [`Error::ModelShape`] when the inputs are neither one image (`[N, 3, H, W]` or `[N, H, W, 3]`,
 /// float) nor token ids (integer `[N, S]`), or no output is numeric.
 pub fn inspect(bytes: &[u8]) -> Result<ModelInfo> {
+    inspect_model(bytes).map(|(info, _)| info)
+}
+
+/// [`inspect`], also returning the graph tract built, so loading does not parse it twice.
+fn inspect_model(bytes: &[u8]) -> Result<(ModelInfo, InferenceModel)> {
     let proto = read_proto(bytes)?;
     let graph = proto.graph.as_ref().expect("checked by read_proto");
     let initializers: std::collections::BTreeSet<&str> =
@@ -168,7 +173,7 @@ pub fn inspect(bytes: &[u8]) -> Result<ModelInfo> {
         .model_for_proto_model(&proto)
         .map_err(|e| model_error(&e))?;
     check_operators(&model)?;
-    let numeric = |t: &TensorInfo| matches!(t.dtype.as_str(), "f32" | "f16" | "f64" | "bf16");
+    let numeric = TensorInfo::is_float;
     if !outputs.iter().any(numeric) {
         return Err(Error::ModelShape(format!(
             "no output is a float tensor ({})",
@@ -191,12 +196,13 @@ pub fn inspect(bytes: &[u8]) -> Result<ModelInfo> {
         && inputs.len() <= 3
         && inputs.iter().all(|i| integer(i) && i.shape.len() == 2)
     {
-        return Ok(ModelInfo {
+        let info = ModelInfo {
             inputs,
             outputs,
             kind: ModelKind::Text,
             proposed: None,
-        });
+        };
+        return Ok((info, model));
     }
     let [image] = inputs.as_slice() else {
         return Err(Error::ModelShape(format!(
@@ -228,12 +234,24 @@ pub fn inspect(bytes: &[u8]) -> Result<ModelInfo> {
     spec.size = side.unwrap_or(224) as u32;
     spec.layout = layout;
     spec.output = outputs.iter().find(|o| numeric(o)).map(|o| o.name.clone());
-    Ok(ModelInfo {
+    let info = ModelInfo {
         inputs,
         outputs,
         kind: ModelKind::Image,
         proposed: Some(spec),
-    })
+    };
+    Ok((info, model))
+}
+
+/// Fails unless the model's (first) output fact is f32.
+fn check_f32_output(out: &TypedFact) -> Result<()> {
+    if out.datum_type != f32::datum_type() {
+        return Err(Error::ModelShape(format!(
+            "the output is {:?}, not f32",
+            out.datum_type
+        )));
+    }
+    Ok(())
 }
 
 impl ImageEmbedder {
@@ -250,16 +268,12 @@ impl ImageEmbedder {
     /// operator is named); [`Error::ModelShape`] when the input or output is not image-shaped or
     /// the named output does not exist.
     pub fn from_onnx_bytes(bytes: &[u8], spec: ImageSpec) -> Result<ImageEmbedder> {
-        let info = inspect(bytes)?;
+        let (info, mut model) = inspect_model(bytes)?;
         if info.kind != ModelKind::Image {
             return Err(Error::ModelShape(
                 "it takes token ids, not an image: open it as a text model".into(),
             ));
         }
-        let proto = read_proto(bytes)?;
-        let mut model = tract_onnx::onnx()
-            .model_for_proto_model(&proto)
-            .map_err(|e| model_error(&e))?;
         if let Some(name) = &spec.output {
             if !info.outputs.iter().any(|o| &o.name == name) {
                 return Err(Error::ModelShape(format!(
@@ -296,12 +310,7 @@ impl ImageEmbedder {
                 )))
             }
         };
-        if out.datum_type != f32::datum_type() {
-            return Err(Error::ModelShape(format!(
-                "the output is {:?}, not f32",
-                out.datum_type
-            )));
-        }
+        check_f32_output(out)?;
         let plan = model
             .into_runnable()
             .map_err(|e| Error::Model(format!("{e:#}")))?;

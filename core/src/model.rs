@@ -132,6 +132,13 @@ pub struct TensorInfo {
     pub shape: Vec<Option<usize>>,
 }
 
+impl TensorInfo {
+    /// Whether its elements are floating point (usable as an embedding).
+    pub fn is_float(&self) -> bool {
+        matches!(self.dtype.as_str(), "f32" | "f16" | "f64" | "bf16")
+    }
+}
+
 /// What kind of embedder a model looks like, from its inputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ModelKind {

@@ -382,9 +382,10 @@ impl Session {
                 "imported label ({item}, {class}) is out of range"
             )));
         }
+        // Only an item labeled already needs its answers searched (imports run once per item).
         let taken = self.rejected[item]
-            || (self.labeled[item] && !self.multi_label)
-            || self.answers.contains(&Answer { item, class });
+            || (self.labeled[item]
+                && (!self.multi_label || self.answers.contains(&Answer { item, class })));
         if taken {
             return Ok(false);
         }
@@ -469,29 +470,29 @@ impl Session {
             .map(|a| a.item)
             .collect();
         self.answers.retain(|a| a.class != class);
-        for &item in &affected {
-            if self.multi_label && self.answers.iter().any(|a| a.item == item) {
-                // It keeps its other classes.
-                continue;
+        // Items left with no class (all of them in a single-label project), in one pass each
+        // over answers, order and history: a large class is deleted in linear time.
+        let mut emptied = vec![false; self.items.len()];
+        affected.iter().for_each(|&i| emptied[i] = true);
+        self.answers.iter().for_each(|a| emptied[a.item] = false);
+        self.order.retain(|&i| !emptied[i]);
+        for (i, _) in emptied.iter().enumerate().filter(|(_, &e)| e) {
+            self.labeled[i] = false;
+            if items == DeletedItems::NoneOfThese {
+                self.rejected[i] = true;
             }
-            self.forget(item);
-            let entry = self
+        }
+        match items {
+            DeletedItems::Unlabel => self
                 .history
-                .iter()
-                .position(|h| *h == Action::Labeled(item));
-            match items {
-                DeletedItems::Unlabel => {
-                    if let Some(pos) = entry {
-                        self.history.remove(pos);
+                .retain(|h| !matches!(*h, Action::Labeled(i) if emptied[i])),
+            DeletedItems::NoneOfThese => self.history.iter_mut().for_each(|h| {
+                if let Action::Labeled(i) = *h {
+                    if emptied[i] {
+                        *h = Action::Rejected(i);
                     }
                 }
-                DeletedItems::NoneOfThese => {
-                    self.rejected[item] = true;
-                    if let Some(pos) = entry {
-                        self.history[pos] = Action::Rejected(item);
-                    }
-                }
-            }
+            }),
         }
         self.remove_class(class);
         Ok(affected)

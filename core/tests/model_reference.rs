@@ -9,6 +9,11 @@ fn root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// The numbers of a JSON array, converted by `f`.
+fn numbers<T>(v: &serde_json::Value, f: impl Fn(&serde_json::Value) -> T) -> Vec<T> {
+    v.as_array().unwrap().iter().map(f).collect()
+}
+
 fn check(model: &str, min_cosine: f32) {
     let bytes = std::fs::read(root().join("assets/models").join(model)).unwrap();
     let embedder = ImageEmbedder::from_onnx_bytes(&bytes, ImageSpec::efficientnet_lite()).unwrap();
@@ -22,12 +27,7 @@ fn check(model: &str, min_cosine: f32) {
     assert!(images.len() >= 4);
     for r in images {
         let path = r["image"].as_str().unwrap();
-        let want: Vec<f32> = r["embedding"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap() as f32)
-            .collect();
+        let want: Vec<f32> = numbers(&r["embedding"], |v| v.as_f64().unwrap() as f32);
         let got = embedder
             .embed_image(path, &std::fs::read(root().join(path)).unwrap())
             .unwrap();
@@ -82,23 +82,13 @@ fn text_model_matches_sentence_transformers() {
     assert!(texts.len() >= 4);
     for r in texts {
         let text = r["text"].as_str().unwrap();
-        let ids: Vec<u32> = r["ids"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_u64().unwrap() as u32)
-            .collect();
+        let ids: Vec<u32> = numbers(&r["ids"], |v| v.as_u64().unwrap() as u32);
         assert_eq!(
             embedder.tokenize(text).unwrap(),
             ids,
             "token ids of {text:?}"
         );
-        let want: Vec<f32> = r["embedding"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap() as f32)
-            .collect();
+        let want: Vec<f32> = numbers(&r["embedding"], |v| v.as_f64().unwrap() as f32);
         let got = embedder.embed_text(text).unwrap();
         let cos = cosine(&got, &want);
         println!("{text:?}: cosine {cos:.6}");

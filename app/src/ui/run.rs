@@ -184,8 +184,8 @@ fn on_response(state: AppState, worker: usize, response: WorkerResponse) {
             }
             record(state, item, None);
         }
-        // The learner refusing an embedding (it was counted as embedded already): a note only.
-        WorkerResponse::ItemFailed { item, message } if worker == 0 => {
+        // Counted as embedded already: a note only.
+        WorkerResponse::Refused { item, message } => {
             let name = state
                 .session
                 .with_untracked(|s| s.as_ref().map(|s| s.item_name(item).to_string()))

@@ -182,7 +182,7 @@ fn ModelSetup() -> impl IntoView {
             .map(|(_, info)| {
                 info.outputs
                     .iter()
-                    .filter(|o| o.dtype.starts_with('f') || o.dtype == "bf16")
+                    .filter(|o| o.is_float())
                     .map(|o| o.name.clone())
                     .collect::<Vec<_>>()
             })

@@ -73,12 +73,7 @@ impl TextEmbedder {
                 out.shape
             ))
         })?;
-        if out.datum_type != f32::datum_type() {
-            return Err(Error::ModelShape(format!(
-                "the output is {:?}, not f32",
-                out.datum_type
-            )));
-        }
+        super::check_f32_output(out)?;
         let plan = model
             .into_runnable()
             .map_err(|e| Error::Model(format!("{e:#}")))?;
