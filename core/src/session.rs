@@ -23,6 +23,24 @@ enum Action {
     Rejected(usize),
 }
 
+impl Action {
+    fn item(self) -> usize {
+        match self {
+            Action::Labeled(i) | Action::Skipped(i) | Action::Rejected(i) => i,
+        }
+    }
+}
+
+impl From<Action> for Step {
+    fn from(a: Action) -> Step {
+        match a {
+            Action::Labeled(i) => Step::Labeled(i),
+            Action::Skipped(i) => Step::Skipped(i),
+            Action::Rejected(i) => Step::Rejected(i),
+        }
+    }
+}
+
 /// What happens to the labeled items of a class that is deleted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum DeletedItems {
@@ -54,6 +72,8 @@ pub struct Session {
     skipped: Vec<bool>,
     rejected: Vec<bool>,
     history: Vec<Action>,
+    /// Undone steps, newest last, with the classes a label had; any new answer clears it.
+    redo: Vec<(Action, Vec<usize>)>,
     queue: Vec<usize>,
 }
 
@@ -108,6 +128,7 @@ impl Session {
             skipped: vec![false; n],
             rejected: vec![false; n],
             history: Vec::new(),
+            redo: Vec::new(),
             queue: Vec::new(),
         })
     }
@@ -223,6 +244,17 @@ impl Session {
         !self.history.is_empty()
     }
 
+    /// Whether an undone step can be given again.
+    pub fn can_redo(&self) -> bool {
+        !self.redo.is_empty()
+    }
+
+    /// Every answer (label, skip, "none of these") in the order given, oldest first; labels that
+    /// came with the data are not steps.
+    pub fn history(&self) -> impl ExactSizeIterator<Item = Step> + '_ {
+        self.history.iter().map(|&a| Step::from(a))
+    }
+
     /// Replaces the upcoming items with `items`, dropping answered, skipped, repeated and
     /// out-of-range ones, so a queue computed before the latest answers stays valid. The current
     /// item stays current: what a person is looking at never changes under them.
@@ -274,6 +306,7 @@ impl Session {
         self.queue.remove(0);
         self.record(item, classes);
         self.history.push(Action::Labeled(item));
+        self.redo.clear();
         Ok(item)
     }
 
@@ -301,6 +334,7 @@ impl Session {
         self.queue.remove(0);
         self.skipped[item] = true;
         self.history.push(Action::Skipped(item));
+        self.redo.clear();
         Some(item)
     }
 
@@ -344,29 +378,99 @@ impl Session {
         self.queue.remove(0);
         self.rejected[item] = true;
         self.history.push(Action::Rejected(item));
+        self.redo.clear();
         Some(item)
     }
 
-    /// Reverts the last label, skip or "none of these"; that item becomes the current one again.
-    /// Returns it.
+    /// Reverts the last label, skip or "none of these"; that item becomes the current one again
+    /// and [`Session::redo`] can give the step back. Returns it.
     pub fn undo(&mut self) -> Option<usize> {
-        let item = match self.history.pop()? {
-            Action::Labeled(item) => {
-                self.forget(item);
-                item
-            }
-            Action::Skipped(item) => {
-                self.skipped[item] = false;
-                item
-            }
-            Action::Rejected(item) => {
-                self.rejected[item] = false;
-                item
-            }
-        };
+        let action = self.history.pop()?;
+        let item = action.item();
+        let classes = self.labels_of(item);
+        self.unanswer(action);
+        self.redo.push((action, classes));
         self.queue.retain(|&i| i != item);
         self.queue.insert(0, item);
         Some(item)
+    }
+
+    /// Gives back the last undone step (the same classes, skip or "none of these"), wherever the
+    /// item is in the queue. Returns the item; `None` when there is nothing to redo.
+    pub fn redo(&mut self) -> Option<usize> {
+        let (action, classes) = self.redo.pop()?;
+        let item = action.item();
+        self.queue.retain(|&i| i != item);
+        match action {
+            Action::Labeled(_) => self.record(item, &classes),
+            Action::Skipped(_) => self.skipped[item] = true,
+            Action::Rejected(_) => self.rejected[item] = true,
+        }
+        self.history.push(action);
+        Some(item)
+    }
+
+    /// Undoes whatever `action` recorded for its item.
+    fn unanswer(&mut self, action: Action) {
+        match action {
+            Action::Labeled(item) => self.forget(item),
+            Action::Skipped(item) => self.skipped[item] = false,
+            Action::Rejected(item) => self.rejected[item] = false,
+        }
+    }
+
+    /// Gives answered item `item` (labeled, skipped or "none of these") the classes `classes`
+    /// instead, in place in the history; the learner retrains on the next refresh.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when `item` has no answer in the history, a class is out of range, or a
+    /// single-label project is given other than one class.
+    pub fn relabel(&mut self, item: usize, classes: &[usize]) -> Result<()> {
+        if let Some(&bad) = classes.iter().find(|&&c| c >= self.classes.len()) {
+            return Err(Error::Invalid(format!("no class number {}", bad + 1)));
+        }
+        if !self.multi_label && classes.len() != 1 {
+            return Err(Error::Invalid("choose exactly one class".into()));
+        }
+        let step = self.step_of(item)?;
+        let action = self.history[step];
+        if let Action::Labeled(_) = action {
+            let at = self.order.iter().position(|&i| i == item);
+            self.forget(item);
+            self.record(item, classes);
+            // The item keeps its place in the labeling order.
+            if let Some(at) = at {
+                self.order.pop();
+                self.order.insert(at, item);
+            }
+        } else {
+            self.unanswer(action);
+            self.record(item, classes);
+        }
+        self.history[step] = Action::Labeled(item);
+        self.redo.clear();
+        Ok(())
+    }
+
+    /// Takes back the answer of item `item` wherever it is in the history: the item returns to
+    /// the pool and may be asked again.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when `item` has no answer in the history.
+    pub fn remove_answer(&mut self, item: usize) -> Result<()> {
+        let step = self.step_of(item)?;
+        let action = self.history.remove(step);
+        self.unanswer(action);
+        self.redo.clear();
+        Ok(())
+    }
+
+    /// Where `item` is in the history.
+    fn step_of(&self, item: usize) -> Result<usize> {
+        self.history
+            .iter()
+            .rposition(|a| a.item() == item)
+            .ok_or_else(|| Error::Invalid(format!("item number {item} has no answer to change")))
     }
 
     /// Records a label that came with the data (a class folder, a label column): it counts like
@@ -390,6 +494,7 @@ impl Session {
             return Ok(false);
         }
         self.skipped[item] = false;
+        self.redo.clear();
         self.queue.retain(|&i| i != item);
         if self.labeled[item] {
             let pos = self
@@ -516,6 +621,8 @@ impl Session {
 
     /// Drops class `class` (which no answer uses any more) and shifts the later indices down.
     fn remove_class(&mut self, class: usize) {
+        // Undone labels name classes by index, which shift now.
+        self.redo.clear();
         self.classes.remove(class);
         self.class_ids.remove(class);
         for a in &mut self.answers {
@@ -585,6 +692,62 @@ mod tests {
         let input = s.learner_input(4);
         assert_eq!(input.labels, vec![Answer { item: 0, class: 0 }]);
         assert_eq!(input.skipped, vec![1]);
+    }
+
+    #[test]
+    fn redo_gives_back_every_undone_step_until_a_new_answer() {
+        let mut s = session();
+        s.set_queue(vec![3, 1, 4, 0]);
+        s.answer(1).unwrap();
+        s.skip();
+        s.reject();
+        let done = s.snapshot();
+        assert_eq!(s.undo(), Some(4));
+        assert_eq!(s.undo(), Some(1));
+        assert_eq!(s.undo(), Some(3));
+        assert!(!s.can_undo() && s.can_redo());
+        assert_eq!(s.queue(), &[3, 1, 4, 0]);
+        assert_eq!((s.redo(), s.redo(), s.redo(), s.redo()), (Some(3), Some(1), Some(4), None));
+        let mut again = s.snapshot();
+        again.queue = done.queue.clone();
+        assert_eq!(again, done);
+        assert_eq!(s.label_of(3), Some(1));
+        // A new answer after an undo drops what could be redone.
+        s.undo();
+        s.answer(0).unwrap();
+        assert!(!s.can_redo());
+        assert_eq!(s.redo(), None);
+    }
+
+    #[test]
+    fn relabel_and_remove_change_any_answer_in_the_history() {
+        let mut s = session();
+        s.set_queue(vec![3, 1, 4, 0]);
+        s.answer(1).unwrap();
+        s.skip();
+        s.answer(0).unwrap();
+        s.relabel(3, &[0]).unwrap();
+        assert_eq!(s.label_of(3), Some(0));
+        assert_eq!(s.labeled_items(), &[3, 4], "a relabeled item keeps its place");
+        s.relabel(1, &[1]).unwrap();
+        assert_eq!(s.skipped_count(), 0);
+        assert_eq!(s.labeled_items(), &[3, 4, 1]);
+        assert_eq!(
+            s.history().collect::<Vec<_>>(),
+            vec![Step::Labeled(3), Step::Labeled(1), Step::Labeled(4)]
+        );
+        s.remove_answer(4).unwrap();
+        assert!(!s.is_labeled(4));
+        assert_eq!(s.history().count(), 2);
+        assert!(s.remove_answer(4).is_err(), "nothing left to remove");
+        assert!(s.relabel(2, &[0]).is_err(), "never answered");
+        assert!(s.relabel(3, &[5]).is_err());
+        assert!(s.relabel(3, &[0, 1]).is_err(), "single-label");
+        // The result is a session a project file accepts.
+        Session::from_snapshot(s.snapshot()).unwrap();
+        // Undo after a relabel takes back the relabeled step, as it stands now.
+        assert_eq!(s.undo(), Some(1));
+        assert!(!s.is_labeled(1));
     }
 
     #[test]

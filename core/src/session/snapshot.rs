@@ -64,15 +64,7 @@ impl Session {
             labeled: self.order.clone(),
             skipped: flagged(&self.skipped),
             rejected: flagged(&self.rejected),
-            history: self
-                .history
-                .iter()
-                .map(|a| match *a {
-                    Action::Labeled(i) => Step::Labeled(i),
-                    Action::Skipped(i) => Step::Skipped(i),
-                    Action::Rejected(i) => Step::Rejected(i),
-                })
-                .collect(),
+            history: self.history().collect(),
             queue: self.queue.clone(),
         }
     }
@@ -204,6 +196,7 @@ impl Session {
             skipped,
             rejected,
             history,
+            redo: Vec::new(),
             queue: s.queue,
         })
     }
