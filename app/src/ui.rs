@@ -10,12 +10,14 @@ mod import;
 mod labeling;
 mod loading;
 mod model_pick;
+mod persist;
 mod pool;
 mod run;
 mod setup;
 mod sidebar;
 mod start;
 pub mod state;
+mod storage;
 
 use leptos::prelude::*;
 

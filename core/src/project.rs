@@ -35,19 +35,48 @@ pub struct ProjectFile {
     /// which they give again).
     #[serde(default)]
     pub model: Option<ModelChoice>,
+    /// Where the items came from, so reopening knows what to ask for.
+    #[serde(default)]
+    pub source: Option<ItemSource>,
     /// The head trained on the labels, when saved with it.
     #[serde(default)]
     pub head: Option<SoftmaxHead>,
 }
 
-/// A project read back: the session rebuilt and checked, the rest as saved.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Project {
+/// Where a project's items come from. Item names are the files' paths (images) or `#row`
+/// (texts); the files themselves are never in a project file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ItemSource {
+    /// A demo bundled with the app, by its folder name.
+    Demo { name: String },
+    /// Image files or a folder the person opened.
+    Files,
+    /// One zip of images, by file name.
+    Zip { name: String },
+    /// The rows of a text file (with an empty text left out), by file name and text column.
+    Texts {
+        name: String,
+        #[serde(default)]
+        column: String,
+    },
+}
+
+/// Everything of a project beside its session and head.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Settings {
     pub title: String,
-    pub session: Session,
     pub strategy: StrategyKind,
     pub subpool: Subpool,
     pub model: Option<ModelChoice>,
+    pub source: Option<ItemSource>,
+}
+
+/// A project read back: the session rebuilt and checked, the rest as saved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Project {
+    pub settings: Settings,
+    pub session: Session,
     pub head: Option<SoftmaxHead>,
 }
 
@@ -58,26 +87,54 @@ fn bad(reason: String) -> Error {
     }
 }
 
-/// Writes `session` and the settings as a project file of the current [`VERSION`].
-pub fn write_project(
-    title: &str,
-    session: &Session,
-    strategy: StrategyKind,
-    subpool: Subpool,
-    model: Option<&ModelChoice>,
-    head: Option<&SoftmaxHead>,
-) -> String {
-    let file = ProjectFile {
+fn file(session: SessionSnapshot, settings: &Settings, head: Option<&SoftmaxHead>) -> ProjectFile {
+    ProjectFile {
         format: FORMAT.into(),
         version: VERSION,
-        title: title.into(),
-        session: session.snapshot(),
-        strategy,
-        subpool,
-        model: model.cloned(),
+        title: settings.title.clone(),
+        session,
+        strategy: settings.strategy,
+        subpool: settings.subpool,
+        model: settings.model.clone(),
+        source: settings.source.clone(),
         head: head.cloned(),
-    };
+    }
+}
+
+/// Writes `session` and `settings` as a project file of the current [`VERSION`].
+pub fn write_project(session: &Session, settings: &Settings, head: Option<&SoftmaxHead>) -> String {
+    let file = file(session.snapshot(), settings, head);
     serde_json::to_string(&file).expect("project data always serialises")
+}
+
+/// Writes the project as [`write_project`] does but without its item names, which do not
+/// change: storage that is written after every answer keeps them once, beside it, and reads
+/// both back with [`read_stored`]. What it writes grows with the answers, not the pool.
+pub fn write_progress(session: &Session, settings: &Settings) -> String {
+    let mut snapshot = session.snapshot();
+    snapshot.items = Vec::new();
+    serde_json::to_string(&file(snapshot, settings, None)).expect("project data always serialises")
+}
+
+/// Reads what [`write_progress`] wrote, with the item names kept beside it, as one project,
+/// checked as [`read_project`] checks a file.
+///
+/// # Errors
+/// As [`read_project`], and when the progress already names items.
+pub fn read_stored(progress: &str, items: Vec<String>) -> Result<Project> {
+    let mut value = parse(progress)?;
+    let slot = value
+        .get_mut("session")
+        .and_then(|s| s.as_object_mut())
+        .ok_or_else(|| bad("it has no session".into()))?;
+    if slot
+        .get("items")
+        .is_some_and(|i| i.as_array().is_none_or(|a| !a.is_empty()))
+    {
+        return Err(bad("its progress names items of its own".into()));
+    }
+    slot.insert("items".into(), items.into());
+    read_value(value)
 }
 
 /// Reads a project file of any supported version.
@@ -88,6 +145,11 @@ pub fn write_project(
 /// type (named, with its line and column); a session that breaks an invariant (e.g. a class
 /// number out of range); a head whose shape does not fit the classes.
 pub fn read_project(text: &str) -> Result<Project> {
+    read_value(parse(text)?)
+}
+
+/// `text` as JSON that says it is a project of a version this build reads.
+fn parse(text: &str) -> Result<serde_json::Value> {
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| bad(format!("it is not JSON ({e})")))?;
     let format = value.get("format").and_then(|f| f.as_str());
@@ -110,6 +172,10 @@ pub fn read_project(text: &str) -> Result<Project> {
         }
         _ => {}
     }
+    Ok(value)
+}
+
+fn read_value(value: serde_json::Value) -> Result<Project> {
     // Version 1 is the current layout; older layouts would be upgraded here.
     let file: ProjectFile = serde_json::from_value(value).map_err(|e| bad(format!("{e}")))?;
     let classes = file.session.classes.len();
@@ -126,11 +192,14 @@ pub fn read_project(text: &str) -> Result<Project> {
         }
     }
     Ok(Project {
-        title: file.title,
+        settings: Settings {
+            title: file.title,
+            strategy: file.strategy,
+            subpool: file.subpool,
+            model: file.model,
+            source: file.source,
+        },
         session,
-        strategy: file.strategy,
-        subpool: file.subpool,
-        model: file.model,
         head: file.head,
     })
 }
@@ -154,25 +223,46 @@ mod tests {
     #[test]
     fn a_project_round_trips() {
         let s = session();
-        let text = write_project("pets", &s, StrategyKind::Margin, Subpool::Off, None, None);
-        let back = read_project(&text).unwrap();
+        let settings = Settings {
+            title: "pets".into(),
+            strategy: StrategyKind::Margin,
+            subpool: Subpool::Off,
+            model: None,
+            source: Some(ItemSource::Zip {
+                name: "pets.zip".into(),
+            }),
+        };
+        let back = read_project(&write_project(&s, &settings, None)).unwrap();
         assert_eq!(back.session, s);
-        assert_eq!(back.title, "pets");
-        assert_eq!(back.strategy, StrategyKind::Margin);
-        assert_eq!(back.subpool, Subpool::Off);
+        assert_eq!(back.settings, settings);
+    }
+
+    #[test]
+    fn progress_is_stored_without_the_items_and_read_back_with_them() {
+        let s = session();
+        let settings = Settings {
+            title: "pets".into(),
+            ..Settings::default()
+        };
+        let progress = write_progress(&s, &settings);
+        assert!(!progress.contains("0.png"), "{progress}");
+        let items: Vec<String> = (0..6).map(|i| format!("{i}.png")).collect();
+        let back = read_stored(&progress, items.clone()).unwrap();
+        assert_eq!((back.session, back.settings), (s, settings));
+        let short = read_stored(&progress, items[..3].to_vec()).unwrap_err();
+        assert!(short.to_string().contains("there are 3 items"), "{short}");
+        let full = write_project(&session(), &Settings::default(), None);
+        assert!(read_stored(&full, items)
+            .unwrap_err()
+            .to_string()
+            .contains("names items"));
+        assert!(read_stored("{}", Vec::new()).is_err());
     }
 
     #[test]
     fn bad_files_get_specific_messages() {
-        let good: serde_json::Value = serde_json::from_str(&write_project(
-            "p",
-            &session(),
-            StrategyKind::Auto,
-            Subpool::Auto,
-            None,
-            None,
-        ))
-        .unwrap();
+        let good: serde_json::Value =
+            serde_json::from_str(&write_project(&session(), &Settings::default(), None)).unwrap();
         let msg = |v: &serde_json::Value| read_project(&v.to_string()).unwrap_err().to_string();
         assert!(read_project("PK\u{3}\u{4}")
             .unwrap_err()

@@ -707,7 +707,10 @@ mod tests {
         assert_eq!(s.undo(), Some(3));
         assert!(!s.can_undo() && s.can_redo());
         assert_eq!(s.queue(), &[3, 1, 4, 0]);
-        assert_eq!((s.redo(), s.redo(), s.redo(), s.redo()), (Some(3), Some(1), Some(4), None));
+        assert_eq!(
+            (s.redo(), s.redo(), s.redo(), s.redo()),
+            (Some(3), Some(1), Some(4), None)
+        );
         let mut again = s.snapshot();
         again.queue = done.queue.clone();
         assert_eq!(again, done);
@@ -728,7 +731,11 @@ mod tests {
         s.answer(0).unwrap();
         s.relabel(3, &[0]).unwrap();
         assert_eq!(s.label_of(3), Some(0));
-        assert_eq!(s.labeled_items(), &[3, 4], "a relabeled item keeps its place");
+        assert_eq!(
+            s.labeled_items(),
+            &[3, 4],
+            "a relabeled item keeps its place"
+        );
         s.relabel(1, &[1]).unwrap();
         assert_eq!(s.skipped_count(), 0);
         assert_eq!(s.labeled_items(), &[3, 4, 1]);

@@ -3,7 +3,7 @@
 //! CI runs the default).
 
 use quarry_core::acquire::{StrategyKind, Subpool};
-use quarry_core::project::{read_project, write_project, VERSION};
+use quarry_core::project::{read_project, write_project, Settings, VERSION};
 use quarry_core::rng::Rng;
 use quarry_core::Session;
 
@@ -32,14 +32,14 @@ fn fixture_session() -> Session {
 
 #[test]
 fn every_released_version_loads() {
-    let written = write_project(
-        "fixture",
-        &fixture_session(),
-        StrategyKind::Badge,
-        Subpool::Anchoral,
-        None,
-        None,
-    );
+    let settings = Settings {
+        title: "fixture".into(),
+        strategy: StrategyKind::Badge,
+        subpool: Subpool::Anchoral,
+        model: None,
+        source: None,
+    };
+    let written = write_project(&fixture_session(), &settings, None);
     if std::env::var_os("QUARRY_WRITE_FIXTURE").is_some() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         std::fs::write(
@@ -51,8 +51,7 @@ fn every_released_version_loads() {
     assert_eq!(VERSION, 1, "a new version needs its own fixture here");
     let v1 = read_project(&fixture("project_v1.json")).unwrap();
     assert_eq!(v1.session, fixture_session());
-    assert_eq!(v1.strategy, StrategyKind::Badge);
-    assert_eq!(v1.subpool, Subpool::Anchoral);
+    assert_eq!(v1.settings, settings);
     assert_eq!(v1.session.classes(), &["cat", "dog, \"good\"", "owl"]);
 }
 
@@ -115,14 +114,7 @@ fn the_reader_survives_damaged_files() {
             // Whatever is accepted is a consistent project: it writes and reads back the same.
             Ok(p) => {
                 accepted += 1;
-                let again = write_project(
-                    &p.title,
-                    &p.session,
-                    p.strategy,
-                    p.subpool,
-                    p.model.as_ref(),
-                    p.head.as_ref(),
-                );
+                let again = write_project(&p.session, &p.settings, p.head.as_ref());
                 assert_eq!(read_project(&again).unwrap().session, p.session, "{text}");
             }
             Err(e) => {

@@ -7,10 +7,12 @@ use leptos::prelude::*;
 use quarry_core::acquire::{StrategyKind, Subpool};
 use quarry_core::dataset::DemoManifest;
 use quarry_core::export::labels_csv;
+use quarry_core::project::ItemSource;
 use quarry_core::{LearnerUpdate, Session};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
+use super::persist;
 use super::pool;
 use super::run::{default_model, start_project, Project};
 use super::state::{AppState, Items, Phase};
@@ -39,24 +41,29 @@ async fn fetch_text(url: &str) -> Result<String, String> {
     text.as_string().ok_or_else(|| format!("{url} is not text"))
 }
 
-/// Loads bundled demo `name` (a folder under `demo/`) and starts labeling it.
+/// The manifest and items of bundled demo `name` (a folder under `demo/`).
+pub async fn demo_items(name: &str) -> Result<(DemoManifest, Items), String> {
+    let text = fetch_text(&format!("demo/{name}/demo.json"))
+        .await
+        .map_err(|e| format!("the demo could not be loaded ({e})"))?;
+    let m = DemoManifest::from_json(&text).map_err(|e| e.to_string())?;
+    let items = match &m.texts {
+        Some(texts) => Items::Texts(texts.clone()),
+        None => Items::Images(
+            m.items
+                .iter()
+                .map(|i| format!("demo/{name}/images/{i}"))
+                .collect(),
+        ),
+    };
+    Ok((m, items))
+}
+
+/// Loads bundled demo `name` and starts labeling it.
 pub fn start_demo(state: AppState, name: &'static str) {
     leptos::task::spawn_local(async move {
-        let manifest = match fetch_text(&format!("demo/{name}/demo.json")).await {
-            Ok(text) => DemoManifest::from_json(&text).map_err(|e| e.to_string()),
-            Err(e) => Err(format!("the demo could not be loaded ({e})")),
-        };
-        match manifest {
-            Ok(m) => {
-                let items = match m.texts {
-                    Some(texts) => Items::Texts(texts),
-                    None => Items::Images(
-                        m.items
-                            .iter()
-                            .map(|i| format!("demo/{name}/images/{i}"))
-                            .collect(),
-                    ),
-                };
+        match demo_items(name).await {
+            Ok((m, items)) => {
                 let labels = vec![Vec::new(); m.items.len()];
                 start_project(
                     state,
@@ -68,6 +75,8 @@ pub fn start_demo(state: AppState, name: &'static str) {
                         classes: m.classes,
                         labels,
                         multi_label: false,
+                        source: ItemSource::Demo { name: name.into() },
+                        zip: None,
                     },
                 );
             }
@@ -91,6 +100,7 @@ pub fn apply_update(state: AppState, id: u64, update: LearnerUpdate) {
     if id + 1 == NEXT_REFRESH.get() {
         state.thinking.set(false);
     }
+    persist::save_soon(state);
 }
 
 /// Asks the learner for a new head, estimate and queue from the session's current labels.
@@ -115,12 +125,14 @@ pub fn request_refresh(state: AppState) {
 /// Labels, skips and history are untouched.
 pub fn set_strategy(state: AppState, kind: StrategyKind) {
     state.strategy.set(kind);
+    persist::save_soon(state);
     request_refresh(state);
 }
 
 /// Switches large-pool subsampling (AnchorAL) and re-scores the pool.
 pub fn set_subpool(state: AppState, mode: Subpool) {
     state.subpool.set(mode);
+    persist::save_soon(state);
     request_refresh(state);
 }
 
@@ -150,86 +162,63 @@ pub fn save_chosen(state: AppState) {
     answer_set(state, state.chosen.get_untracked());
 }
 
-fn answer_set(state: AppState, classes: Vec<usize>) {
-    let mut result = Ok(0);
-    state.session.update(|s| {
-        if let Some(s) = s.as_mut() {
-            result = s.answer_set(&classes);
-        }
+/// Changes the session through [`persist::commit`] (saved before it is shown); a change that
+/// took clears the classes being chosen and retrains.
+fn change(state: AppState, f: impl FnOnce(&mut Session) -> quarry_core::Result<bool>) {
+    persist::commit(state, f, |state| {
+        state.chosen.set(Vec::new());
+        request_refresh(state);
     });
-    match result {
-        Ok(_) => {
-            state.chosen.set(Vec::new());
-            request_refresh(state);
-        }
-        Err(e) => state.report(e.to_string()),
-    }
+}
+
+fn answer_set(state: AppState, classes: Vec<usize>) {
+    change(state, |s| s.answer_set(&classes).map(|_| true));
 }
 
 /// Answers "none of these" for the current item: out of the queue, in no class.
 pub fn none_of_these(state: AppState) {
-    let mut rejected = None;
-    state
-        .session
-        .update(|s| rejected = s.as_mut().and_then(Session::reject));
-    state.chosen.set(Vec::new());
-    if rejected.is_some() {
-        request_refresh(state);
-    }
+    change(state, |s| Ok(s.reject().is_some()));
 }
 
 /// Applies a change of the class list to the session and retrains (the learner matches its
 /// head to the classes by id, so kept classes keep their weights). Errors go to the person.
-pub fn edit_classes(state: AppState, change: impl FnOnce(&mut Session) -> quarry_core::Result<()>) {
-    let mut result = Ok(());
-    state.session.update(|s| {
-        if let Some(s) = s.as_mut() {
-            result = change(s);
-        }
-    });
-    match result {
-        Ok(()) => request_refresh(state),
-        Err(e) => state.report(e.to_string()),
-    }
+pub fn edit_classes(state: AppState, f: impl FnOnce(&mut Session) -> quarry_core::Result<()>) {
+    change(state, |s| f(s).map(|()| true));
 }
 
 /// Makes item `item` the current one (from search); a labeled item is asked again only after
 /// its label is undone, so this refuses it with a message.
 pub fn ask_now(state: AppState, item: usize) {
-    let mut result = Ok(());
-    state.session.update(|s| {
-        if let Some(s) = s.as_mut() {
-            result = s.ask_now(item);
-        }
-    });
-    state.chosen.set(Vec::new());
-    if let Err(e) = result {
-        state.report(e.to_string());
-    }
+    persist::commit(
+        state,
+        |s| s.ask_now(item).map(|()| true),
+        |state| state.chosen.set(Vec::new()),
+    );
 }
 
 /// Skips the current item.
 pub fn skip(state: AppState) {
-    let mut skipped = None;
-    state
-        .session
-        .update(|s| skipped = s.as_mut().and_then(Session::skip));
-    state.chosen.set(Vec::new());
-    if skipped.is_some() {
-        request_refresh(state);
-    }
+    change(state, |s| Ok(s.skip().is_some()));
 }
 
 /// Reverts the last label or skip.
 pub fn undo(state: AppState) {
-    let mut undone = None;
-    state
-        .session
-        .update(|s| undone = s.as_mut().and_then(Session::undo));
-    state.chosen.set(Vec::new());
-    if undone.is_some() {
-        request_refresh(state);
-    }
+    change(state, |s| Ok(s.undo().is_some()));
+}
+
+/// Gives back the last undone answer.
+pub fn redo(state: AppState) {
+    change(state, |s| Ok(s.redo().is_some()));
+}
+
+/// Gives answered item `item` the classes `classes` instead (from the history).
+pub fn relabel(state: AppState, item: usize, classes: Vec<usize>) {
+    change(state, |s| s.relabel(item, &classes).map(|()| true));
+}
+
+/// Takes back the answer of `item` (from the history): it returns to the pool.
+pub fn remove_answer(state: AppState, item: usize) {
+    change(state, |s| s.remove_answer(item).map(|()| true));
 }
 
 /// Downloads the labels as `quarry-labels.csv`.
@@ -245,23 +234,12 @@ pub fn export_csv(state: AppState) {
 /// Downloads the whole project (labels, classes, history, queue, settings, model choice) as a
 /// versioned `quarry-project.json`; never the items' files.
 pub fn export_project(state: AppState) {
-    let Some((title, model)) = state
-        .dataset
-        .with_untracked(|d| d.as_ref().map(|d| (d.title.clone(), d.model.clone())))
-    else {
+    let Some(settings) = persist::settings(state) else {
         return;
     };
     let Some(json) = state.session.with_untracked(|s| {
-        s.as_ref().map(|s| {
-            quarry_core::project::write_project(
-                &title,
-                s,
-                state.strategy.get_untracked(),
-                state.subpool.get_untracked(),
-                Some(&model),
-                None,
-            )
-        })
+        s.as_ref()
+            .map(|s| quarry_core::project::write_project(s, &settings, None))
     }) else {
         return;
     };
@@ -272,7 +250,7 @@ pub fn export_project(state: AppState) {
 }
 
 /// Keys: 1–9 answer (multi-label: toggle, Enter saves), `n` none of these, `s` or Space skip,
-/// Backspace or Ctrl/Cmd+Z undo.
+/// Backspace or Ctrl/Cmd+Z undo, Ctrl/Cmd+Y or Ctrl/Cmd+Shift+Z redo.
 pub fn install_keyboard(state: AppState) {
     let handle = window_event_listener(leptos::ev::keydown, move |ev| {
         if state.phase.get_untracked() != Phase::Labeling || ev.repeat() {
@@ -287,7 +265,11 @@ pub fn install_keyboard(state: AppState) {
         }
         let key = ev.key();
         let command = ev.ctrl_key() || ev.meta_key();
-        if command && key.eq_ignore_ascii_case("z") || key == "Backspace" {
+        let redo_keys = command && (key == "y" || key == "Y" || (key == "Z" && ev.shift_key()));
+        if redo_keys {
+            ev.prevent_default();
+            redo(state);
+        } else if command && key.eq_ignore_ascii_case("z") || key == "Backspace" {
             ev.prevent_default();
             undo(state);
         } else if command {

@@ -6,6 +6,7 @@ use quarry_core::import::{
     classes_of, layout_images, match_labels, read_label_csv, read_text_table, TextFormat,
 };
 use quarry_core::model::ModelChoice;
+use quarry_core::project::ItemSource;
 
 use super::files::{object_url, read_text, revoke, unzip, Picked};
 use super::run::{default_model, start_project, Project};
@@ -26,7 +27,11 @@ pub fn open(state: AppState, picked: Vec<Picked>, title: String) {
         return;
     }
     leptos::task::spawn_local(async move {
-        match draft_of(picked, title).await {
+        let draft = draft_of(picked, title).await;
+        if let (Some(reopen), Ok(draft)) = (state.reopening.get_untracked(), &draft) {
+            return super::persist::attach(state, reopen, draft.clone());
+        }
+        match draft {
             Ok(draft) => {
                 if let Some(old) = state.draft.get_untracked() {
                     revoke(old.items.object_urls());
@@ -39,7 +44,7 @@ pub fn open(state: AppState, picked: Vec<Picked>, title: String) {
     });
 }
 
-async fn draft_of(picked: Vec<Picked>, title: String) -> Result<Draft, String> {
+pub(super) async fn draft_of(picked: Vec<Picked>, title: String) -> Result<Draft, String> {
     let images_given = picked
         .iter()
         .any(|p| is_zip(p) || quarry_core::import::is_image_path(&p.path));
@@ -50,6 +55,11 @@ async fn draft_of(picked: Vec<Picked>, title: String) -> Result<Draft, String> {
             }
         }
     }
+    // One zip and nothing else is kept with a saved project, so reopening needs nothing.
+    let zip = match picked.as_slice() {
+        [one] if is_zip(one) => Some((one.path.clone(), one.blob.clone())),
+        _ => None,
+    };
     let mut files = Vec::new();
     let mut label_files = Vec::new();
     let mut notes = Vec::new();
@@ -143,6 +153,11 @@ async fn draft_of(picked: Vec<Picked>, title: String) -> Result<Draft, String> {
         },
         names: layout.items,
         items: Items::Images(urls),
+        source: match &zip {
+            Some((name, _)) => ItemSource::Zip { name: name.clone() },
+            None => ItemSource::Files,
+        },
+        zip: zip.map(|(_, blob)| blob),
         model: default_model(&Items::Images(Vec::new())),
         custom_model: None,
         multi_label: false,
@@ -167,6 +182,8 @@ async fn text_draft(file: &Picked) -> Result<Draft, String> {
         title: file.path.clone(),
         names: Vec::new(),
         items: Items::Texts(Vec::new()),
+        source: ItemSource::Files,
+        zip: None,
         classes: Vec::new(),
         labels: Vec::new(),
         notes: Vec::new(),
@@ -179,10 +196,25 @@ async fn text_draft(file: &Picked) -> Result<Draft, String> {
     Ok(draft)
 }
 
+/// Makes the column named `column` a text draft's texts, when the table has it.
+pub(super) fn use_text_column(draft: &mut Draft, column: &str) {
+    let Some(mut choice) = draft.table.take() else {
+        return;
+    };
+    if let Some(c) = choice.table.columns.iter().position(|n| n == column) {
+        choice.text = c;
+    }
+    fill_from_table(draft, choice);
+}
+
 /// Rebuilds a text draft's items and labels from `choice`.
 fn fill_from_table(draft: &mut Draft, choice: TableChoice) {
     let (texts, labels, dropped) = choice.table.texts(choice.text, choice.label);
     draft.names = (1..=texts.len()).map(|i| format!("#{i}")).collect();
+    draft.source = ItemSource::Texts {
+        name: draft.title.clone(),
+        column: choice.table.columns[choice.text].clone(),
+    };
     draft.items = Items::Texts(texts);
     draft.classes = proposed_classes(&labels, draft.multi_label);
     draft.labels = labels;
@@ -321,6 +353,8 @@ pub fn start_draft(state: AppState, class_list: &str) {
             labels,
             model: draft.model,
             multi_label: draft.multi_label,
+            source: draft.source,
+            zip: draft.zip,
         },
     );
     let mut notes = draft.notes;

@@ -5,12 +5,15 @@
 use std::cell::RefCell;
 
 use leptos::prelude::*;
+use quarry_core::acquire::{StrategyKind, Subpool};
 use quarry_core::model::{ImageSpec, ModelChoice};
+use quarry_core::project::ItemSource;
 use quarry_core::Session;
 
 use super::controller::{request_refresh, BATCH};
 use super::pool;
 use super::state::{AppState, Dataset, Items, Phase, Progress};
+use super::storage::StoredItems;
 use crate::protocol::{EmbedInput, EmbedJob, WorkerRequest, WorkerResponse};
 
 /// URL of the bundled image model.
@@ -50,6 +53,10 @@ pub struct Project {
     pub multi_label: bool,
     /// The model that embeds the items.
     pub model: ModelChoice,
+    /// Where the items came from.
+    pub source: ItemSource,
+    /// The zip they came from, kept with the saved project.
+    pub zip: Option<web_sys::Blob>,
 }
 
 /// The embedding run in progress.
@@ -70,10 +77,9 @@ fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
-/// Starts labeling `project`: a session over all its items, workers embedding them, the
-/// learner receiving each embedding. The labeling screen opens as soon as a first queue exists.
+/// Starts labeling `project`: a session over all its items, saved in the browser, workers
+/// embedding the items, the learner receiving each embedding.
 pub fn start_project(state: AppState, project: Project) {
-    let total = project.names.len();
     let session = Session::new(project.names.clone(), project.classes.clone())
         .and_then(|s| s.with_multi_label(project.multi_label));
     let mut session = match session {
@@ -90,15 +96,44 @@ pub fn start_project(state: AppState, project: Project) {
             }
         }
     }
+    state.strategy.set(StrategyKind::Auto);
+    state.subpool.set(Subpool::Auto);
+    let keep = StoredItems {
+        names: project.names,
+        texts: match &project.items {
+            Items::Texts(t) => Some(t.clone()),
+            Items::Images(_) => None,
+        },
+        zip: project.zip,
+        ..StoredItems::default()
+    };
+    begin(
+        state,
+        session,
+        Dataset {
+            title: project.title,
+            items: project.items,
+            model: project.model,
+            source: project.source,
+        },
+    );
+    super::persist::create(state, keep);
+}
+
+/// Opens `session` over `dataset` (new or reopened: answers, queue and settings as they are)
+/// and starts embedding every item; the labeling screen opens as soon as a first queue exists.
+/// An item without a URL (its file was not found again) is counted as left out.
+pub fn begin(state: AppState, session: Session, dataset: Dataset) {
+    let total = session.len();
+    let names = session.snapshot().items;
     state.chosen.set(Vec::new());
     if let Some(old) = state.dataset.get_untracked() {
         super::files::revoke(old.items.object_urls());
     }
-    state.dataset.set(Some(Dataset {
-        title: project.title,
-        items: project.items.clone(),
-        model: project.model.clone(),
-    }));
+    let items = dataset.items.clone();
+    let model = dataset.model.clone();
+    let classes = session.classes().len();
+    state.dataset.set(Some(dataset));
     state.session.set(Some(session));
     state.update.set(None);
     state.notices.set(Vec::new());
@@ -110,7 +145,7 @@ pub fn start_project(state: AppState, project: Project) {
         rate: 0.0,
     });
     RUN.set(Some(EmbedRun {
-        names: project.names.clone(),
+        names: names.clone(),
         embedded: 0,
         failed: 0,
         started_ms: None,
@@ -131,14 +166,19 @@ pub fn start_project(state: AppState, project: Project) {
         0,
         WorkerRequest::StartLearner {
             items: total,
-            classes: project.classes.len(),
+            classes,
             seed: SEED,
         },
     );
     // Deal items round-robin so every embedder finishes at about the same time.
     let mut chunks: Vec<Vec<EmbedJob>> = vec![Vec::new(); embedders];
-    for (item, name) in project.names.iter().enumerate() {
-        let input = match &project.items {
+    let mut missing = Vec::new();
+    for (item, name) in names.iter().enumerate() {
+        let input = match &items {
+            Items::Images(urls) if urls[item].is_empty() => {
+                missing.push(item);
+                continue;
+            }
             Items::Images(urls) => EmbedInput::Url(urls[item].clone()),
             Items::Texts(texts) => EmbedInput::Text(texts[item].clone()),
         };
@@ -154,7 +194,7 @@ pub fn start_project(state: AppState, project: Project) {
                 pool::send(
                     w + 1,
                     WorkerRequest::LoadModel {
-                        model: project.model.clone(),
+                        model: model.clone(),
                     },
                 )
             })
@@ -162,6 +202,9 @@ pub fn start_project(state: AppState, project: Project) {
     }
     if let Err(e) = sent {
         state.report(e);
+    }
+    for item in missing {
+        record(state, item, Some("its file was not opened again".into()));
     }
 }
 

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use quarry_core::acquire::{StrategyKind, Subpool};
 use quarry_core::model::{ModelChoice, ModelInfo};
+use quarry_core::project::ItemSource;
 use quarry_core::{LearnerUpdate, Session};
 
 /// Which screen is shown.
@@ -103,6 +104,27 @@ pub struct Dataset {
     pub items: Items,
     /// The model that embeds them.
     pub model: ModelChoice,
+    /// Where the items came from.
+    pub source: ItemSource,
+}
+
+/// Whether the project is kept in the browser's storage.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Storage {
+    /// No project open.
+    Off,
+    /// Saved under `id`; `busy` while a write is in flight.
+    On { id: String, busy: bool },
+    /// Saving failed or is not allowed here: the project lives in memory only.
+    Failed { reason: String },
+}
+
+/// A project waiting for the person to open its files again.
+#[derive(Debug, Clone)]
+pub struct Reopen {
+    /// Its storage id, when it is a saved project (else it came from a project file).
+    pub id: Option<String>,
+    pub project: quarry_core::project::Project,
 }
 
 /// Something opened but not started yet: the setup screen edits it.
@@ -126,6 +148,10 @@ pub struct Draft {
     pub table: Option<TableChoice>,
     /// The model that will embed the items.
     pub model: ModelChoice,
+    /// Where the items came from.
+    pub source: ItemSource,
+    /// The zip the images came from, kept with a saved project.
+    pub zip: Option<web_sys::Blob>,
     /// For a model the person brought: its file name and what inspection found.
     pub custom_model: Option<(String, ModelInfo)>,
 }
@@ -159,6 +185,10 @@ pub struct AppState {
     pub model_busy: RwSignal<bool>,
     /// Multi-label projects: the classes chosen for the current item, not yet saved.
     pub chosen: RwSignal<Vec<usize>>,
+    /// Whether and where the project is saved.
+    pub storage: RwSignal<Storage>,
+    /// A project whose files must be opened again.
+    pub reopening: RwSignal<Option<Reopen>>,
     /// Messages for the person: failures of any kind, never only logged.
     pub errors: RwSignal<Vec<String>>,
     /// Non-fatal notes (items skipped at import and why).
@@ -179,6 +209,8 @@ impl AppState {
             thinking: RwSignal::new(false),
             model_busy: RwSignal::new(false),
             chosen: RwSignal::new(Vec::new()),
+            storage: RwSignal::new(Storage::Off),
+            reopening: RwSignal::new(None),
             errors: RwSignal::new(Vec::new()),
             notices: RwSignal::new(Vec::new()),
         }
