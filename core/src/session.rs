@@ -435,14 +435,18 @@ impl Session {
         let step = self.step_of(item)?;
         let action = self.history[step];
         if let Action::Labeled(_) = action {
-            let at = self.order.iter().position(|&i| i == item);
-            self.forget(item);
-            self.record(item, classes);
-            // The item keeps its place in the labeling order.
-            if let Some(at) = at {
-                self.order.pop();
-                self.order.insert(at, item);
-            }
+            // The item keeps its place among the answers and in the labeling order.
+            let at = self
+                .answers
+                .iter()
+                .position(|a| a.item == item)
+                .unwrap_or(self.answers.len());
+            self.answers.retain(|a| a.item != item);
+            let mut set = classes.to_vec();
+            set.sort_unstable();
+            set.dedup();
+            self.answers
+                .splice(at..at, set.into_iter().map(|class| Answer { item, class }));
         } else {
             self.unanswer(action);
             self.record(item, classes);

@@ -6,8 +6,9 @@ use quarry_core::acquire::{StrategyKind, Subpool, ANCHORAL_AUTO_ABOVE};
 use wasm_bindgen::JsCast;
 
 use super::controller::{
-    answer, ask_now, none_of_these, save_chosen, set_strategy, set_subpool, skip, undo,
+    answer, ask_now, none_of_these, redo, save_chosen, set_strategy, set_subpool, skip, undo,
 };
+use super::history::HistoryPanel;
 use super::sidebar::Sidebar;
 use super::state::{AppState, Items};
 
@@ -62,6 +63,11 @@ pub fn LabelingScreen() -> impl IntoView {
         state
             .session
             .with(|s| s.as_ref().is_some_and(|s| s.can_undo()))
+    };
+    let can_redo = move || {
+        state
+            .session
+            .with(|s| s.as_ref().is_some_and(|s| s.can_redo()))
     };
     view! {
         <EmbeddingStrip />
@@ -139,6 +145,9 @@ pub fn LabelingScreen() -> impl IntoView {
                     <button aria-keyshortcuts="Backspace" disabled=move || !can_undo() on:click=move |_| undo(state)>
                         "Undo " <kbd>"⌫"</kbd>
                     </button>
+                    <button aria-keyshortcuts="Control+Y" disabled=move || !can_redo() on:click=move |_| redo(state)>
+                        "Redo " <kbd>"Ctrl+Y"</kbd>
+                    </button>
                 </div>
                 <div class="queue">
                     <h3>
@@ -166,6 +175,7 @@ pub fn LabelingScreen() -> impl IntoView {
                         }}
                     </ul>
                 </div>
+                <HistoryPanel />
             </section>
             <Sidebar />
         </div>

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use super::chart::LearningCurve;
 use super::classes::ClassEditor;
 use super::controller::{export_csv, export_project};
-use super::state::AppState;
+use super::state::{AppState, Storage};
 
 #[component]
 pub fn Sidebar() -> impl IntoView {
@@ -62,8 +62,32 @@ pub fn Sidebar() -> impl IntoView {
             <button class="export" on:click=move |_| export_project(state)>
                 "Save project file"
             </button>
+            <SaveStatus />
             <Notices />
         </aside>
+    }
+}
+
+/// Whether the answers are safe: saved in this browser, being saved, or in this tab only.
+#[component]
+fn SaveStatus() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    view! {
+        {move || match state.storage.get() {
+            Storage::On { busy: false, .. } => view! {
+                <p class="save-status" data-testid="save-status">"✓ Every answer is saved in this browser"</p>
+            }.into_any(),
+            Storage::On { busy: true, .. } => view! {
+                <p class="save-status" data-testid="save-status">"Saving…"</p>
+            }.into_any(),
+            Storage::Failed { reason } => view! {
+                <div class="save-status failed" role="alert" data-testid="save-status">
+                    <p>{format!("Not saved in this browser: {reason}. Keep your work with a project file.")}</p>
+                    <button class="primary" on:click=move |_| export_project(state)>"Download project file"</button>
+                </div>
+            }.into_any(),
+            Storage::Off => ().into_any(),
+        }}
     }
 }
 

@@ -7,6 +7,8 @@ use web_sys::HtmlInputElement;
 use super::controller::start_demo;
 use super::files::{drop_entries, drop_files, from_input, walk_entries};
 use super::import::open;
+use super::persist::open_project_file;
+use super::projects::{ReopenBox, SavedProjects};
 use super::state::AppState;
 
 #[component]
@@ -37,6 +39,18 @@ pub fn StartScreen() -> impl IntoView {
         };
         open(state, picked, title);
         // Picking the same files again must fire `change` again.
+        input.set_value("");
+    };
+    let on_project = move |ev: leptos::ev::Event| {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        if let Some(file) = from_input(&input).into_iter().next() {
+            open_project_file(state, file);
+        }
         input.set_value("");
     };
     let on_drop = move |ev: leptos::ev::DragEvent| {
@@ -75,6 +89,7 @@ pub fn StartScreen() -> impl IntoView {
             on:dragleave=move |_| dragging.set(false)
             on:drop=on_drop
         >
+            <ReopenBox />
             <h2>"Label images and texts with a model that learns from every answer"</h2>
             <p>
                 "Quarry embeds your items with a neural network, asks you about the ones it is least sure of, "
@@ -91,6 +106,7 @@ pub fn StartScreen() -> impl IntoView {
                     "Try a text demo (702 sentences, 7 topics)"
                 </button>
             </div>
+            <SavedProjects />
             <h3>"Your own data"</h3>
             <div class="start-actions">
                 <label class="file-button">
@@ -110,6 +126,15 @@ pub fn StartScreen() -> impl IntoView {
                         node_ref=folder_input
                         data-testid="open-folder"
                         on:change=move |ev| on_files(ev, "folder")
+                    />
+                </label>
+                <label class="file-button">
+                    "Open a project file…"
+                    <input
+                        type="file"
+                        accept=".json,application/json"
+                        data-testid="open-project"
+                        on:change=on_project
                     />
                 </label>
                 <label class="file-button">
