@@ -7,6 +7,7 @@
 //!
 //! They speak [`protocol::WorkerRequest`] / [`protocol::WorkerResponse`].
 
+pub mod idb;
 pub mod protocol;
 pub mod ui;
 #[cfg(feature = "worker")]

@@ -56,8 +56,13 @@ pub enum WorkerResponse {
     ModelLoaded { dim: usize },
     /// What [`WorkerRequest::Inspect`] found, or why the file cannot be used.
     Inspected { result: Result<ModelInfo, String> },
-    /// One item's embedding.
-    Embedded { item: usize, embedding: Vec<f32> },
+    /// One item's embedding; `cached` when it came from the embedding cache (same content,
+    /// same model) instead of the model.
+    Embedded {
+        item: usize,
+        embedding: Vec<f32>,
+        cached: bool,
+    },
     /// The learner could not take item `item`'s embedding (it is not queued); the rest go on.
     Refused { item: usize, message: String },
     /// One item could not be read or embedded; the rest go on.

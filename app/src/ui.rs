@@ -11,6 +11,7 @@ mod import;
 mod labeling;
 mod loading;
 mod model_pick;
+pub mod offline;
 mod persist;
 mod pool;
 mod projects;

@@ -1,18 +1,21 @@
 //! The worker side: loads the model, embeds items, runs the learner. Started by
 //! src/bin/worker.rs inside a dedicated Web Worker; never touches the DOM.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use js_sys::Uint8Array;
+use js_sys::{Float32Array, Uint8Array};
+use quarry_core::cache;
 use quarry_core::embed::{inspect, ImageEmbedder, TextEmbedder};
 use quarry_core::model::ModelChoice;
 use quarry_core::Learner;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, Response};
+use web_sys::{DedicatedWorkerGlobalScope, IdbTransactionMode, MessageEvent, Response};
+
+use crate::idb;
 
 use crate::protocol::{EmbedInput, WorkerRequest, WorkerResponse};
 
@@ -34,34 +37,131 @@ impl Embedder {
 #[derive(Default)]
 struct Engine {
     embedder: Option<Embedder>,
+    /// [`cache::model_key`] of the loaded model.
+    model_key: Option<String>,
     learner: Option<Learner>,
 }
 
-async fn load(model: &ModelChoice) -> Result<Embedder, String> {
+thread_local! {
+    /// Whether the embedding cache can be used (off after the browser refused it once).
+    static CACHE_ON: Cell<bool> = const { Cell::new(true) };
+}
+
+async fn load(model: &ModelChoice) -> Result<(Embedder, String), String> {
     let what = "the model";
     let bytes = fetch_bytes(model.url()).await?;
     match model {
         ModelChoice::Image { spec, .. } => ImageEmbedder::from_onnx_bytes(&bytes, spec.clone())
-            .map(Embedder::Image)
+            .map(|m| (Embedder::Image(m), cache::model_key(model, &bytes, None)))
             .map_err(|e| format!("{what}: {e}")),
         ModelChoice::Text { tokenizer_url, .. } => {
             let tokenizer = fetch_bytes(tokenizer_url).await?;
             TextEmbedder::from_bytes(&bytes, &tokenizer)
-                .map(|m| Embedder::Text(Box::new(m)))
+                .map(|m| {
+                    let key = cache::model_key(model, &bytes, Some(&tokenizer));
+                    (Embedder::Text(Box::new(m)), key)
+                })
                 .map_err(|e| format!("{what}: {e}"))
         }
     }
 }
 
+/// The browser refused the cache: embed without it from now on, and say so once in the console.
+fn cache_off(e: String) {
+    if CACHE_ON.replace(false) {
+        web_sys::console::warn_1(&format!("quarry: embeddings are not cached: {e}").into());
+    }
+}
+
+/// The cached embedding under `key`, if any and of `dim` values.
+async fn cached(key: &str, dim: usize) -> Option<Vec<f32>> {
+    if !CACHE_ON.get() {
+        return None;
+    }
+    let found = async {
+        let db = idb::open().await?;
+        let tx = idb::transaction(&db, &[idb::EMBEDDINGS], IdbTransactionMode::Readonly)?;
+        let request = idb::store(&tx, idb::EMBEDDINGS)?
+            .get(&key.into())
+            .map_err(idb::explain)?;
+        idb::finished(&request).await
+    };
+    match found.await {
+        Ok(v) => v
+            .dyn_into::<Float32Array>()
+            .ok()
+            .map(|a| a.to_vec())
+            .filter(|v| v.len() == dim),
+        Err(e) => {
+            cache_off(e);
+            None
+        }
+    }
+}
+
+/// Keeps `embedding` under `key`, without waiting for the write.
+fn keep(key: String, embedding: &[f32]) {
+    if !CACHE_ON.get() {
+        return;
+    }
+    let value = Float32Array::from(embedding);
+    wasm_bindgen_futures::spawn_local(async move {
+        let written = async {
+            let db = idb::open().await?;
+            let tx = idb::transaction(&db, &[idb::EMBEDDINGS], IdbTransactionMode::Readwrite)?;
+            idb::put(&tx, idb::EMBEDDINGS, &key, &value)?;
+            idb::committed(&tx).await
+        };
+        if let Err(e) = written.await {
+            cache_off(e);
+        }
+    });
+}
+
+/// Embeds one item, or takes its embedding from the cache (same content, same model). Returns
+/// the embedding and whether it came from the cache.
 async fn embed_one(
     engine: &Rc<RefCell<Engine>>,
     name: &str,
     input: EmbedInput,
-) -> Result<Vec<f32>, String> {
+) -> Result<(Vec<f32>, bool), String> {
     let bytes = match &input {
         EmbedInput::Url(url) => Some(fetch_bytes(url).await?),
         EmbedInput::Text(_) => None,
     };
+    let (model, dim) = {
+        let e = engine.borrow();
+        (
+            e.model_key.clone(),
+            e.embedder.as_ref().map_or(0, Embedder::dim),
+        )
+    };
+    let key = model.map(|m| {
+        let content = match (&bytes, &input) {
+            (Some(b), _) => b.as_slice(),
+            (None, EmbedInput::Text(t)) => t.as_bytes(),
+            (None, EmbedInput::Url(_)) => &[],
+        };
+        cache::embedding_key(&m, content)
+    });
+    if let Some(key) = &key {
+        if let Some(v) = cached(key, dim).await {
+            return Ok((v, true));
+        }
+    }
+    let embedding = embed_fresh(engine, name, input, bytes)?;
+    if let Some(key) = key {
+        keep(key, &embedding);
+    }
+    Ok((embedding, false))
+}
+
+fn embed_fresh(
+    engine: &Rc<RefCell<Engine>>,
+    name: &str,
+    input: EmbedInput,
+    bytes: Option<Vec<u8>>,
+) -> Result<Vec<f32>, String> {
     let engine = engine.borrow();
     match (engine.embedder.as_ref(), input, bytes) {
         (None, ..) => Err("the model is not loaded".to_string()),
@@ -108,11 +208,13 @@ async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
 async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
     match request {
         WorkerRequest::LoadModel { model } => match load(&model).await {
-            Ok(embedder) => {
+            Ok((embedder, key)) => {
                 post(&WorkerResponse::ModelLoaded {
                     dim: embedder.dim(),
                 });
-                engine.borrow_mut().embedder = Some(embedder);
+                let mut engine = engine.borrow_mut();
+                engine.embedder = Some(embedder);
+                engine.model_key = Some(key);
             }
             Err(message) => post(&WorkerResponse::Failed { message }),
         },
@@ -127,9 +229,10 @@ async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
             for job in jobs {
                 let result = embed_one(&engine, &job.name, job.input).await;
                 post(&match result {
-                    Ok(embedding) => WorkerResponse::Embedded {
+                    Ok((embedding, cached)) => WorkerResponse::Embedded {
                         item: job.item,
                         embedding,
+                        cached,
                     },
                     Err(message) => WorkerResponse::ItemFailed {
                         item: job.item,

@@ -6,6 +6,7 @@
 
 pub mod acquire;
 pub mod archive;
+pub mod cache;
 pub mod dataset;
 #[cfg(feature = "embed")]
 pub mod embed;

@@ -3,7 +3,9 @@
 //! CI runs the default).
 
 use quarry_core::acquire::{StrategyKind, Subpool};
-use quarry_core::project::{read_project, write_project, Settings, VERSION};
+use quarry_core::project::{
+    read_project, read_stored, write_progress, write_project, Settings, VERSION,
+};
 use quarry_core::rng::Rng;
 use quarry_core::Session;
 
@@ -125,4 +127,36 @@ fn the_reader_survives_damaged_files() {
     }
     println!("fuzzed {iters} damaged files: {accepted} accepted as consistent, {refused} refused");
     assert_eq!(accepted + refused, iters);
+}
+
+#[test]
+fn the_stored_progress_reader_survives_damage() {
+    let iters: usize = std::env::var("QUARRY_FUZZ_ITERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(50_000, |n: usize| n / 4);
+    let session = fixture_session();
+    let items = session.snapshot().items;
+    let progress = write_progress(&session, &Settings::default());
+    assert_eq!(
+        read_stored(&progress, items.clone()).unwrap().session,
+        session
+    );
+    let mut rng = Rng::new(2027);
+    let mut accepted = 0;
+    for _ in 0..iters {
+        let bytes = mutate(&progress, &mut rng);
+        let Ok(text) = std::str::from_utf8(&bytes) else {
+            continue;
+        };
+        if let Ok(p) = read_stored(text, items.clone()) {
+            accepted += 1;
+            let again = write_progress(&p.session, &p.settings);
+            assert_eq!(
+                read_stored(&again, items.clone()).unwrap().session,
+                p.session
+            );
+        }
+    }
+    println!("fuzzed {iters} damaged progress records: {accepted} accepted as consistent");
 }

@@ -15,7 +15,11 @@ const PAGE: usize = 50;
 pub fn HistoryPanel() -> impl IntoView {
     let state = expect_context::<AppState>();
     let shown = RwSignal::new(PAGE);
-    let count = move || state.session.with(|s| s.as_ref().map_or(0, |s| s.history().len()));
+    let count = move || {
+        state
+            .session
+            .with(|s| s.as_ref().map_or(0, |s| s.history().len()))
+    };
     let steps = move || {
         state.session.with(|s| {
             s.as_ref()
@@ -61,11 +65,13 @@ fn HistoryRow(number: usize, step: Step) -> impl IntoView {
             s.is_multi_label(),
         )
     });
-    let content = state.dataset.with_untracked(|d| match d.as_ref().map(|d| &d.items) {
-        Some(Items::Images(v)) => (true, v.get(item).cloned().unwrap_or_default()),
-        Some(Items::Texts(v)) => (false, v.get(item).cloned().unwrap_or_default()),
-        None => (false, String::new()),
-    });
+    let content = state
+        .dataset
+        .with_untracked(|d| match d.as_ref().map(|d| &d.items) {
+            Some(Items::Images(v)) => (true, v.get(item).cloned().unwrap_or_default()),
+            Some(Items::Texts(v)) => (false, v.get(item).cloned().unwrap_or_default()),
+            None => (false, String::new()),
+        });
     let answered = match step {
         Step::Skipped(_) => "skipped".to_string(),
         Step::Rejected(_) => "none of these".to_string(),
@@ -130,7 +136,7 @@ fn HistoryRow(number: usize, step: Step) -> impl IntoView {
                     .collect_view()}
             </select>
         }
-            .into_any()
+        .into_any()
     };
     view! {
         <li class="history-row" data-testid="history-row">

@@ -12,8 +12,8 @@ use quarry_core::Session;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use super::files::{object_url, read_text, Picked};
 use super::controller::demo_items;
+use super::files::{object_url, read_text, Picked};
 use super::run::begin;
 use super::state::{AppState, Dataset, Draft, Items, Phase, Reopen, Storage};
 use super::storage::{self, Saved, StoredItems};
@@ -84,7 +84,9 @@ pub fn create(state: AppState, mut keep: StoredItems) {
     });
     leptos::task::spawn_local(async move {
         // A model the person brought is kept too (its object URL dies with the tab).
-        let model = state.dataset.with_untracked(|d| d.as_ref().map(|d| d.model.clone()));
+        let model = state
+            .dataset
+            .with_untracked(|d| d.as_ref().map(|d| d.model.clone()));
         let mut urls = Vec::new();
         match &model {
             Some(ModelChoice::Image { url, .. }) => urls.push((url.clone(), false)),
@@ -105,8 +107,12 @@ pub fn create(state: AppState, mut keep: StoredItems) {
             return;
         };
         let Some((saved, progress)) = state.session.with_untracked(|s| {
-            s.as_ref()
-                .map(|s| (summary(&id, &settings.title, s), write_progress(s, &settings)))
+            s.as_ref().map(|s| {
+                (
+                    summary(&id, &settings.title, s),
+                    write_progress(s, &settings),
+                )
+            })
         }) else {
             return;
         };
@@ -177,8 +183,12 @@ pub fn save_soon(state: AppState) {
         return;
     };
     let Some((saved, progress)) = state.session.with_untracked(|s| {
-        s.as_ref()
-            .map(|s| (summary(&id, &settings.title, s), write_progress(s, &settings)))
+        s.as_ref().map(|s| {
+            (
+                summary(&id, &settings.title, s),
+                write_progress(s, &settings),
+            )
+        })
     }) else {
         return;
     };
@@ -214,7 +224,14 @@ pub async fn reopen(state: AppState, id: String) -> Result<(), String> {
             resume(state, reopen, Items::Texts(texts), None);
         }
         (Some(ItemSource::Zip { name }), _, Some(zip)) => {
-            let draft = super::import::draft_of(vec![Picked { path: name, blob: zip }], String::new()).await?;
+            let draft = super::import::draft_of(
+                vec![Picked {
+                    path: name,
+                    blob: zip,
+                }],
+                String::new(),
+            )
+            .await?;
             attach(state, reopen, draft);
         }
         _ => ask_for_files(state, reopen),
@@ -224,7 +241,9 @@ pub async fn reopen(state: AppState, id: String) -> Result<(), String> {
 
 /// Points a model the person brought at the stored copy of its file.
 fn restore_model(model: &mut ModelChoice, stored: &StoredItems) -> Result<(), String> {
-    let missing = || "the model file it used was not kept; open the project file and the model again".to_string();
+    let missing = || {
+        "the model file it used was not kept; open the project file and the model again".to_string()
+    };
     match model {
         ModelChoice::Image { url, .. } if url.starts_with("blob:") => {
             *url = object_url(stored.model.as_ref().ok_or_else(missing)?)?;

@@ -147,9 +147,9 @@ fn BrokenRow(
     let keep = move |_| {
         let id = keep_id.clone();
         leptos::task::spawn_local(async move {
-            let saved = storage::raw_progress(&id)
-                .await
-                .and_then(|raw| download_text("quarry-stored-project.json", "application/json", &raw));
+            let saved = storage::raw_progress(&id).await.and_then(|raw| {
+                download_text("quarry-stored-project.json", "application/json", &raw)
+            });
             if let Err(e) = saved {
                 state.report(format!("the stored record could not be downloaded: {e}"));
             }

@@ -140,9 +140,8 @@ pub fn begin(state: AppState, session: Session, dataset: Dataset) {
     state.phase.set(Phase::Loading);
     state.progress.set(Progress {
         stage: "Loading the model…".into(),
-        done: 0,
         total,
-        rate: 0.0,
+        ..Progress::default()
     });
     RUN.set(Some(EmbedRun {
         names: names.clone(),
@@ -221,9 +220,16 @@ fn on_response(state: AppState, worker: usize, response: WorkerResponse) {
                 .progress
                 .update(|p| p.stage = "Embedding items…".into());
         }
-        WorkerResponse::Embedded { item, embedding } => {
+        WorkerResponse::Embedded {
+            item,
+            embedding,
+            cached,
+        } => {
             if let Err(e) = pool::send(0, WorkerRequest::AddEmbedding { item, embedding }) {
                 state.report(e);
+            }
+            if cached {
+                state.progress.update(|p| p.cached += 1);
             }
             record(state, item, None);
         }

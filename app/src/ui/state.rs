@@ -30,6 +30,8 @@ pub struct Progress {
     pub total: usize,
     /// Items per second since embedding started.
     pub rate: f64,
+    /// Items whose embedding came from the cache.
+    pub cached: usize,
 }
 
 impl Progress {
@@ -41,6 +43,9 @@ impl Progress {
     /// "1,234 / 5,000 · 12.3 per second · about 5 min left".
     pub fn summary(&self, unit: &str) -> String {
         let mut s = format!("{} / {} {unit}", self.done, self.total);
+        if self.cached > 0 {
+            s.push_str(&format!(" ({} from the cache)", self.cached));
+        }
         if self.rate > 0.0 {
             s.push_str(&format!(" · {:.1} per second", self.rate));
             if self.running() {

@@ -11,17 +11,13 @@
 //! A write is complete when its transaction's `complete` event fires; callers wait for it
 //! before the screen moves on.
 
-use js_sys::{Object, Promise, Reflect};
-use wasm_bindgen::closure::Closure;
+use js_sys::{Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{Blob, IdbDatabase, IdbObjectStore, IdbRequest, IdbTransaction, IdbTransactionMode};
+use web_sys::{Blob, IdbTransactionMode};
 
-const DB: &str = "quarry";
-const DB_VERSION: u32 = 1;
-const PROJECTS: &str = "projects";
-const PROGRESS: &str = "progress";
-const ITEMS: &str = "items";
+use crate::idb::{
+    committed, explain, finished, open, put, store, transaction, ITEMS, PROGRESS, PROJECTS,
+};
 
 /// The summary of a saved project, as listed on the start screen.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -51,129 +47,6 @@ pub struct StoredItems {
 /// One entry of the list: a project that reads, or the id of one that does not and why.
 pub type Listed = Result<Saved, (String, String)>;
 
-/// Says what went wrong with the browser's storage, for people.
-fn explain(e: JsValue) -> String {
-    let name = Reflect::get(&e, &"name".into())
-        .ok()
-        .and_then(|n| n.as_string())
-        .unwrap_or_default();
-    let message = Reflect::get(&e, &"message".into())
-        .ok()
-        .and_then(|n| n.as_string())
-        .or_else(|| e.as_string())
-        .unwrap_or_else(|| format!("{e:?}"));
-    match name.as_str() {
-        "QuotaExceededError" => {
-            "the browser's storage for this page is full (free space or delete old projects)"
-                .into()
-        }
-        "SecurityError" | "InvalidStateError" => format!(
-            "this browser does not let the page save (a private window, or site data turned off): {message}"
-        ),
-        "" => message,
-        _ => format!("{name}: {message}"),
-    }
-}
-
-/// Waits for `request` to succeed (its result) or fail (its error).
-async fn finished(request: &IdbRequest) -> Result<JsValue, String> {
-    let promise = Promise::new(&mut |resolve, reject| {
-        let req = request.clone();
-        let ok = Closure::once_into_js(move || {
-            let _ = resolve.call1(&JsValue::NULL, &req.result().unwrap_or(JsValue::UNDEFINED));
-        });
-        let req = request.clone();
-        let fail = Closure::once_into_js(move || {
-            let error = req.error().ok().flatten().map_or(JsValue::NULL, Into::into);
-            let _ = reject.call1(&JsValue::NULL, &error);
-        });
-        request.set_onsuccess(Some(ok.unchecked_ref()));
-        request.set_onerror(Some(fail.unchecked_ref()));
-    });
-    JsFuture::from(promise).await.map_err(explain)
-}
-
-/// Waits for `tx` to commit; an error or abort (a full disk among them) is the error.
-async fn committed(tx: &IdbTransaction) -> Result<(), String> {
-    let promise = Promise::new(&mut |resolve, reject| {
-        let ok = Closure::once_into_js(move || {
-            let _ = resolve.call0(&JsValue::NULL);
-        });
-        let t = tx.clone();
-        let fail = Closure::once_into_js(move || {
-            let error = t
-                .error()
-                .map_or_else(|| JsValue::from("the write was cancelled"), Into::into);
-            let _ = reject.call1(&JsValue::NULL, &error);
-        });
-        tx.set_oncomplete(Some(ok.unchecked_ref()));
-        tx.set_onabort(Some(fail.unchecked_ref()));
-    });
-    JsFuture::from(promise).await.map(|_| ()).map_err(explain)
-}
-
-thread_local! {
-    static OPEN: std::cell::RefCell<Option<IdbDatabase>> = const { std::cell::RefCell::new(None) };
-}
-
-/// The database, opened (created or upgraded) on first use.
-async fn open() -> Result<IdbDatabase, String> {
-    if let Some(db) = OPEN.with_borrow(Clone::clone) {
-        return Ok(db);
-    }
-    let db = open_new().await?;
-    OPEN.set(Some(db.clone()));
-    Ok(db)
-}
-
-async fn open_new() -> Result<IdbDatabase, String> {
-    let factory = web_sys::window()
-        .ok_or("no window")?
-        .indexed_db()
-        .map_err(explain)?
-        .ok_or("this browser has no IndexedDB")?;
-    let request = factory.open_with_u32(DB, DB_VERSION).map_err(explain)?;
-    let req = request.clone();
-    let upgrade = Closure::once_into_js(move || {
-        let Ok(db) = req.result().map(IdbDatabase::unchecked_from_js) else {
-            return;
-        };
-        let names = db.object_store_names();
-        for store in [PROJECTS, PROGRESS, ITEMS] {
-            if !names.contains(store) {
-                let _ = db.create_object_store(store);
-            }
-        }
-    });
-    request.set_onupgradeneeded(Some(upgrade.unchecked_ref()));
-    let db = finished(&request).await?;
-    Ok(db.unchecked_into())
-}
-
-fn transaction(
-    db: &IdbDatabase,
-    stores: &[&str],
-    mode: IdbTransactionMode,
-) -> Result<IdbTransaction, String> {
-    let names = js_sys::Array::new();
-    for s in stores {
-        names.push(&(*s).into());
-    }
-    db.transaction_with_str_sequence_and_mode(&names, mode)
-        .map_err(explain)
-}
-
-fn store(tx: &IdbTransaction, name: &str) -> Result<IdbObjectStore, String> {
-    tx.object_store(name).map_err(explain)
-}
-
-fn put(tx: &IdbTransaction, name: &str, id: &str, value: &JsValue) -> Result<(), String> {
-    store(tx, name)?
-        .put_with_key(value, &id.into())
-        .map(|_| ())
-        .map_err(explain)
-}
-
 fn json<T: serde::Serialize>(value: &T) -> JsValue {
     serde_json::to_string(value)
         .expect("plain data serialises")
@@ -183,7 +56,11 @@ fn json<T: serde::Serialize>(value: &T) -> JsValue {
 /// Saves a new project: its summary, its items and its first progress, in one transaction.
 pub async fn create(saved: &Saved, items: &StoredItems, progress: &str) -> Result<(), String> {
     let db = open().await?;
-    let tx = transaction(&db, &[PROJECTS, PROGRESS, ITEMS], IdbTransactionMode::Readwrite)?;
+    let tx = transaction(
+        &db,
+        &[PROJECTS, PROGRESS, ITEMS],
+        IdbTransactionMode::Readwrite,
+    )?;
     let record = Object::new();
     let set = |key: &str, value: JsValue| Reflect::set(&record, &key.into(), &value).map(|_| ());
     let mut fields = vec![("names", json(&items.names))];
@@ -247,10 +124,12 @@ pub async fn list() -> Result<Vec<Listed>, String> {
 /// A project's summary, items and progress, as stored (checked by the caller).
 pub async fn load(id: &str) -> Result<(Saved, StoredItems, String), String> {
     let db = open().await?;
-    let tx = transaction(&db, &[PROJECTS, PROGRESS, ITEMS], IdbTransactionMode::Readonly)?;
-    let get = |name: &str| {
-        store(&tx, name).and_then(|s| s.get(&id.into()).map_err(explain))
-    };
+    let tx = transaction(
+        &db,
+        &[PROJECTS, PROGRESS, ITEMS],
+        IdbTransactionMode::Readonly,
+    )?;
+    let get = |name: &str| store(&tx, name).and_then(|s| s.get(&id.into()).map_err(explain));
     let (saved, progress, items) = (get(PROJECTS)?, get(PROGRESS)?, get(ITEMS)?);
     let saved = finished(&saved).await?;
     let progress = finished(&progress).await?;
@@ -266,9 +145,9 @@ pub async fn load(id: &str) -> Result<(Saved, StoredItems, String), String> {
     let names: Vec<String> =
         serde_json::from_str(&names).map_err(|e| format!("its item names do not read: {e}"))?;
     let texts = match field("texts").as_string() {
-        Some(t) => Some(
-            serde_json::from_str(&t).map_err(|e| format!("its texts do not read: {e}"))?,
-        ),
+        Some(t) => {
+            Some(serde_json::from_str(&t).map_err(|e| format!("its texts do not read: {e}"))?)
+        }
         None => None,
     };
     let blob = |key: &str| field(key).dyn_into::<Blob>().ok();
@@ -287,9 +166,9 @@ pub async fn raw_progress(id: &str) -> Result<String, String> {
     let db = open().await?;
     let tx = transaction(&db, &[PROGRESS], IdbTransactionMode::Readonly)?;
     let value = finished(&store(&tx, PROGRESS)?.get(&id.into()).map_err(explain)?).await?;
-    Ok(value
-        .as_string()
-        .unwrap_or_else(|| js_sys::JSON::stringify(&value).map_or_else(|_| String::new(), String::from)))
+    Ok(value.as_string().unwrap_or_else(|| {
+        js_sys::JSON::stringify(&value).map_or_else(|_| String::new(), String::from)
+    }))
 }
 
 /// Renames a saved project (its summary; the progress takes the name at its next save).
@@ -310,7 +189,11 @@ pub async fn rename(id: &str, title: &str) -> Result<(), String> {
 /// Deletes a saved project, all three records.
 pub async fn delete(id: &str) -> Result<(), String> {
     let db = open().await?;
-    let tx = transaction(&db, &[PROJECTS, PROGRESS, ITEMS], IdbTransactionMode::Readwrite)?;
+    let tx = transaction(
+        &db,
+        &[PROJECTS, PROGRESS, ITEMS],
+        IdbTransactionMode::Readwrite,
+    )?;
     for name in [PROJECTS, PROGRESS, ITEMS] {
         store(&tx, name)?.delete(&id.into()).map_err(explain)?;
     }

@@ -1,0 +1,145 @@
+//! The browser's IndexedDB, for the page ([`crate::ui`]'s saved projects) and the workers (the
+//! embedding cache): one database, `quarry`, opened once per thread; requests and transactions
+//! as futures; the browser's errors in words.
+
+use js_sys::{Promise, Reflect};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    IdbDatabase, IdbFactory, IdbObjectStore, IdbRequest, IdbTransaction, IdbTransactionMode,
+};
+
+const DB: &str = "quarry";
+/// Version 1: projects, progress, items. Version 2 adds embeddings.
+const DB_VERSION: u32 = 2;
+/// Saved projects' summaries, progress and items (see `ui::storage`).
+pub const PROJECTS: &str = "projects";
+pub const PROGRESS: &str = "progress";
+pub const ITEMS: &str = "items";
+/// Embeddings by model hash and content hash (see `worker`).
+pub const EMBEDDINGS: &str = "embeddings";
+
+/// Says what went wrong with the browser's storage, for people.
+pub fn explain(e: JsValue) -> String {
+    let name = Reflect::get(&e, &"name".into())
+        .ok()
+        .and_then(|n| n.as_string())
+        .unwrap_or_default();
+    let message = Reflect::get(&e, &"message".into())
+        .ok()
+        .and_then(|n| n.as_string())
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| format!("{e:?}"));
+    match name.as_str() {
+        "QuotaExceededError" => {
+            "the browser's storage for this page is full (free space or delete old projects)"
+                .into()
+        }
+        "SecurityError" | "InvalidStateError" => format!(
+            "this browser does not let the page save (a private window, or site data turned off): {message}"
+        ),
+        "" => message,
+        _ => format!("{name}: {message}"),
+    }
+}
+
+/// Waits for `request` to succeed (its result) or fail (its error).
+pub async fn finished(request: &IdbRequest) -> Result<JsValue, String> {
+    let promise = Promise::new(&mut |resolve, reject| {
+        let req = request.clone();
+        let ok = Closure::once_into_js(move || {
+            let _ = resolve.call1(&JsValue::NULL, &req.result().unwrap_or(JsValue::UNDEFINED));
+        });
+        let req = request.clone();
+        let fail = Closure::once_into_js(move || {
+            let error = req.error().ok().flatten().map_or(JsValue::NULL, Into::into);
+            let _ = reject.call1(&JsValue::NULL, &error);
+        });
+        request.set_onsuccess(Some(ok.unchecked_ref()));
+        request.set_onerror(Some(fail.unchecked_ref()));
+    });
+    JsFuture::from(promise).await.map_err(explain)
+}
+
+/// Waits for `tx` to commit; an error or abort (a full disk among them) is the error.
+pub async fn committed(tx: &IdbTransaction) -> Result<(), String> {
+    let promise = Promise::new(&mut |resolve, reject| {
+        let ok = Closure::once_into_js(move || {
+            let _ = resolve.call0(&JsValue::NULL);
+        });
+        let t = tx.clone();
+        let fail = Closure::once_into_js(move || {
+            let error = t
+                .error()
+                .map_or_else(|| JsValue::from("the write was cancelled"), Into::into);
+            let _ = reject.call1(&JsValue::NULL, &error);
+        });
+        tx.set_oncomplete(Some(ok.unchecked_ref()));
+        tx.set_onabort(Some(fail.unchecked_ref()));
+    });
+    JsFuture::from(promise).await.map(|_| ()).map_err(explain)
+}
+
+thread_local! {
+    static OPEN: std::cell::RefCell<Option<IdbDatabase>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The database, opened (created or upgraded) on first use.
+pub async fn open() -> Result<IdbDatabase, String> {
+    if let Some(db) = OPEN.with_borrow(Clone::clone) {
+        return Ok(db);
+    }
+    let db = open_new().await?;
+    OPEN.set(Some(db.clone()));
+    Ok(db)
+}
+
+async fn open_new() -> Result<IdbDatabase, String> {
+    // `indexedDB` of the page or the worker; reading it throws where storage is turned off.
+    let factory = Reflect::get(&js_sys::global(), &"indexedDB".into()).map_err(explain)?;
+    if factory.is_undefined() || factory.is_null() {
+        return Err("this browser has no IndexedDB".into());
+    }
+    let factory: IdbFactory = factory.unchecked_into();
+    let request = factory.open_with_u32(DB, DB_VERSION).map_err(explain)?;
+    let req = request.clone();
+    let upgrade = Closure::once_into_js(move || {
+        let Ok(db) = req.result().map(IdbDatabase::unchecked_from_js) else {
+            return;
+        };
+        let names = db.object_store_names();
+        for store in [PROJECTS, PROGRESS, ITEMS, EMBEDDINGS] {
+            if !names.contains(store) {
+                let _ = db.create_object_store(store);
+            }
+        }
+    });
+    request.set_onupgradeneeded(Some(upgrade.unchecked_ref()));
+    let db = finished(&request).await?;
+    Ok(db.unchecked_into())
+}
+
+pub fn transaction(
+    db: &IdbDatabase,
+    stores: &[&str],
+    mode: IdbTransactionMode,
+) -> Result<IdbTransaction, String> {
+    let names = js_sys::Array::new();
+    for s in stores {
+        names.push(&(*s).into());
+    }
+    db.transaction_with_str_sequence_and_mode(&names, mode)
+        .map_err(explain)
+}
+
+pub fn store(tx: &IdbTransaction, name: &str) -> Result<IdbObjectStore, String> {
+    tx.object_store(name).map_err(explain)
+}
+
+pub fn put(tx: &IdbTransaction, name: &str, id: &str, value: &JsValue) -> Result<(), String> {
+    store(tx, name)?
+        .put_with_key(value, &id.into())
+        .map(|_| ())
+        .map_err(explain)
+}
