@@ -83,6 +83,10 @@ test('answers survive a closed tab and reloads; undo, redo, history; corrupt rec
     await resumeFirst(page);
     await waitCount(page, 3);
     assert.deepEqual(answersOf((await projectFile(page)).json), answered);
+    // Nothing is embedded twice: the items embedded before come from the cache.
+    await page.getByTestId('embedded').getByText(new RegExp(`^${gt.size} / ${gt.size} items embedded`)).waitFor({ timeout: 300_000 });
+    const cached = Number((await page.getByTestId('embedded').textContent()).match(/(\d+) from the cache/)[1]);
+    assert.ok(cached > 24, `only ${cached} embeddings came from the cache`);
 
     // Undo twice, redo once (Ctrl+Y), then answer on: the history follows.
     for (let i = 0; i < 5; i++) await answer(page, gt, answered);
@@ -141,7 +145,7 @@ test('answers survive a closed tab and reloads; undo, redo, history; corrupt rec
     assert.deepEqual(answersOf((await projectFile(other)).json), answered);
     await other.reload();
     assert.equal(await other.getByTestId('project').count(), 1, 'the opened file is saved in that browser');
-    assert.deepEqual(otherProblems, []);
+    assert.deepEqual(otherProblems.filter((p) => !/broken\.json cannot be opened/.test(p)), []);
     await fresh.close();
 
     // Corrupt the stored progress: a clear message, the record can be downloaded or deleted.

@@ -116,8 +116,16 @@ async fn open_new() -> Result<IdbDatabase, String> {
         }
     });
     request.set_onupgradeneeded(Some(upgrade.unchecked_ref()));
-    let db = finished(&request).await?;
-    Ok(db.unchecked_into())
+    let db: IdbDatabase = finished(&request).await?.unchecked_into();
+    // A newer Quarry in another tab upgrades the database: let it, and open afresh next time.
+    let this = db.clone();
+    let on_change = Closure::<dyn FnMut()>::new(move || {
+        this.close();
+        OPEN.set(None);
+    });
+    db.set_onversionchange(Some(on_change.as_ref().unchecked_ref()));
+    on_change.forget();
+    Ok(db)
 }
 
 pub fn transaction(

@@ -78,9 +78,10 @@ async fn blob_at(url: &str) -> Result<web_sys::Blob, String> {
 /// Saves the project just started as a new one; `keep` is what reopening it will need.
 pub fn create(state: AppState, mut keep: StoredItems) {
     let id = new_id();
+    // Busy until the project exists in storage: no answer can be saved before it.
     state.storage.set(Storage::On {
         id: id.clone(),
-        busy: false,
+        busy: true,
     });
     leptos::task::spawn_local(async move {
         // A model the person brought is kept too (its object URL dies with the tab).
@@ -116,8 +117,14 @@ pub fn create(state: AppState, mut keep: StoredItems) {
         }) else {
             return;
         };
-        if let Err(e) = storage::create(&saved, &keep, &progress).await {
-            failed(state, e);
+        match storage::create(&saved, &keep, &progress).await {
+            Ok(()) => {
+                state.storage.set(Storage::On { id, busy: false });
+                if DIRTY.replace(false) {
+                    save_soon(state);
+                }
+            }
+            Err(e) => failed(state, e),
         }
     });
 }
@@ -218,10 +225,10 @@ pub async fn reopen(state: AppState, id: String) -> Result<(), String> {
     match (source, stored.texts, stored.zip) {
         (Some(ItemSource::Demo { name }), _, _) => {
             let items = demo_items(&name).await?.1;
-            resume(state, reopen, items, None);
+            resume(state, reopen, items, None, Vec::new());
         }
         (Some(ItemSource::Texts { .. }), Some(texts), _) => {
-            resume(state, reopen, Items::Texts(texts), None);
+            resume(state, reopen, Items::Texts(texts), None, Vec::new());
         }
         (Some(ItemSource::Zip { name }), _, Some(zip)) => {
             let draft = super::import::draft_of(
@@ -285,16 +292,15 @@ pub fn open_project_file(state: AppState, file: Picked) {
             .as_ref()
             .is_some_and(|m| m.url().starts_with("blob:"));
         let mut reopen = Reopen { id: None, project };
+        let mut notes = Vec::new();
         if custom {
             // The model's file is not in a project file: the bundled model stands in, with a note.
-            state.notices.update(|n| {
-                n.push("the project used a model of your own, which a project file does not hold: the bundled model embeds the items instead".into())
-            });
+            notes.push("the project used a model of your own, which a project file does not hold: the bundled model embeds the items instead".to_string());
             reopen.project.settings.model = None;
         }
         match reopen.project.settings.source.clone() {
             Some(ItemSource::Demo { name }) => match demo_items(&name).await {
-                Ok((_, items)) => resume(state, reopen, items, None),
+                Ok((_, items)) => resume(state, reopen, items, None, notes),
                 Err(e) => state.report(e),
             },
             _ => ask_for_files(state, reopen),
@@ -307,6 +313,7 @@ pub fn open_project_file(state: AppState, file: Picked) {
 /// and are listed in the notes.
 pub fn attach(state: AppState, reopen: Reopen, mut draft: Draft) {
     let names = reopen.project.session.snapshot().items;
+    let mut notes = Vec::new();
     if let Some(ItemSource::Texts { column, .. }) = &reopen.project.settings.source {
         super::import::use_text_column(&mut draft, column);
     }
@@ -342,23 +349,27 @@ pub fn attach(state: AppState, reopen: Reopen, mut draft: Draft) {
                 }
             }
             if !missing.is_empty() {
-                state.notices.update(|n| {
-                    n.push(format!(
-                        "{} of the project's images were not among the files opened (e.g. {}); their labels are kept",
-                        missing.len(),
-                        missing[0]
-                    ))
-                });
+                notes.push(format!(
+                    "{} of the project's images were not among the files opened (e.g. {}); their labels are kept",
+                    missing.len(),
+                    missing[0]
+                ));
             }
             Items::Images(by_item)
         }
     };
-    resume(state, reopen, items, draft.zip);
+    resume(state, reopen, items, draft.zip, notes);
 }
 
 /// Opens the reopened project on `items`: its session, settings and queue as saved. A project
 /// from a file is saved in the browser from now on (with `zip`, the zip its images came from).
-fn resume(state: AppState, reopen: Reopen, items: Items, zip: Option<web_sys::Blob>) {
+fn resume(
+    state: AppState,
+    reopen: Reopen,
+    items: Items,
+    zip: Option<web_sys::Blob>,
+    notes: Vec<String>,
+) {
     let Reopen { id, project } = reopen;
     let model = project
         .settings
@@ -384,6 +395,7 @@ fn resume(state: AppState, reopen: Reopen, items: Items, zip: Option<web_sys::Bl
             source,
         },
     );
+    state.notices.update(|n| n.extend(notes));
     match id {
         Some(id) => state.storage.set(Storage::On { id, busy: false }),
         // From a project file: saved in the browser from now on.

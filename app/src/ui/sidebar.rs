@@ -49,6 +49,14 @@ pub fn Sidebar() -> impl IntoView {
             <p class="count" data-testid="labeled-count">{move || format!("{} / {}", labeled(), pool())}</p>
             <p class="muted">{move || format!("{} skipped", skipped())}</p>
             <p class="muted">{move || format!("{} none of these", rejected())}</p>
+            <p class="muted" data-testid="embedded">{move || {
+                let p = state.progress.get();
+                let mut s = format!("{} / {} items embedded", p.done, p.total);
+                if p.cached > 0 {
+                    s.push_str(&format!(" · {} from the cache", p.cached));
+                }
+                s
+            }}</p>
             <h3>"Classes"</h3>
             <ClassEditor />
             <h3>"Accuracy estimate"</h3>
