@@ -210,7 +210,7 @@ test('a zip project reopens with nothing to pick; a folder project asks for its 
     await mkdir(folder);
     for (const n of names) await copyFile(join(images, n), join(folder, n));
 
-    const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1200, height: 900 } });
     const page = await context.newPage();
     const problems = watch(page, origin);
     for (const [how, input, files] of [['zip', 'open-files', [zip]], ['folder', 'open-folder', folder]]) {
@@ -239,6 +239,28 @@ test('a zip project reopens with nothing to pick; a folder project asks for its 
       assert.match(await page.getByTestId('history-row').first().textContent(), new RegExp(name.replace('.', '\\.')));
     }
     assert.deepEqual(problems, []);
+
+    // Asked for, the project travels with its files: one zip another browser opens as it was.
+    const [bundle] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Save project with its files (.zip)' }).click(),
+    ]);
+    assert.equal(bundle.suggestedFilename(), 'quarry-project.zip');
+    const moved = join(dir, 'moved.zip');
+    await bundle.saveAs(moved);
+    const elsewhere = await (await browser.newContext({ viewport: { width: 1200, height: 900 } })).newPage();
+    const elsewhereProblems = watch(elsewhere, origin);
+    await elsewhere.goto(server.url);
+    await elsewhere.getByTestId('open-project').setInputFiles(moved);
+    await elsewhere.getByRole('group', { name: 'Classes' }).waitFor({ timeout: 300_000 });
+    await waitCount(elsewhere, 1);
+    assert.equal(await elsewhere.getByTestId('reopen').count(), 0, 'nothing to open again');
+    await elsewhere.getByTestId('embedded').getByText(`${names.length} / ${names.length} items embedded`).waitFor({ timeout: 300_000 });
+    // Saved in that browser as a zip project: reopening needs nothing.
+    await elsewhere.reload();
+    await resumeFirst(elsewhere);
+    await waitCount(elsewhere, 1);
+    assert.deepEqual(elsewhereProblems, []);
   } finally {
     await browser.close();
     await server.close();
@@ -273,6 +295,48 @@ test('when the browser refuses to save, labeling goes on and the project file is
       status.getByRole('button', { name: 'Download project file' }).click(),
     ]);
     assert.deepEqual(answersOf(JSON.parse(await readFile(await d.path(), 'utf8'))), answered);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});
+
+test('a full disk mid-session: the answer still counts, the reason is shown, the file is offered', { timeout: 600_000 }, async () => {
+  const server = await serve();
+  const browser = await launch();
+  try {
+    const gt = await truth('emoji');
+    const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1200, height: 900 } });
+    // Writes fail as on a full disk once the test says so.
+    await context.addInitScript(() => {
+      const put = IDBObjectStore.prototype.put;
+      IDBObjectStore.prototype.put = function () {
+        if (window.__full) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        return put.apply(this, arguments);
+      };
+    });
+    const page = await context.newPage();
+    await page.goto(server.url);
+    await page.getByRole('button', { name: 'Try the demo' }).click();
+    await page.getByRole('group', { name: 'Classes' }).waitFor({ timeout: 300_000 });
+    const answered = [];
+    await answer(page, gt, answered);
+    await page.getByTestId('save-status').getByText('Every answer is saved').waitFor();
+    await page.evaluate(() => { window.__full = true; });
+    await answer(page, gt, answered);
+    await page.getByText(/storage for this page is full/).first().waitFor();
+    const status = page.getByTestId('save-status');
+    await status.getByText(/Not saved in this browser/).waitFor();
+    await answer(page, gt, answered);
+    const [d] = await Promise.all([
+      page.waitForEvent('download'),
+      status.getByRole('button', { name: 'Download project file' }).click(),
+    ]);
+    assert.deepEqual(answersOf(JSON.parse(await readFile(await d.path(), 'utf8'))), answered);
+    // What was saved before the disk filled is still there.
+    await page.evaluate(() => { window.__full = false; });
+    await page.reload();
+    await page.getByText(`1 of ${gt.size} labeled`).waitFor();
   } finally {
     await browser.close();
     await server.close();

@@ -1,6 +1,7 @@
 //! The page: one [`state::AppState`] in context, thin components that render it, and
 //! [`controller`] functions that turn user actions into calls on `quarry-core` and the workers.
 
+mod bundle;
 mod chart;
 mod classes;
 mod controller;

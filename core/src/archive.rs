@@ -1,6 +1,7 @@
-//! Reading `.zip` archives of images (the `zip` crate, stored and deflated entries).
+//! Reading `.zip` archives of images (the `zip` crate, stored and deflated entries), and the
+//! self-contained project zip: the project file plus the items' files.
 
-use std::io::{Cursor, Read};
+use std::io::{Cursor, Read, Write};
 
 use crate::import::is_image_path;
 use crate::{Error, Result};
@@ -43,10 +44,104 @@ pub fn for_each_zip_image(
     Ok(images)
 }
 
+/// Name of the project file inside a self-contained project zip.
+pub const PROJECT_ENTRY: &str = "quarry-project.json";
+/// Folder of the items' files inside it (each under its item name).
+pub const ITEMS_FOLDER: &str = "items/";
+/// The texts of a text project inside it (a JSON array, in item order).
+pub const TEXTS_ENTRY: &str = "texts.json";
+
+/// A self-contained project zip: `project` (a project file) as [`PROJECT_ENTRY`] and each
+/// `(name, bytes)` under [`ITEMS_FOLDER`] (stored: images are compressed already), or `texts`
+/// as [`TEXTS_ENTRY`].
+pub fn write_project_zip(
+    project: &str,
+    files: impl IntoIterator<Item = (String, Vec<u8>)>,
+    texts: Option<&[String]>,
+) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let deflated = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let mut put = |name: &str, data: &[u8], opts| {
+        w.start_file(name, opts)
+            .and_then(|()| w.write_all(data).map_err(Into::into))
+            .expect("writing to memory cannot fail");
+    };
+    put(PROJECT_ENTRY, project.as_bytes(), deflated);
+    if let Some(texts) = texts {
+        let json = serde_json::to_vec(texts).expect("strings serialise");
+        put(TEXTS_ENTRY, &json, deflated);
+    }
+    for (name, data) in files {
+        put(&format!("{ITEMS_FOLDER}{name}"), &data, stored);
+    }
+    w.finish()
+        .expect("writing to memory cannot fail")
+        .into_inner()
+}
+
+/// The project file and the texts inside a self-contained project zip; `None` when `bytes` is a
+/// zip without a project file (a plain zip of images).
+///
+/// # Errors
+/// [`Error::Format`] when the bytes are not a zip archive or an entry cannot be read.
+pub fn read_project_zip(bytes: &[u8]) -> Result<Option<(String, Option<Vec<String>>)>> {
+    let bad = |reason: String| Error::Format {
+        what: "project zip",
+        reason,
+    };
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| bad(format!("it is not a readable zip file ({e})")))?;
+    let mut text = |name: &str| -> Result<Option<String>> {
+        let Ok(mut entry) = archive.by_name(name) else {
+            return Ok(None);
+        };
+        let mut s = String::new();
+        entry
+            .read_to_string(&mut s)
+            .map_err(|e| bad(format!("'{name}' could not be read ({e})")))?;
+        Ok(Some(s))
+    };
+    let Some(project) = text(PROJECT_ENTRY)? else {
+        return Ok(None);
+    };
+    let texts = match text(TEXTS_ENTRY)? {
+        Some(t) => Some(
+            serde_json::from_str(&t)
+                .map_err(|e| bad(format!("{TEXTS_ENTRY} is not a list of texts ({e})")))?,
+        ),
+        None => None,
+    };
+    Ok(Some((project, texts)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
+
+    #[test]
+    fn a_project_zip_holds_the_project_its_files_and_texts() {
+        let files = vec![
+            ("cats/a.png".to_string(), b"png".to_vec()),
+            ("b.jpg".to_string(), b"jpeg".to_vec()),
+        ];
+        let bytes = write_project_zip("{\"format\":1}", files, None);
+        let (project, texts) = read_project_zip(&bytes).unwrap().unwrap();
+        assert_eq!((project.as_str(), texts), ("{\"format\":1}", None));
+        let mut got = Vec::new();
+        let mut skipped = 0;
+        for_each_zip_image(&bytes, &mut skipped, |p, d| got.push((p.to_string(), d))).unwrap();
+        assert_eq!(got[0], ("items/cats/a.png".to_string(), b"png".to_vec()));
+        assert_eq!(skipped, 1, "the project file is not an image");
+        let texts = vec!["one".to_string(), "two, \"quoted\"".to_string()];
+        let bytes = write_project_zip("{}", Vec::new(), Some(&texts));
+        assert_eq!(read_project_zip(&bytes).unwrap().unwrap().1, Some(texts));
+        // A plain zip of images is not a project; garbage is an error.
+        assert_eq!(read_project_zip(&zip_of(&[("a.png", b"x")])).unwrap(), None);
+        assert!(read_project_zip(b"PK not really").is_err());
+    }
 
     fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
         let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));

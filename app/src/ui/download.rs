@@ -8,11 +8,24 @@ use wasm_bindgen::JsCast;
 /// # Errors
 /// The browser's message when the Blob or link cannot be made.
 pub fn download_text(name: &str, mime: &str, text: &str) -> Result<(), String> {
+    download(name, mime, &text.into())
+}
+
+/// Offers `bytes` as a download named `name`.
+///
+/// # Errors
+/// As [`download_text`].
+pub fn download_bytes(name: &str, mime: &str, bytes: &[u8]) -> Result<(), String> {
+    download(name, mime, &js_sys::Uint8Array::from(bytes).into())
+}
+
+fn download(name: &str, mime: &str, part: &wasm_bindgen::JsValue) -> Result<(), String> {
     let err = |e: wasm_bindgen::JsValue| format!("{e:?}");
-    let parts = js_sys::Array::of1(&text.into());
+    let parts = js_sys::Array::of1(part);
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(err)?;
+    let blob = web_sys::Blob::new_with_buffer_source_sequence_and_options(&parts, &options)
+        .map_err(err)?;
     let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(err)?;
     let document = web_sys::window()
         .and_then(|w| w.document())

@@ -278,6 +278,13 @@ fn ask_for_files(state: AppState, reopen: Reopen) {
 /// person opens the data again. A bad file changes nothing and says what is wrong.
 pub fn open_project_file(state: AppState, file: Picked) {
     leptos::task::spawn_local(async move {
+        if file.path.to_ascii_lowercase().ends_with(".zip") {
+            let name = file.path.clone();
+            if let Err(e) = super::bundle::open_bundle(state, file).await {
+                state.report(format!("{name} cannot be opened: {e}"));
+            }
+            return;
+        }
         let text = match read_text(&file.blob).await {
             Ok(t) => t,
             Err(e) => return state.report(format!("{} could not be read: {e}", file.path)),
@@ -358,7 +365,24 @@ pub fn attach(state: AppState, reopen: Reopen, mut draft: Draft) {
             Items::Images(by_item)
         }
     };
+    let mut reopen = reopen;
+    if draft.zip.is_some() {
+        // Kept with the saved project: reopening needs nothing from now on.
+        reopen.project.settings.source = Some(draft.source.clone());
+    }
     resume(state, reopen, items, draft.zip, notes);
+}
+
+/// Resumes the waiting text project on `texts` (from a project zip).
+pub fn attach_texts(state: AppState, reopen: Reopen, texts: Vec<String>) {
+    let n = reopen.project.session.len();
+    if texts.len() != n {
+        return state.report(format!(
+            "the zip holds {} texts; its project has {n} items",
+            texts.len()
+        ));
+    }
+    resume(state, reopen, Items::Texts(texts), None, Vec::new());
 }
 
 /// Opens the reopened project on `items`: its session, settings and queue as saved. A project

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use super::bundle::export_bundle;
 use super::chart::LearningCurve;
 use super::classes::ClassEditor;
 use super::controller::{export_csv, export_project};
@@ -16,6 +17,7 @@ pub fn Sidebar() -> impl IntoView {
             .with(|s| s.as_ref().map_or(0, |s| s.labeled_items().len()))
     };
     let pool = move || state.session.with(|s| s.as_ref().map_or(0, |s| s.len()));
+    let packed = RwSignal::new(None::<usize>);
     let skipped = move || {
         state
             .session
@@ -69,6 +71,17 @@ pub fn Sidebar() -> impl IntoView {
             </button>
             <button class="export" on:click=move |_| export_project(state)>
                 "Save project file"
+            </button>
+            <button
+                class="export"
+                title="The project file and every item's file in one zip, to move the project to another machine"
+                disabled=move || packed.get().is_some()
+                on:click=move |_| leptos::task::spawn_local(export_bundle(state, packed))
+            >
+                {move || match packed.get() {
+                    Some(n) => format!("Packing {n} / {}…", pool()),
+                    None => "Save project with its files (.zip)".to_string(),
+                }}
             </button>
             <SaveStatus />
             <Notices />

@@ -132,7 +132,7 @@ pub fn StartScreen() -> impl IntoView {
                     "Open a project file…"
                     <input
                         type="file"
-                        accept=".json,application/json"
+                        accept=".json,.zip,application/json"
                         data-testid="open-project"
                         on:change=on_project
                     />
