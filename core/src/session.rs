@@ -365,7 +365,7 @@ impl Session {
                 self.items[item]
             )));
         }
-        self.skipped[item] = false;
+        self.unskip(item);
         self.queue.retain(|&i| i != item);
         self.queue.insert(0, item);
         Ok(())
@@ -408,6 +408,15 @@ impl Session {
         }
         self.history.push(action);
         Some(item)
+    }
+
+    /// Makes a skipped item askable again; its skip leaves the history (there is nothing left
+    /// to undo).
+    fn unskip(&mut self, item: usize) {
+        if std::mem::replace(&mut self.skipped[item], false) {
+            self.history.retain(|&a| a != Action::Skipped(item));
+            self.redo.clear();
+        }
     }
 
     /// Undoes whatever `action` recorded for its item.
@@ -497,7 +506,7 @@ impl Session {
         if taken {
             return Ok(false);
         }
-        self.skipped[item] = false;
+        self.unskip(item);
         self.redo.clear();
         self.queue.retain(|&i| i != item);
         if self.labeled[item] {
@@ -724,6 +733,19 @@ mod tests {
         s.answer(0).unwrap();
         assert!(!s.can_redo());
         assert_eq!(s.redo(), None);
+    }
+
+    #[test]
+    fn asking_a_skipped_item_now_takes_its_skip_out_of_the_history() {
+        let mut s = session();
+        s.set_queue(vec![1, 2]);
+        s.skip();
+        s.ask_now(1).unwrap();
+        assert_eq!(s.history().count(), 0);
+        Session::from_snapshot(s.snapshot()).unwrap();
+        s.answer(0).unwrap();
+        assert_eq!(s.undo(), Some(1));
+        assert_eq!(s.undo(), None, "the skip was already taken back");
     }
 
     #[test]

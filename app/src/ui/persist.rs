@@ -224,7 +224,7 @@ pub async fn reopen(state: AppState, id: String) -> Result<(), String> {
     let source = reopen.project.settings.source.clone();
     match (source, stored.texts, stored.zip) {
         (Some(ItemSource::Demo { name }), _, _) => {
-            let items = demo_items(&name).await?.1;
+            let items = demo_of(&reopen, &name).await?;
             resume(state, reopen, items, None, Vec::new());
         }
         (Some(ItemSource::Texts { .. }), Some(texts), _) => {
@@ -244,6 +244,17 @@ pub async fn reopen(state: AppState, id: String) -> Result<(), String> {
         _ => ask_for_files(state, reopen),
     }
     Ok(())
+}
+
+/// The items of demo `name`, when they are the project's items.
+async fn demo_of(reopen: &Reopen, name: &str) -> Result<Items, String> {
+    let (manifest, items) = demo_items(name).await?;
+    if manifest.items != reopen.project.session.snapshot().items {
+        return Err(format!(
+            "it was made on another version of the demo '{name}' (its items differ)"
+        ));
+    }
+    Ok(items)
 }
 
 /// Points a model the person brought at the stored copy of its file.
@@ -306,9 +317,9 @@ pub fn open_project_file(state: AppState, file: Picked) {
             reopen.project.settings.model = None;
         }
         match reopen.project.settings.source.clone() {
-            Some(ItemSource::Demo { name }) => match demo_items(&name).await {
-                Ok((_, items)) => resume(state, reopen, items, None, notes),
-                Err(e) => state.report(e),
+            Some(ItemSource::Demo { name }) => match demo_of(&reopen, &name).await {
+                Ok(items) => resume(state, reopen, items, None, notes),
+                Err(e) => state.report(format!("{} cannot be opened: {e}", file.path)),
             },
             _ => ask_for_files(state, reopen),
         }
@@ -395,6 +406,13 @@ fn resume(
     notes: Vec<String>,
 ) {
     let Reopen { id, project } = reopen;
+    if items.len() != project.session.len() {
+        return state.report(format!(
+            "the project has {} items but {} were found for it",
+            project.session.len(),
+            items.len()
+        ));
+    }
     let model = project
         .settings
         .model
