@@ -120,6 +120,9 @@ test('answers survive a closed tab and reloads; undo, redo, history; corrupt rec
     const { path: saved, json } = await projectFile(page);
     assert.deepEqual(answersOf(json), answered);
     assert.equal(json.source.kind, 'demo');
+    // With the head's weights, one row per class.
+    assert.equal(json.head.classes, CLASSES.length);
+    assert.equal(json.head.weights.length, json.head.classes * (json.head.dim + 1));
 
     // Rename, then a second project beside it.
     await page.reload();

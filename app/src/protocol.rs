@@ -2,6 +2,7 @@
 
 use quarry_core::model::{ModelChoice, ModelInfo};
 use quarry_core::{LearnerInput, LearnerUpdate};
+use quarry_core::head::SoftmaxHead;
 use serde::{Deserialize, Serialize};
 
 /// One item for a worker to embed.
@@ -45,6 +46,8 @@ pub enum WorkerRequest {
     AddEmbedding { item: usize, embedding: Vec<f32> },
     /// Retrain and pick the next queue; answered by [`WorkerResponse::Update`] with the same `id`.
     Refresh { id: u64, input: LearnerInput },
+    /// Send the current head (for a project file); answered by [`WorkerResponse::Head`].
+    Head,
 }
 
 /// Worker → page.
@@ -69,6 +72,8 @@ pub enum WorkerResponse {
     ItemFailed { item: usize, message: String },
     /// The learner's answer to `Refresh { id, .. }`.
     Update { id: u64, update: LearnerUpdate },
+    /// The learner's current head (none before the first fit, or in multi-label projects).
+    Head { head: Option<SoftmaxHead> },
     /// A request failed as a whole (model did not load, learner input invalid…).
     Failed { message: String },
 }

@@ -260,6 +260,14 @@ async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
                 post(&WorkerResponse::Refused { item, message });
             }
         }
+        WorkerRequest::Head => {
+            let head = engine
+                .borrow()
+                .learner
+                .as_ref()
+                .and_then(|l| l.head().cloned());
+            post(&WorkerResponse::Head { head });
+        }
         WorkerRequest::Refresh { id, input } => {
             let result = match engine.borrow_mut().learner.as_mut() {
                 Some(l) => l.refresh(&input).map_err(|e| e.to_string()),

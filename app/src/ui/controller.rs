@@ -231,15 +231,30 @@ pub fn export_csv(state: AppState) {
     }
 }
 
-/// Downloads the whole project (labels, classes, history, queue, settings, model choice) as a
-/// versioned `quarry-project.json`; never the items' files.
+/// Downloads the whole project (labels, classes, history, queue, settings, model choice, the
+/// head's weights) as a versioned `quarry-project.json`; never the items' files. The head is
+/// asked of the learner first ([`head_arrived`] writes the file).
 pub fn export_project(state: AppState) {
+    if let Err(e) = pool::send(0, WorkerRequest::Head) {
+        // No learner to ask: the file goes without the head.
+        web_sys::console::warn_1(&e.into());
+        head_arrived(state, None);
+    }
+}
+
+/// Writes the project file with `head` (left out when it does not fit the classes as they are
+/// now, e.g. right after a class was added).
+pub fn head_arrived(state: AppState, head: Option<quarry_core::head::SoftmaxHead>) {
     let Some(settings) = persist::settings(state) else {
         return;
     };
     let Some(json) = state.session.with_untracked(|s| {
-        s.as_ref()
-            .map(|s| quarry_core::project::write_project(s, &settings, None))
+        s.as_ref().map(|s| {
+            let head = head
+                .as_ref()
+                .filter(|h| !s.is_multi_label() && h.classes() == s.classes().len());
+            quarry_core::project::write_project(s, &settings, head)
+        })
     }) else {
         return;
     };

@@ -210,6 +210,7 @@ pub fn begin(state: AppState, session: Session, dataset: Dataset) {
 fn on_response(state: AppState, worker: usize, response: WorkerResponse) {
     match response {
         WorkerResponse::Ready | WorkerResponse::Inspected { .. } => {}
+        WorkerResponse::Head { head } => super::controller::head_arrived(state, head),
         WorkerResponse::ModelLoaded { .. } => {
             RUN.with_borrow_mut(|run| {
                 if let Some(run) = run.as_mut() {
