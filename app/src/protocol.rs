@@ -1,8 +1,8 @@
 //! Messages between the page and its workers (serde enums, sent with `postMessage`).
 
+use quarry_core::head::SoftmaxHead;
 use quarry_core::model::{ModelChoice, ModelInfo};
 use quarry_core::{LearnerInput, LearnerUpdate};
-use quarry_core::head::SoftmaxHead;
 use serde::{Deserialize, Serialize};
 
 /// One item for a worker to embed.
