@@ -151,3 +151,30 @@ pub fn put(tx: &IdbTransaction, name: &str, id: &str, value: &JsValue) -> Result
         .map(|_| ())
         .map_err(explain)
 }
+
+/// The cached embedding under `key`, if any.
+pub async fn embedding(key: &str) -> Result<Option<Vec<f32>>, String> {
+    let db = open().await?;
+    let tx = transaction(&db, &[EMBEDDINGS], IdbTransactionMode::Readonly)?;
+    let request = store(&tx, EMBEDDINGS)?.get(&key.into()).map_err(explain)?;
+    let value = finished(&request).await?;
+    Ok(value
+        .dyn_into::<js_sys::Float32Array>()
+        .ok()
+        .map(|a| a.to_vec()))
+}
+
+/// Caches `entries` (key, embedding) in one transaction; done when committed.
+pub async fn keep_embeddings(entries: &[(String, Vec<f32>)]) -> Result<(), String> {
+    let db = open().await?;
+    let tx = transaction(&db, &[EMBEDDINGS], IdbTransactionMode::Readwrite)?;
+    for (key, values) in entries {
+        put(
+            &tx,
+            EMBEDDINGS,
+            key,
+            &js_sys::Float32Array::from(values.as_slice()),
+        )?;
+    }
+    committed(&tx).await
+}

@@ -56,7 +56,7 @@ pub enum WorkerResponse {
     /// The worker's wasm is running and listening.
     Ready,
     /// The model is loaded; embeddings will have `dim` values.
-    ModelLoaded { dim: usize },
+    ModelLoaded { dim: usize, key: String },
     /// What [`WorkerRequest::Inspect`] found, or why the file cannot be used.
     Inspected { result: Result<ModelInfo, String> },
     /// One item's embedding; `cached` when it came from the embedding cache (same content,

@@ -5,7 +5,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use js_sys::{Float32Array, Uint8Array};
+use js_sys::Uint8Array;
 use quarry_core::cache;
 use quarry_core::embed::{inspect, ImageEmbedder, TextEmbedder};
 use quarry_core::model::ModelChoice;
@@ -13,7 +13,7 @@ use quarry_core::Learner;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{DedicatedWorkerGlobalScope, IdbTransactionMode, MessageEvent, Response};
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, Response};
 
 use crate::idb;
 
@@ -78,20 +78,8 @@ async fn cached(key: &str, dim: usize) -> Option<Vec<f32>> {
     if !CACHE_ON.get() {
         return None;
     }
-    let found = async {
-        let db = idb::open().await?;
-        let tx = idb::transaction(&db, &[idb::EMBEDDINGS], IdbTransactionMode::Readonly)?;
-        let request = idb::store(&tx, idb::EMBEDDINGS)?
-            .get(&key.into())
-            .map_err(idb::explain)?;
-        idb::finished(&request).await
-    };
-    match found.await {
-        Ok(v) => v
-            .dyn_into::<Float32Array>()
-            .ok()
-            .map(|a| a.to_vec())
-            .filter(|v| v.len() == dim),
+    match idb::embedding(key).await {
+        Ok(v) => v.filter(|v| v.len() == dim),
         Err(e) => {
             cache_off(e);
             None
@@ -100,19 +88,12 @@ async fn cached(key: &str, dim: usize) -> Option<Vec<f32>> {
 }
 
 /// Keeps `embedding` under `key`, without waiting for the write.
-fn keep(key: String, embedding: &[f32]) {
+fn keep(key: String, embedding: Vec<f32>) {
     if !CACHE_ON.get() {
         return;
     }
-    let value = Float32Array::from(embedding);
     wasm_bindgen_futures::spawn_local(async move {
-        let written = async {
-            let db = idb::open().await?;
-            let tx = idb::transaction(&db, &[idb::EMBEDDINGS], IdbTransactionMode::Readwrite)?;
-            idb::put(&tx, idb::EMBEDDINGS, &key, &value)?;
-            idb::committed(&tx).await
-        };
-        if let Err(e) = written.await {
+        if let Err(e) = idb::keep_embeddings(&[(key, embedding)]).await {
             cache_off(e);
         }
     });
@@ -151,7 +132,7 @@ async fn embed_one(
     }
     let embedding = embed_fresh(engine, name, input, bytes)?;
     if let Some(key) = key {
-        keep(key, &embedding);
+        keep(key, embedding.clone());
     }
     Ok((embedding, false))
 }
@@ -211,6 +192,7 @@ async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
             Ok((embedder, key)) => {
                 post(&WorkerResponse::ModelLoaded {
                     dim: embedder.dim(),
+                    key: key.clone(),
                 });
                 let mut engine = engine.borrow_mut();
                 engine.embedder = Some(embedder);

@@ -50,14 +50,26 @@ pub const PROJECT_ENTRY: &str = "quarry-project.json";
 pub const ITEMS_FOLDER: &str = "items/";
 /// The texts of a text project inside it (a JSON array, in item order).
 pub const TEXTS_ENTRY: &str = "texts.json";
+/// The items' cached embeddings inside it ([`crate::cache::encode_entries`]).
+pub const EMBEDDINGS_ENTRY: &str = "embeddings.bin";
 
-/// A self-contained project zip: `project` (a project file) as [`PROJECT_ENTRY`] and each
-/// `(name, bytes)` under [`ITEMS_FOLDER`] (stored: images are compressed already), or `texts`
-/// as [`TEXTS_ENTRY`].
+/// What a self-contained project zip holds beside the items' files.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectZip {
+    /// The project file.
+    pub project: String,
+    /// The texts of a text project.
+    pub texts: Option<Vec<String>>,
+    /// Cached embeddings ([`crate::cache::decode_entries`] reads them).
+    pub embeddings: Option<Vec<u8>>,
+}
+
+/// A self-contained project zip: the project file as [`PROJECT_ENTRY`], the texts and
+/// embeddings when given, and each of `files` (`(name, bytes)`) under [`ITEMS_FOLDER`] (stored:
+/// images are compressed already).
 pub fn write_project_zip(
-    project: &str,
+    contents: &ProjectZip,
     files: impl IntoIterator<Item = (String, Vec<u8>)>,
-    texts: Option<&[String]>,
 ) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
     let deflated = zip::write::SimpleFileOptions::default()
@@ -69,10 +81,13 @@ pub fn write_project_zip(
             .and_then(|()| w.write_all(data).map_err(Into::into))
             .expect("writing to memory cannot fail");
     };
-    put(PROJECT_ENTRY, project.as_bytes(), deflated);
-    if let Some(texts) = texts {
+    put(PROJECT_ENTRY, contents.project.as_bytes(), deflated);
+    if let Some(texts) = &contents.texts {
         let json = serde_json::to_vec(texts).expect("strings serialise");
         put(TEXTS_ENTRY, &json, deflated);
+    }
+    if let Some(e) = &contents.embeddings {
+        put(EMBEDDINGS_ENTRY, e, deflated);
     }
     for (name, data) in files {
         put(&format!("{ITEMS_FOLDER}{name}"), &data, stored);
@@ -82,39 +97,46 @@ pub fn write_project_zip(
         .into_inner()
 }
 
-/// The project file and the texts inside a self-contained project zip; `None` when `bytes` is a
+/// What a self-contained project zip holds beside the items' files; `None` when `bytes` is a
 /// zip without a project file (a plain zip of images).
 ///
 /// # Errors
 /// [`Error::Format`] when the bytes are not a zip archive or an entry cannot be read.
-pub fn read_project_zip(bytes: &[u8]) -> Result<Option<(String, Option<Vec<String>>)>> {
+pub fn read_project_zip(bytes: &[u8]) -> Result<Option<ProjectZip>> {
     let bad = |reason: String| Error::Format {
         what: "project zip",
         reason,
     };
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
         .map_err(|e| bad(format!("it is not a readable zip file ({e})")))?;
-    let mut text = |name: &str| -> Result<Option<String>> {
+    let mut read = |name: &str| -> Result<Option<Vec<u8>>> {
         let Ok(mut entry) = archive.by_name(name) else {
             return Ok(None);
         };
-        let mut s = String::new();
+        let mut v = Vec::new();
         entry
-            .read_to_string(&mut s)
+            .read_to_end(&mut v)
             .map_err(|e| bad(format!("'{name}' could not be read ({e})")))?;
-        Ok(Some(s))
+        Ok(Some(v))
     };
-    let Some(project) = text(PROJECT_ENTRY)? else {
+    let Some(project) = read(PROJECT_ENTRY)? else {
         return Ok(None);
     };
-    let texts = match text(TEXTS_ENTRY)? {
+    let project =
+        String::from_utf8(project).map_err(|_| bad(format!("{PROJECT_ENTRY} is not text")))?;
+    let texts = match read(TEXTS_ENTRY)? {
         Some(t) => Some(
-            serde_json::from_str(&t)
+            serde_json::from_slice(&t)
                 .map_err(|e| bad(format!("{TEXTS_ENTRY} is not a list of texts ({e})")))?,
         ),
         None => None,
     };
-    Ok(Some((project, texts)))
+    let embeddings = read(EMBEDDINGS_ENTRY)?;
+    Ok(Some(ProjectZip {
+        project,
+        texts,
+        embeddings,
+    }))
 }
 
 #[cfg(test)]
@@ -127,17 +149,26 @@ mod tests {
             ("cats/a.png".to_string(), b"png".to_vec()),
             ("b.jpg".to_string(), b"jpeg".to_vec()),
         ];
-        let bytes = write_project_zip("{\"format\":1}", files, None);
-        let (project, texts) = read_project_zip(&bytes).unwrap().unwrap();
-        assert_eq!((project.as_str(), texts), ("{\"format\":1}", None));
+        let contents = ProjectZip {
+            project: "{\"format\":1}".into(),
+            texts: None,
+            embeddings: Some(vec![1, 2, 3]),
+        };
+        let bytes = write_project_zip(&contents, files);
+        assert_eq!(read_project_zip(&bytes).unwrap().unwrap(), contents);
         let mut got = Vec::new();
         let mut skipped = 0;
         for_each_zip_image(&bytes, &mut skipped, |p, d| got.push((p.to_string(), d))).unwrap();
         assert_eq!(got[0], ("items/cats/a.png".to_string(), b"png".to_vec()));
-        assert_eq!(skipped, 1, "the project file is not an image");
+        assert_eq!(skipped, 2, "the project file and embeddings are not images");
         let texts = vec!["one".to_string(), "two, \"quoted\"".to_string()];
-        let bytes = write_project_zip("{}", Vec::new(), Some(&texts));
-        assert_eq!(read_project_zip(&bytes).unwrap().unwrap().1, Some(texts));
+        let contents = ProjectZip {
+            project: "{}".into(),
+            texts: Some(texts),
+            embeddings: None,
+        };
+        let bytes = write_project_zip(&contents, Vec::new());
+        assert_eq!(read_project_zip(&bytes).unwrap().unwrap(), contents);
         // A plain zip of images is not a project; garbage is an error.
         assert_eq!(read_project_zip(&zip_of(&[("a.png", b"x")])).unwrap(), None);
         assert!(read_project_zip(b"PK not really").is_err());

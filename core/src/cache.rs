@@ -5,6 +5,7 @@
 use sha2::{Digest, Sha256};
 
 use crate::model::ModelChoice;
+use crate::{Error, Result};
 
 /// Hex SHA-256 of `parts`, each prefixed by its length (so `["ab", "c"]` and `["a", "bc"]` differ).
 pub fn digest(parts: &[&[u8]]) -> String {
@@ -32,6 +33,61 @@ pub fn model_key(model: &ModelChoice, bytes: &[u8], tokenizer: Option<&[u8]>) ->
 /// under the model keyed `model`.
 pub fn embedding_key(model: &str, content: &[u8]) -> String {
     format!("{model}/{}", digest(&[content]))
+}
+
+/// Cached embeddings as one file (for a project zip): per entry, the key's length (u32 LE), the
+/// key (UTF-8), the number of values (u32 LE), the values (f32 LE).
+pub fn encode_entries(entries: &[(String, Vec<f32>)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (key, values) in entries {
+        out.extend((key.len() as u32).to_le_bytes());
+        out.extend(key.as_bytes());
+        out.extend((values.len() as u32).to_le_bytes());
+        for v in values {
+            out.extend(v.to_le_bytes());
+        }
+    }
+    out
+}
+
+/// Reads what [`encode_entries`] wrote.
+///
+/// # Errors
+/// [`Error::Format`] when the bytes end inside an entry, a key is not UTF-8 or a value is not
+/// finite.
+pub fn decode_entries(bytes: &[u8]) -> Result<Vec<(String, Vec<f32>)>> {
+    let bad = |reason: &str| Error::Format {
+        what: "cached embeddings",
+        reason: reason.into(),
+    };
+    let mut rest = bytes;
+    let take = |rest: &mut &[u8], n: usize| -> Result<Vec<u8>> {
+        if n > rest.len() {
+            return Err(bad("the file ends inside an entry"));
+        }
+        let (part, tail) = rest.split_at(n);
+        *rest = tail;
+        Ok(part.to_vec())
+    };
+    let u32_of = |b: Vec<u8>| u32::from_le_bytes(b.try_into().expect("four bytes")) as usize;
+    let mut out = Vec::new();
+    while !rest.is_empty() {
+        let n = u32_of(take(&mut rest, 4)?);
+        let key = String::from_utf8(take(&mut rest, n)?).map_err(|_| bad("a key is not text"))?;
+        let dim = u32_of(take(&mut rest, 4)?);
+        let len = dim
+            .checked_mul(4)
+            .ok_or_else(|| bad("an entry is too long"))?;
+        let values: Vec<f32> = take(&mut rest, len)?
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().expect("four bytes")))
+            .collect();
+        if values.iter().any(|v| !v.is_finite()) {
+            return Err(bad("a value is not a finite number"));
+        }
+        out.push((key, values));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -69,5 +125,24 @@ mod tests {
         assert_ne!(embedding_key(&m, b"png"), embedding_key(&m, b"png2"));
         assert_ne!(digest(&[b"ab", b"c"]), digest(&[b"a", b"bc"]));
         assert_eq!(digest(&[]).len(), 64);
+    }
+
+    #[test]
+    fn cached_entries_round_trip_and_damage_is_refused() {
+        let entries = vec![
+            ("m/a".to_string(), vec![0.5, -1.25, 3.0]),
+            ("m/b".to_string(), vec![]),
+        ];
+        let bytes = encode_entries(&entries);
+        assert_eq!(decode_entries(&bytes).unwrap(), entries);
+        for cut in 1..bytes.len() {
+            // Any truncation inside an entry is refused, never a panic.
+            let r = decode_entries(&bytes[..cut]);
+            assert!(r.is_err() || cut == bytes.len() - 8 - 3, "cut {cut}");
+        }
+        let mut nan = bytes.clone();
+        nan[11..15].copy_from_slice(&f32::NAN.to_le_bytes());
+        assert!(decode_entries(&nan).is_err());
+        assert!(decode_entries(&[255, 255, 255, 255]).is_err());
     }
 }

@@ -1,9 +1,11 @@
 //! The self-contained project zip, made only when the person asks for it: the project file
 //! plus every item's file (or the texts), to move a project to another machine or browser.
-//! Opened again through *Open a project file…*.
+//! Opened again through *Open a project file…*. The items' cached embeddings go along and fill
+//! the other browser's cache, so it does not embed them again.
 
 use leptos::prelude::*;
-use quarry_core::archive::{read_project_zip, write_project_zip};
+use quarry_core::archive::{read_project_zip, write_project_zip, ProjectZip};
+use quarry_core::cache::{decode_entries, embedding_key, encode_entries};
 use quarry_core::project::read_project;
 
 use super::download::download_bytes;
@@ -49,10 +51,16 @@ pub async fn export_bundle(state: AppState, packed: RwSignal<Option<usize>>) {
         return;
     };
     packed.set(Some(0));
+    let model = state.model_key.get_untracked();
+    let key_of = |content: &[u8]| model.as_ref().map(|m| embedding_key(m, content));
     let mut files = Vec::new();
     let mut missing = Vec::new();
+    let mut keys = Vec::new();
     let texts = match &items {
-        Items::Texts(t) => Some(t.clone()),
+        Items::Texts(t) => {
+            keys.extend(t.iter().filter_map(|t| key_of(t.as_bytes())));
+            Some(t.clone())
+        }
         Items::Images(urls) => {
             for (name, url) in names.iter().zip(urls) {
                 // An item whose file was not opened again has no URL.
@@ -62,7 +70,10 @@ pub async fn export_bundle(state: AppState, packed: RwSignal<Option<usize>>) {
                     bytes_at(url).await
                 };
                 match read {
-                    Ok(b) => files.push((name.clone(), b)),
+                    Ok(b) => {
+                        keys.extend(key_of(&b));
+                        files.push((name.clone(), b));
+                    }
                     Err(_) => missing.push(name.clone()),
                 }
                 packed.update(|p| *p = p.map(|n| n + 1));
@@ -70,7 +81,19 @@ pub async fn export_bundle(state: AppState, packed: RwSignal<Option<usize>>) {
             None
         }
     };
-    let zip = write_project_zip(&json, files, texts.as_deref());
+    // The cached embeddings go along, so the other browser need not embed again.
+    let mut embeddings = Vec::new();
+    for key in keys {
+        if let Ok(Some(v)) = crate::idb::embedding(&key).await {
+            embeddings.push((key, v));
+        }
+    }
+    let contents = ProjectZip {
+        project: json,
+        texts,
+        embeddings: (!embeddings.is_empty()).then(|| encode_entries(&embeddings)),
+    };
+    let zip = write_project_zip(&contents, files);
     packed.set(None);
     if !missing.is_empty() {
         state.notices.update(|n| {
@@ -89,11 +112,22 @@ pub async fn export_bundle(state: AppState, packed: RwSignal<Option<usize>>) {
 /// Opens a self-contained project zip: the project resumes on the files inside it.
 pub async fn open_bundle(state: AppState, file: Picked) -> Result<(), String> {
     let bytes = read_bytes(&file.blob).await?;
-    let (json, texts) = read_project_zip(&bytes).map_err(|e| e.to_string())?.ok_or(
+    let contents = read_project_zip(&bytes).map_err(|e| e.to_string())?.ok_or(
         "this zip holds no quarry-project.json (to label its images, use “Open images or a .zip…”)",
     )?;
     drop(bytes);
-    let project = read_project(&json).map_err(|e| e.to_string())?;
+    let project = read_project(&contents.project).map_err(|e| e.to_string())?;
+    if let Some(e) = &contents.embeddings {
+        // Into this browser's embedding cache: used when the same model embeds the same items.
+        let kept = match decode_entries(e) {
+            Ok(entries) => crate::idb::keep_embeddings(&entries).await,
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(e) = kept {
+            web_sys::console::warn_1(&format!("the zip's embeddings were not used: {e}").into());
+        }
+    }
+    let texts = contents.texts;
     let reopen = Reopen { id: None, project };
     match texts {
         Some(texts) => attach_texts(state, reopen, texts),

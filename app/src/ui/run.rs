@@ -136,6 +136,7 @@ pub fn begin(state: AppState, session: Session, dataset: Dataset) {
     state.dataset.set(Some(dataset));
     state.session.set(Some(session));
     state.update.set(None);
+    state.model_key.set(None);
     state.notices.set(Vec::new());
     state.phase.set(Phase::Loading);
     state.progress.set(Progress {
@@ -211,7 +212,8 @@ fn on_response(state: AppState, worker: usize, response: WorkerResponse) {
     match response {
         WorkerResponse::Ready | WorkerResponse::Inspected { .. } => {}
         WorkerResponse::Head { head } => super::controller::head_arrived(state, head),
-        WorkerResponse::ModelLoaded { .. } => {
+        WorkerResponse::ModelLoaded { key, .. } => {
+            state.model_key.set(Some(key));
             RUN.with_borrow_mut(|run| {
                 if let Some(run) = run.as_mut() {
                     run.started_ms.get_or_insert_with(now_ms);

@@ -190,6 +190,8 @@ pub struct AppState {
     pub model_busy: RwSignal<bool>,
     /// Multi-label projects: the classes chosen for the current item, not yet saved.
     pub chosen: RwSignal<Vec<usize>>,
+    /// The embedding cache's key of the loaded model (`quarry_core::cache::model_key`).
+    pub model_key: RwSignal<Option<String>>,
     /// Whether and where the project is saved.
     pub storage: RwSignal<Storage>,
     /// A project whose files must be opened again.
@@ -214,6 +216,7 @@ impl AppState {
             thinking: RwSignal::new(false),
             model_busy: RwSignal::new(false),
             chosen: RwSignal::new(Vec::new()),
+            model_key: RwSignal::new(None),
             storage: RwSignal::new(Storage::Off),
             reopening: RwSignal::new(None),
             errors: RwSignal::new(Vec::new()),
