@@ -117,6 +117,8 @@ test('answers survive a closed tab and reloads; undo, redo, history; corrupt rec
     await page.reload();
     await resumeFirst(page);
     await waitCount(page, 6);
+    // The learner has caught up with all six labels (so the file carries the head).
+    await page.getByText('on the 6 labeled items').waitFor({ timeout: 300_000 });
     const { path: saved, json } = await projectFile(page);
     assert.deepEqual(answersOf(json), answered);
     assert.equal(json.source.kind, 'demo');

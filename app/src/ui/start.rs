@@ -90,6 +90,7 @@ pub fn StartScreen() -> impl IntoView {
             on:drop=on_drop
         >
             <ReopenBox />
+            <SavedProjects />
             <h2>"Label images and texts with a model that learns from every answer"</h2>
             <p>
                 "Quarry embeds your items with a neural network, asks you about the ones it is least sure of, "
@@ -106,7 +107,6 @@ pub fn StartScreen() -> impl IntoView {
                     "Try a text demo (702 sentences, 7 topics)"
                 </button>
             </div>
-            <SavedProjects />
             <h3>"Your own data"</h3>
             <div class="start-actions">
                 <label class="file-button">
