@@ -149,6 +149,7 @@ test('answers survive a closed tab and reloads; undo, redo, history; corrupt rec
     await waitCount(other, 6);
     assert.deepEqual(answersOf((await projectFile(other)).json), answered);
     await other.reload();
+    await other.getByTestId('project').first().waitFor();
     assert.equal(await other.getByTestId('project').count(), 1, 'the opened file is saved in that browser');
     assert.deepEqual(otherProblems.filter((p) => !/broken\.json cannot be opened/.test(p)), []);
     await fresh.close();

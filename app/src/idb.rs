@@ -178,3 +178,33 @@ pub async fn keep_embeddings(entries: &[(String, Vec<f32>)]) -> Result<(), Strin
     }
     committed(&tx).await
 }
+
+/// `work`, or an error when it has not finished within `ms` milliseconds (a write the browser
+/// never completes must not hold the screen forever).
+pub async fn within(
+    ms: i32,
+    work: impl std::future::Future<Output = Result<(), String>> + 'static,
+) -> Result<(), String> {
+    let work = wasm_bindgen_futures::future_to_promise(async move {
+        work.await
+            .map(|()| JsValue::UNDEFINED)
+            .map_err(JsValue::from)
+    });
+    let timer = Promise::new(&mut |_, reject| {
+        let timed_out = Closure::once_into_js(move || {
+            let _ = reject.call1(&JsValue::NULL, &JsValue::UNDEFINED);
+        });
+        let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+        // `setTimeout` is the same function on a window and in a worker.
+        let _ = scope
+            .set_timeout_with_callback_and_timeout_and_arguments_0(timed_out.unchecked_ref(), ms);
+    });
+    match JsFuture::from(Promise::race(&js_sys::Array::of2(&work, &timer))).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_undefined() => Err(format!(
+            "the browser did not finish saving within {} s",
+            ms / 1000
+        )),
+        Err(e) => Err(e.as_string().unwrap_or_else(|| format!("{e:?}"))),
+    }
+}

@@ -17,6 +17,10 @@ use super::files::{object_url, read_text, Picked};
 use super::run::begin;
 use super::state::{AppState, Dataset, Draft, Items, Phase, Reopen, Storage};
 use super::storage::{self, Saved, StoredItems};
+use crate::idb::within;
+
+/// A save that has not committed by then counts as failed: the screen is never held longer.
+const SAVE_LIMIT_MS: i32 = 10_000;
 
 thread_local! {
     /// A change arrived while a save was in flight: save again when it ends.
@@ -117,7 +121,8 @@ pub fn create(state: AppState, mut keep: StoredItems) {
         }) else {
             return;
         };
-        match storage::create(&saved, &keep, &progress).await {
+        let creating = async move { storage::create(&saved, &keep, &progress).await };
+        match within(SAVE_LIMIT_MS, creating).await {
             Ok(()) => {
                 state.storage.set(Storage::On { id, busy: false });
                 if DIRTY.replace(false) {
@@ -160,14 +165,15 @@ pub fn commit(
     let progress = write_progress(&next, &settings);
     state.storage.set(Storage::On { id, busy: true });
     leptos::task::spawn_local(async move {
-        let result = storage::save(&saved, &progress).await;
+        let id = saved.id.clone();
+        let result = within(SAVE_LIMIT_MS, async move {
+            storage::save(&saved, &progress).await
+        })
+        .await;
         state.session.set(Some(next));
         match result {
             Ok(()) => {
-                state.storage.set(Storage::On {
-                    id: saved.id,
-                    busy: false,
-                });
+                state.storage.set(Storage::On { id, busy: false });
                 if DIRTY.replace(false) {
                     save_soon(state);
                 }
@@ -200,7 +206,8 @@ pub fn save_soon(state: AppState) {
         return;
     };
     leptos::task::spawn_local(async move {
-        if let Err(e) = storage::save(&saved, &progress).await {
+        let saving = async move { storage::save(&saved, &progress).await };
+        if let Err(e) = within(SAVE_LIMIT_MS, saving).await {
             if matches!(state.storage.get_untracked(), Storage::On { .. }) {
                 failed(state, e);
             }
