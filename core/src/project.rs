@@ -111,8 +111,7 @@ pub fn write_project(session: &Session, settings: &Settings, head: Option<&Softm
 /// change: storage that is written after every answer keeps them once, beside it, and reads
 /// both back with [`read_stored`]. What it writes grows with the answers, not the pool.
 pub fn write_progress(session: &Session, settings: &Settings) -> String {
-    let mut snapshot = session.snapshot();
-    snapshot.items = Vec::new();
+    let snapshot = session.snapshot_without_items();
     serde_json::to_string(&file(snapshot, settings, None)).expect("project data always serialises")
 }
 

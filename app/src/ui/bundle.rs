@@ -9,24 +9,9 @@ use quarry_core::cache::{decode_entries, embedding_key, encode_entries};
 use quarry_core::project::read_project;
 
 use super::download::download_bytes;
-use super::files::{read_bytes, Picked};
+use super::files::{fetch_bytes, read_bytes, Picked};
 use super::persist::{self, attach_texts};
 use super::state::{AppState, Items, Reopen};
-
-async fn bytes_at(url: &str) -> Result<Vec<u8>, String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let response = wasm_bindgen_futures::JsFuture::from(window.fetch_with_str(url))
-        .await
-        .map_err(|e| format!("{e:?}"))?;
-    let response: web_sys::Response = wasm_bindgen::JsCast::unchecked_into(response);
-    if !response.ok() {
-        return Err(format!("HTTP {}", response.status()));
-    }
-    let blob = wasm_bindgen_futures::JsFuture::from(response.blob().map_err(|e| format!("{e:?}"))?)
-        .await
-        .map_err(|e| format!("{e:?}"))?;
-    read_bytes(&wasm_bindgen::JsCast::unchecked_into(blob)).await
-}
 
 /// Downloads the project with its items' files as `quarry-project.zip`; `packed` counts the
 /// files read so far. Items whose file cannot be read are left out and listed.
@@ -38,7 +23,7 @@ pub async fn export_bundle(state: AppState, packed: RwSignal<Option<usize>>) {
         s.as_ref().map(|s| {
             (
                 quarry_core::project::write_project(s, &settings, None),
-                s.snapshot().items,
+                s.items().to_vec(),
             )
         })
     }) else {
@@ -67,7 +52,7 @@ pub async fn export_bundle(state: AppState, packed: RwSignal<Option<usize>>) {
                 let read = if url.is_empty() {
                     Err(String::new())
                 } else {
-                    bytes_at(url).await
+                    fetch_bytes(url).await
                 };
                 match read {
                     Ok(b) => {

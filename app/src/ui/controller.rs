@@ -10,8 +10,8 @@ use quarry_core::export::labels_csv;
 use quarry_core::project::ItemSource;
 use quarry_core::{LearnerUpdate, Session};
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
+use super::files::{fetch_blob, read_text};
 use super::persist;
 use super::pool;
 use super::run::{default_model, start_project, Project};
@@ -26,24 +26,10 @@ thread_local! {
     static APPLIED_REFRESH: Cell<Option<u64>> = const { Cell::new(None) };
 }
 
-async fn fetch_text(url: &str) -> Result<String, String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let resp = JsFuture::from(window.fetch_with_str(url))
-        .await
-        .map_err(|e| format!("{e:?}"))?;
-    let resp: web_sys::Response = resp.unchecked_into();
-    if !resp.ok() {
-        return Err(format!("{url}: HTTP {}", resp.status()));
-    }
-    let text = JsFuture::from(resp.text().map_err(|e| format!("{e:?}"))?)
-        .await
-        .map_err(|e| format!("{e:?}"))?;
-    text.as_string().ok_or_else(|| format!("{url} is not text"))
-}
-
 /// The manifest and items of bundled demo `name` (a folder under `demo/`).
 pub async fn demo_items(name: &str) -> Result<(DemoManifest, Items), String> {
-    let text = fetch_text(&format!("demo/{name}/demo.json"))
+    let url = format!("demo/{name}/demo.json");
+    let text = async { read_text(&fetch_blob(&url).await?).await }
         .await
         .map_err(|e| format!("the demo could not be loaded ({e})"))?;
     let m = DemoManifest::from_json(&text).map_err(|e| e.to_string())?;

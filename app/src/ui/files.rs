@@ -123,6 +123,31 @@ pub async fn read_text(blob: &Blob) -> Result<String, String> {
     text.as_string().ok_or_else(|| "not text".to_string())
 }
 
+/// The file at `url` (one of the app's own files, or an object URL of the person's), as the
+/// browser holds it.
+///
+/// # Errors
+/// The browser's message, or the HTTP status when it is not a success.
+pub async fn fetch_blob(url: &str) -> Result<Blob, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    let response: web_sys::Response = response.unchecked_into();
+    if !response.ok() {
+        return Err(format!("{url}: HTTP {}", response.status()));
+    }
+    let blob = JsFuture::from(response.blob().map_err(|e| format!("{e:?}"))?)
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    Ok(blob.unchecked_into())
+}
+
+/// The bytes of the file at `url` ([`fetch_blob`]).
+pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+    read_bytes(&fetch_blob(url).await?).await
+}
+
 /// The image entries of zip file `zip` as blobs (held by the browser, not the wasm heap), paths
 /// as in the archive. Returns them and how many other entries were passed over.
 ///

@@ -9,11 +9,9 @@ use leptos::prelude::*;
 use quarry_core::model::ModelChoice;
 use quarry_core::project::{read_project, read_stored, write_progress, ItemSource, Settings};
 use quarry_core::Session;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
 use super::controller::demo_items;
-use super::files::{object_url, read_text, Picked};
+use super::files::{fetch_blob, object_url, read_text, Picked};
 use super::run::begin;
 use super::state::{AppState, Dataset, Draft, Items, Phase, Reopen, Storage};
 use super::storage::{self, Saved, StoredItems};
@@ -40,13 +38,32 @@ pub fn settings(state: AppState) -> Option<Settings> {
     })
 }
 
-fn summary(id: &str, title: &str, session: &Session) -> Saved {
-    Saved {
+/// What storage keeps of `session` under `id`: its summary and its progress.
+fn record(id: &str, settings: &Settings, session: &Session) -> (Saved, String) {
+    let saved = Saved {
         id: id.to_string(),
-        title: title.to_string(),
+        title: settings.title.clone(),
         items: session.len(),
         labeled: session.labeled_items().len(),
         saved_ms: js_sys::Date::now(),
+    };
+    (saved, write_progress(session, settings))
+}
+
+/// [`record`] of the open project as it is now.
+fn record_now(state: AppState, id: &str) -> Option<(Saved, String)> {
+    let settings = settings(state)?;
+    state
+        .session
+        .with_untracked(|s| s.as_ref().map(|s| record(id, &settings, s)))
+}
+
+/// A write of project `id` has committed: the next may start, and a change that waited for it
+/// is saved now.
+fn stored(state: AppState, id: String) {
+    state.storage.set(Storage::On { id, busy: false });
+    if DIRTY.replace(false) {
+        save_soon(state);
     }
 }
 
@@ -65,18 +82,6 @@ fn failed(state: AppState, reason: String) {
          in this tab: use “Save project file” to keep it."
     ));
     state.storage.set(Storage::Failed { reason });
-}
-
-async fn blob_at(url: &str) -> Result<web_sys::Blob, String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let response = JsFuture::from(window.fetch_with_str(url))
-        .await
-        .map_err(|e| format!("{e:?}"))?;
-    let response: web_sys::Response = response.unchecked_into();
-    let blob = JsFuture::from(response.blob().map_err(|e| format!("{e:?}"))?)
-        .await
-        .map_err(|e| format!("{e:?}"))?;
-    Ok(blob.unchecked_into())
 }
 
 /// Saves the project just started as a new one; `keep` is what reopening it will need.
@@ -102,33 +107,18 @@ pub fn create(state: AppState, mut keep: StoredItems) {
             None => {}
         }
         for (url, tokenizer) in urls.into_iter().filter(|(u, _)| u.starts_with("blob:")) {
-            match blob_at(&url).await {
+            match fetch_blob(&url).await {
                 Ok(b) if tokenizer => keep.tokenizer = Some(b),
                 Ok(b) => keep.model = Some(b),
                 Err(e) => return failed(state, format!("the model file could not be kept ({e})")),
             }
         }
-        let Some(settings) = settings(state) else {
-            return;
-        };
-        let Some((saved, progress)) = state.session.with_untracked(|s| {
-            s.as_ref().map(|s| {
-                (
-                    summary(&id, &settings.title, s),
-                    write_progress(s, &settings),
-                )
-            })
-        }) else {
+        let Some((saved, progress)) = record_now(state, &id) else {
             return;
         };
         let creating = async move { storage::create(&saved, &keep, &progress).await };
         match within(SAVE_LIMIT_MS, creating).await {
-            Ok(()) => {
-                state.storage.set(Storage::On { id, busy: false });
-                if DIRTY.replace(false) {
-                    save_soon(state);
-                }
-            }
+            Ok(()) => stored(state, id),
             Err(e) => failed(state, e),
         }
     });
@@ -161,8 +151,7 @@ pub fn commit(
         state.session.set(Some(next));
         return after(state);
     };
-    let saved = summary(&id, &settings.title, &next);
-    let progress = write_progress(&next, &settings);
+    let (saved, progress) = record(&id, &settings, &next);
     state.storage.set(Storage::On { id, busy: true });
     leptos::task::spawn_local(async move {
         let id = saved.id.clone();
@@ -172,12 +161,7 @@ pub fn commit(
         .await;
         state.session.set(Some(next));
         match result {
-            Ok(()) => {
-                state.storage.set(Storage::On { id, busy: false });
-                if DIRTY.replace(false) {
-                    save_soon(state);
-                }
-            }
+            Ok(()) => stored(state, id),
             Err(e) => failed(state, e),
         }
         after(state);
@@ -192,17 +176,7 @@ pub fn save_soon(state: AppState) {
         Storage::On { id, .. } => id,
         Storage::Off | Storage::Failed { .. } => return,
     };
-    let Some(settings) = settings(state) else {
-        return;
-    };
-    let Some((saved, progress)) = state.session.with_untracked(|s| {
-        s.as_ref().map(|s| {
-            (
-                summary(&id, &settings.title, s),
-                write_progress(s, &settings),
-            )
-        })
-    }) else {
+    let Some((saved, progress)) = record_now(state, &id) else {
         return;
     };
     leptos::task::spawn_local(async move {
@@ -256,7 +230,7 @@ pub async fn reopen(state: AppState, id: String) -> Result<(), String> {
 /// The items of demo `name`, when they are the project's items.
 async fn demo_of(reopen: &Reopen, name: &str) -> Result<Items, String> {
     let (manifest, items) = demo_items(name).await?;
-    if manifest.items != reopen.project.session.snapshot().items {
+    if manifest.items != reopen.project.session.items() {
         return Err(format!(
             "it was made on another version of the demo '{name}' (its items differ)"
         ));
@@ -337,7 +311,7 @@ pub fn open_project_file(state: AppState, file: Picked) {
 /// unique file name; texts by row) and resumes it. Items not found stay labeled as they were
 /// and are listed in the notes.
 pub fn attach(state: AppState, reopen: Reopen, mut draft: Draft) {
-    let names = reopen.project.session.snapshot().items;
+    let names = reopen.project.session.items().to_vec();
     let mut notes = Vec::new();
     if let Some(ItemSource::Texts { column, .. }) = &reopen.project.settings.source {
         super::import::use_text_column(&mut draft, column);
@@ -433,7 +407,7 @@ fn resume(
         Items::Texts(t) => Some(t.clone()),
         Items::Images(_) => None,
     };
-    let names = project.session.snapshot().items;
+    let names = project.session.items().to_vec();
     begin(
         state,
         project.session,

@@ -94,15 +94,7 @@ fn ProjectRow(
         });
         renaming.set(false);
     };
-    let delete = move |_| {
-        let id = delete_id.clone();
-        leptos::task::spawn_local(async move {
-            match storage::delete(&id).await {
-                Ok(()) => reload(),
-                Err(e) => state.report(format!("the project could not be deleted: {e}")),
-            }
-        });
-    };
+    let delete = move |_| delete_project(state, delete_id.clone(), reload);
     view! {
         <li class="project" data-testid="project">
             <Show
@@ -135,6 +127,16 @@ fn ProjectRow(
     }
 }
 
+/// Deletes saved project `id` and lists the projects again.
+fn delete_project(state: AppState, id: String, reload: impl Fn() + 'static) {
+    leptos::task::spawn_local(async move {
+        match storage::delete(&id).await {
+            Ok(()) => reload(),
+            Err(e) => state.report(format!("the project could not be deleted: {e}")),
+        }
+    });
+}
+
 /// A saved project that does not read: keep what is stored (a download) or delete it.
 #[component]
 fn BrokenRow(
@@ -155,15 +157,7 @@ fn BrokenRow(
             }
         });
     };
-    let delete = move |_| {
-        let id = delete_id.clone();
-        leptos::task::spawn_local(async move {
-            match storage::delete(&id).await {
-                Ok(()) => reload(),
-                Err(e) => state.report(format!("the project could not be deleted: {e}")),
-            }
-        });
-    };
+    let delete = move |_| delete_project(state, delete_id.clone(), reload);
     view! {
         <li class="project broken" data-testid="broken-project" role="alert">
             <span>{why}</span>

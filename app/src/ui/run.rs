@@ -125,7 +125,7 @@ pub fn start_project(state: AppState, project: Project) {
 /// An item without a URL (its file was not found again) is counted as left out.
 pub fn begin(state: AppState, session: Session, dataset: Dataset) {
     let total = session.len();
-    let names = session.snapshot().items;
+    let names = session.items().to_vec();
     state.chosen.set(Vec::new());
     if let Some(old) = state.dataset.get_untracked() {
         super::files::revoke(old.items.object_urls());

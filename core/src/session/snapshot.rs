@@ -46,9 +46,18 @@ fn invalid(reason: String) -> Error {
 impl Session {
     /// The session as plain data; [`Session::from_snapshot`] gives it back unchanged.
     pub fn snapshot(&self) -> SessionSnapshot {
-        let flagged = |v: &[bool]| (0..v.len()).filter(|&i| v[i]).collect();
         SessionSnapshot {
             items: self.items.clone(),
+            ..self.snapshot_without_items()
+        }
+    }
+
+    /// [`Session::snapshot`] with no item names (they do not change; storage written after
+    /// every answer keeps them apart). Its size grows with the answers, not the pool.
+    pub fn snapshot_without_items(&self) -> SessionSnapshot {
+        let flagged = |v: &[bool]| (0..v.len()).filter(|&i| v[i]).collect();
+        SessionSnapshot {
+            items: Vec::new(),
             classes: self
                 .class_ids
                 .iter()
