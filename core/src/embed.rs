@@ -3,6 +3,7 @@
 //! This module (with its children) is the only place that names a tract type: the rest of the
 //! crate sees `Vec<f32>` embeddings and [`ImageEmbedder`].
 
+pub mod classifier;
 mod dequant;
 pub mod image;
 pub mod text;

@@ -16,25 +16,59 @@ pub struct Accuracy {
     pub labels: usize,
 }
 
-/// Stratified k-fold cross-validation of the head on labeled rows `x` with classes `y`.
+/// Out-of-fold class probabilities: every labeled row predicted by a head that never saw it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutOfFold {
+    /// `rows × classes`, in the order of the labels given.
+    pub probabilities: Matrix,
+    /// Number of folds used.
+    pub folds: usize,
+}
+
+impl OutOfFold {
+    /// The accuracy of the out-of-fold predictions (most probable class, first on ties).
+    pub fn accuracy(&self, y: &[usize]) -> Accuracy {
+        let correct = y
+            .iter()
+            .enumerate()
+            .filter(|&(r, &c)| argmax_f32(self.probabilities.row(r)) == c)
+            .count();
+        Accuracy {
+            value: correct as f64 / y.len().max(1) as f64,
+            folds: self.folds,
+            labels: y.len(),
+        }
+    }
+}
+
+fn argmax_f32(v: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, x) in v.iter().enumerate() {
+        if *x > v[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Stratified k-fold cross-validation of the head on labeled rows `x` with classes `y`, as
+/// out-of-fold probabilities.
 ///
 /// `k = min(5, n)`. Items of each class are dealt to folds round-robin after a seeded shuffle, so
 /// every fold sees every class where counts allow. Each fold trains from zero (no warm start, so
-/// no information leaks from the held-out items). Returns `None` below 4 labels or when fewer than
-/// two classes are labeled: no meaningful estimate exists then.
-///
-/// Caveat shown in the UI: labels chosen by active learning are harder than average, so this
-/// estimate tends to be pessimistic.
+/// no information leaks from the held-out items); a one-class training fold predicts that class
+/// with certainty. Returns `None` below 4 labels or when fewer than two classes are labeled: no
+/// meaningful estimate exists then.
 ///
 /// # Errors
 /// Propagates [`crate::Error::Invalid`] from the head on malformed input.
-pub fn cross_validate(
+pub fn out_of_fold(
     x: &Matrix,
     y: &[usize],
     classes: usize,
     opts: &HeadOptions,
     seed: u64,
-) -> Result<Option<Accuracy>> {
+) -> Result<Option<OutOfFold>> {
     let n = y.len();
     let mut present = vec![false; classes];
     y.iter().for_each(|&c| present[c] = true);
@@ -53,7 +87,7 @@ pub fn cross_validate(
             next += 1;
         }
     }
-    let mut correct = 0;
+    let mut probabilities = Matrix::zeros(n, classes);
     for f in 0..k {
         let train: Vec<usize> = (0..n).filter(|&i| fold_of[i] != f).collect();
         let test: Vec<usize> = (0..n).filter(|&i| fold_of[i] == f).collect();
@@ -61,22 +95,42 @@ pub fn cross_validate(
         let mut seen = vec![false; classes];
         ty.iter().for_each(|&c| seen[c] = true);
         if seen.iter().filter(|&&s| s).count() < 2 {
-            // A one-class training fold predicts that class for everything.
-            let only = ty[0];
-            correct += test.iter().filter(|&&i| y[i] == only).count();
+            for &i in &test {
+                probabilities.row_mut(i)[ty[0]] = 1.0;
+            }
             continue;
         }
         let head = SoftmaxHead::fit(&x.select_rows(&train), &ty, classes, opts, None)?;
-        correct += test
-            .iter()
-            .filter(|&&i| head.predict(x.row(i)) == y[i])
-            .count();
+        for &i in &test {
+            let p = head.predict_proba(x.row(i));
+            probabilities
+                .row_mut(i)
+                .iter_mut()
+                .zip(p)
+                .for_each(|(o, v)| *o = v as f32);
+        }
     }
-    Ok(Some(Accuracy {
-        value: correct as f64 / n as f64,
+    Ok(Some(OutOfFold {
+        probabilities,
         folds: k,
-        labels: n,
     }))
+}
+
+/// Stratified k-fold cross-validated accuracy: [`out_of_fold`]'s predictions scored.
+///
+/// Caveat shown in the UI: labels chosen by active learning are harder than average, so this
+/// estimate tends to be pessimistic.
+///
+/// # Errors
+/// As [`out_of_fold`].
+pub fn cross_validate(
+    x: &Matrix,
+    y: &[usize],
+    classes: usize,
+    opts: &HeadOptions,
+    seed: u64,
+) -> Result<Option<Accuracy>> {
+    Ok(out_of_fold(x, y, classes, opts, seed)?.map(|o| o.accuracy(y)))
 }
 
 #[cfg(test)]

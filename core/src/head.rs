@@ -152,6 +152,23 @@ impl SoftmaxHead {
         self.classes
     }
 
+    /// Length of the embeddings it takes.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// The weights as f32: `classes × dim` row-major, and the biases.
+    pub fn weights_f32(&self) -> (Vec<f32>, Vec<f32>) {
+        let stride = self.dim + 1;
+        let mut w = Vec::with_capacity(self.classes * self.dim);
+        let mut b = Vec::with_capacity(self.classes);
+        for row in self.weights.chunks_exact(stride) {
+            w.extend(row[..self.dim].iter().map(|&v| v as f32));
+            b.push(row[self.dim] as f32);
+        }
+        (w, b)
+    }
+
     /// Class probabilities for one embedding (length [`SoftmaxHead::classes`]).
     pub fn predict_proba(&self, x: &[f32]) -> Vec<f64> {
         let mut p = vec![0.0; self.classes];

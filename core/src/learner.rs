@@ -5,45 +5,19 @@ use std::collections::BTreeMap;
 use crate::acquire::{
     anchoral, default_strategy, select, Pool, StrategyKind, Subpool, LOW_BUDGET_PER_CLASS,
 };
-use crate::evaluate::{cross_validate, Accuracy};
+use crate::audit::{self, AuditRecord};
+use crate::evaluate::{cross_validate, out_of_fold, Accuracy, OutOfFold};
 use crate::head::{HeadF32, HeadOptions, SoftmaxHead};
+use crate::labels::{Answer, LearnerInput};
 use crate::matrix::Matrix;
+use crate::predict::{top, Predictions};
+use crate::quality::{
+    suspicious_labels, Confusion, ConfusionSource, Quality, StabilityTracker, ABSENT,
+    AUDITS_FOR_CONFUSION,
+};
 use crate::rng::Rng;
-use crate::session::Answer;
 use crate::store::{CompactRows, Rows};
 use crate::{Error, Result};
-
-/// What the learner needs from a session to retrain and pick the next batch.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct LearnerInput {
-    /// Every label so far, in the order given.
-    pub labels: Vec<Answer>,
-    /// Items the user skipped; never queued again.
-    pub skipped: Vec<usize>,
-    /// How many items to queue.
-    pub batch: usize,
-    /// The strategy the user chose; [`StrategyKind::Auto`] follows [`default_strategy`].
-    #[serde(default)]
-    pub strategy: StrategyKind,
-    /// Whether large pools are narrowed to an AnchorAL subpool first.
-    #[serde(default)]
-    pub subpool: Subpool,
-    /// Items answered "none of these": never queued, never trained on.
-    #[serde(default)]
-    pub rejected: Vec<usize>,
-    /// A stable id per class, in class order (labels' `class` indexes it). Empty: the classes
-    /// the learner already has. When ids change the head follows them, keeping the weights of
-    /// every class that is still there.
-    #[serde(default)]
-    pub class_ids: Vec<u32>,
-    /// A multi-label project: `labels` holds every (item, class) pair, `labeled` every labeled
-    /// item (an item labeled with no class is a negative for every class).
-    #[serde(default)]
-    pub multi_label: bool,
-    /// Labeled items in order; read in multi-label projects only.
-    #[serde(default)]
-    pub labeled: Vec<usize>,
-}
 
 /// One point of the learning curve.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -67,7 +41,21 @@ pub struct LearnerUpdate {
     pub curve: Vec<CurvePoint>,
     /// Number of labels this update was computed from.
     pub labels: usize,
+    /// The head's probabilities of the queued items (none before a head exists).
+    #[serde(default)]
+    pub guesses: Predictions,
+    /// The audit question drawn for this queue (first in it), when one is due.
+    #[serde(default)]
+    pub audit: Option<AuditRecord>,
+    /// How far to trust the head: audits, confusion, stopping, suspicious labels.
+    #[serde(default)]
+    pub quality: Quality,
 }
+
+/// Labels between two snapshots of the stopping check (at least; a larger batch widens it).
+pub const STABILITY_WINDOW: usize = 10;
+/// Items of the stopping check's fixed stop set (a seeded sample of the pool).
+pub const STOP_SET: usize = 5000;
 
 /// What a refit produced: the labeled items trained on (embedded ones, in order), their
 /// single-label classes (empty in multi-label projects), labels per class, the estimate.
@@ -76,6 +64,8 @@ struct Fitted {
     y: Vec<usize>,
     counts: Vec<usize>,
     accuracy: Option<Accuracy>,
+    /// Out-of-fold probabilities of `items` (single-label projects).
+    oof: Option<OutOfFold>,
 }
 
 /// Holds the pool's embeddings (compactly, filled as items are embedded) and the current head.
@@ -95,6 +85,7 @@ pub struct Learner {
     options: HeadOptions,
     curve: Vec<CurvePoint>,
     seed: u64,
+    stability: StabilityTracker,
 }
 
 impl Learner {
@@ -118,6 +109,7 @@ impl Learner {
             options: HeadOptions::default(),
             curve: Vec::new(),
             seed,
+            stability: StabilityTracker::default(),
         })
     }
 
@@ -196,17 +188,32 @@ impl Learner {
                 "labeled item {bad} is out of range"
             )));
         }
+        // Audits answer for the pool only while no head has learned from them.
+        let auditing = input.audit.is_on() && !input.multi_label;
+        let mut held_out = vec![false; n];
+        if auditing {
+            for r in &input.audits {
+                if r.item >= n {
+                    return Err(Error::Invalid(format!(
+                        "audit item {} is out of range",
+                        r.item
+                    )));
+                }
+                held_out[r.item] = true;
+            }
+        }
         let fitted = if input.multi_label {
             input.labeled.iter().for_each(|&i| out[i] = true);
             self.fit_multi_label(input)?
         } else {
-            self.fit_single_label(input)?
+            self.fit_single_label(input, &held_out)?
         };
         let Fitted {
             items,
             y,
             counts,
             accuracy,
+            oof,
         } = fitted;
         self.curve.retain(|p| p.labels < items.len());
         if let Some(a) = accuracy {
@@ -249,13 +256,188 @@ impl Learner {
             candidates = (0..n).filter(offered).collect();
         }
         let mut rng = Rng::new(self.seed ^ (items.len() as u64).wrapping_mul(0x9e37_79b9));
-        let queue = self.select(strategy, &candidates, &items, &y, input, &mut rng);
+        let mut queue = self.select(strategy, &candidates, &items, &y, input, &mut rng);
+        let audit = if auditing && input.audit.due(input.labels.len(), input.audits.len()) {
+            let fresh: Vec<usize> = candidates
+                .iter()
+                .copied()
+                .filter(|&i| !held_out[i])
+                .collect();
+            self.draw_audit(&fresh, input)
+        } else {
+            None
+        };
+        if let Some(r) = audit {
+            queue.retain(|&i| i != r.item);
+            queue.insert(0, r.item);
+        }
+        let quality = if input.multi_label {
+            Quality::default()
+        } else {
+            self.quality(input, &held_out, &items, &y, oof.as_ref())
+        };
+        let guesses = self.predictions_of(&queue).unwrap_or_default();
         Ok(LearnerUpdate {
             queue,
             strategy,
             accuracy,
             curve: self.curve.clone(),
             labels: items.len(),
+            guesses,
+            audit,
+            quality,
+        })
+    }
+
+    /// Draws the next audit among `candidates` (unlabeled, embedded, not audits already),
+    /// with a seed of its own so the strategy's choices do not depend on audits.
+    fn draw_audit(&self, candidates: &[usize], input: &LearnerInput) -> Option<AuditRecord> {
+        let mut rng = Rng::new(
+            self.seed ^ 0xa0d1_7a11 ^ (input.audits.len() as u64).wrapping_mul(0x2545_f491),
+        );
+        let loss = match (input.audit.method, self.head.as_ref()) {
+            (audit::AuditMethod::Active, Some(head)) => {
+                let p = self.probabilities_of(head, candidates);
+                Some(
+                    (0..candidates.len())
+                        .map(|r| 1.0 - f64::from(top(p.row(r)).1))
+                        .collect::<Vec<f64>>(),
+                )
+            }
+            _ => None,
+        };
+        audit::draw(candidates, input.audit.method, loss.as_deref(), &mut rng)
+    }
+
+    /// The audit estimate, confusion matrix, stopping check and suspicious labels for the
+    /// current head (single-label projects).
+    fn quality(
+        &mut self,
+        input: &LearnerInput,
+        held_out: &[bool],
+        items: &[usize],
+        y: &[usize],
+        oof: Option<&OutOfFold>,
+    ) -> Quality {
+        let Some(head) = self.head.as_ref() else {
+            self.stability.truncate(items.len());
+            return Quality::default();
+        };
+        let fast = head.to_f32();
+        let mut x = vec![0.0; self.store.cols()];
+        let mut class_of = vec![None; self.store.rows()];
+        input
+            .labels
+            .iter()
+            .for_each(|a| class_of[a.item] = Some(a.class));
+        // Answered audits, in the order drawn, whose embedding has arrived.
+        let audited: Vec<(AuditRecord, usize, usize)> = input
+            .audits
+            .iter()
+            .filter(|r| held_out[r.item] && self.store.is_present(r.item))
+            .filter_map(|r| {
+                let given = class_of[r.item]?;
+                self.store.row_into(r.item, &mut x);
+                Some((*r, given, fast.predict(&x)))
+            })
+            .collect();
+        let records: Vec<AuditRecord> = audited.iter().map(|a| a.0).collect();
+        let correct: Vec<bool> = audited.iter().map(|a| a.1 == a.2).collect();
+        let unlabeled = (0..self.store.rows())
+            .filter(|&i| self.store.is_present(i) && class_of[i].is_none())
+            .count();
+        let estimate = audit::estimate(
+            &records,
+            &correct,
+            input.audit.method,
+            input.audit.finite_population.then_some(unlabeled),
+            self.seed,
+        );
+        let classes = self.class_ids.len();
+        let confusion = if audited.len() >= AUDITS_FOR_CONFUSION {
+            Some(Confusion::new(
+                ConfusionSource::Audits,
+                classes,
+                audited.iter().map(|(r, g, p)| (r.item, *g, *p)),
+            ))
+        } else {
+            oof.map(|o| {
+                Confusion::new(
+                    ConfusionSource::CrossValidation,
+                    classes,
+                    (0..items.len()).map(|r| (items[r], y[r], top(o.probabilities.row(r)).0)),
+                )
+            })
+        };
+        let suspects = oof
+            .map(|o| suspicious_labels(&o.probabilities, items, y))
+            .unwrap_or_default();
+        let window = STABILITY_WINDOW.max(input.batch);
+        self.stability.truncate(items.len());
+        if self.stability.due(items.len(), window) {
+            let stop_set = self.stop_set();
+            let snapshot = stop_set
+                .iter()
+                .map(|&i| {
+                    if self.store.is_present(i) {
+                        self.store.row_into(i, &mut x);
+                        fast.predict(&x) as u16
+                    } else {
+                        ABSENT
+                    }
+                })
+                .collect();
+            self.stability.record(items.len(), snapshot);
+        }
+        Quality {
+            audit: estimate,
+            confusion,
+            stability: Some(self.stability.status(classes, window)),
+            suspects,
+        }
+    }
+
+    /// The stopping check's fixed stop set: every item of a small pool, else a seeded sample
+    /// of [`STOP_SET`] items (the same at every snapshot).
+    fn stop_set(&self) -> Vec<usize> {
+        let n = self.store.rows();
+        let mut all: Vec<usize> = (0..n).collect();
+        if n > STOP_SET {
+            Rng::new(self.seed ^ 0x5707).shuffle(&mut all);
+            all.truncate(STOP_SET);
+            all.sort_unstable();
+        }
+        all
+    }
+
+    /// The current head's probabilities of every embedded item (`None` before a head exists).
+    pub fn predictions(&self) -> Option<Predictions> {
+        let items: Vec<usize> = (0..self.store.rows())
+            .filter(|&i| self.store.is_present(i))
+            .collect();
+        self.predictions_of(&items)
+    }
+
+    /// The current head's probabilities of `items` (each must be embedded), in multi-label
+    /// projects one independent probability per class.
+    fn predictions_of(&self, items: &[usize]) -> Option<Predictions> {
+        let items: Vec<usize> = items
+            .iter()
+            .copied()
+            .filter(|&i| self.store.is_present(i))
+            .collect();
+        let (multi_label, matrix) = if let Some(head) = self.head.as_ref() {
+            (false, self.probabilities_of(head, &items))
+        } else if !self.label_heads.is_empty() {
+            (true, self.label_probabilities_of(&items))
+        } else {
+            return None;
+        };
+        Some(Predictions {
+            classes: matrix.cols(),
+            multi_label,
+            items,
+            probabilities: matrix.as_slice().to_vec(),
         })
     }
 
@@ -271,13 +453,14 @@ impl Learner {
         out
     }
 
-    /// Single-label: refits the softmax head on the labels of embedded items, cross-validates.
-    fn fit_single_label(&mut self, input: &LearnerInput) -> Result<Fitted> {
+    /// Single-label: refits the softmax head on the labels of embedded items (but the audits
+    /// in `held_out`), cross-validates.
+    fn fit_single_label(&mut self, input: &LearnerInput, held_out: &[bool]) -> Result<Fitted> {
         let classes = self.class_ids.len();
         let (items, y): (Vec<usize>, Vec<usize>) = input
             .labels
             .iter()
-            .filter(|a| self.store.is_present(a.item))
+            .filter(|a| self.store.is_present(a.item) && !held_out[a.item])
             .map(|a| (a.item, a.class))
             .unzip();
         let mut counts = vec![0; classes];
@@ -294,12 +477,13 @@ impl Learner {
         } else {
             None
         };
-        let accuracy = cross_validate(&x, &y, classes, &self.options.quick(), self.seed)?;
+        let oof = out_of_fold(&x, &y, classes, &self.options.quick(), self.seed)?;
         Ok(Fitted {
+            accuracy: oof.as_ref().map(|o| o.accuracy(&y)),
             items,
             y,
             counts,
-            accuracy,
+            oof,
         })
     }
 
@@ -354,6 +538,7 @@ impl Learner {
             y: Vec::new(),
             counts,
             accuracy,
+            oof: None,
         })
     }
 

@@ -6,6 +6,7 @@
 
 pub mod acquire;
 pub mod archive;
+pub mod audit;
 pub mod cache;
 pub mod dataset;
 #[cfg(feature = "embed")]
@@ -17,11 +18,14 @@ pub mod head;
 pub mod import;
 pub mod kmeans;
 mod lbfgs;
+mod labels;
 mod learner;
 pub mod matrix;
 pub mod model;
 pub mod npy;
+pub mod predict;
 pub mod project;
+pub mod quality;
 pub mod rng;
 mod session;
 pub mod simulate;
@@ -29,5 +33,6 @@ pub mod store;
 pub mod table;
 
 pub use error::{Error, Result};
-pub use learner::{CurvePoint, Learner, LearnerInput, LearnerUpdate};
-pub use session::{Answer, ClassEntry, DeletedItems, Session, SessionSnapshot, Step};
+pub use labels::{Answer, LearnerInput};
+pub use learner::{CurvePoint, Learner, LearnerUpdate};
+pub use session::{ClassEntry, DeletedItems, Session, SessionSnapshot, Step};

@@ -4,17 +4,10 @@ mod snapshot;
 
 pub use snapshot::{ClassEntry, SessionSnapshot, Step};
 
-use crate::learner::LearnerInput;
+use crate::audit::AuditRecord;
+pub use crate::labels::Answer;
+use crate::labels::LearnerInput;
 use crate::{Error, Result};
-
-/// One label the user gave.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Answer {
-    /// Index of the item in the session's item list.
-    pub item: usize,
-    /// Index of the class in the session's class list.
-    pub class: usize,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Action {
@@ -75,6 +68,9 @@ pub struct Session {
     /// Undone steps, newest last, with the classes a label had; any new answer clears it.
     redo: Vec<(Action, Vec<usize>)>,
     queue: Vec<usize>,
+    /// Audit questions drawn by the learner, in the order drawn (see [`crate::audit`]). One
+    /// serves as an audit while its item is labeled or queued.
+    audits: Vec<AuditRecord>,
 }
 
 /// Checks a class name against the existing ones (all but `except`).
@@ -130,6 +126,7 @@ impl Session {
             history: Vec::new(),
             redo: Vec::new(),
             queue: Vec::new(),
+            audits: Vec::new(),
         })
     }
 
@@ -371,9 +368,47 @@ impl Session {
             )));
         }
         self.unskip(item);
+        // An item the person chose is no random audit.
+        self.audits.retain(|r| r.item != item);
         self.queue.retain(|&i| i != item);
         self.queue.insert(0, item);
         Ok(())
+    }
+
+    /// Records an audit question the learner drew (it is first in the queue the learner sent).
+    /// An item already answered, already an audit, or out of range is ignored.
+    pub fn add_audit(&mut self, record: AuditRecord) {
+        let i = record.item;
+        let fresh = i < self.items.len()
+            && !self.labeled[i]
+            && !self.skipped[i]
+            && !self.rejected[i]
+            && self.audits.iter().all(|r| r.item != i);
+        if fresh {
+            self.audits.push(record);
+        }
+    }
+
+    /// The audit questions serving as audits now (their item labeled or queued), in the order
+    /// drawn.
+    pub fn audits(&self) -> Vec<AuditRecord> {
+        self.audits
+            .iter()
+            .filter(|r| self.labeled[r.item] || self.queue.contains(&r.item))
+            .copied()
+            .collect()
+    }
+
+    /// Whether item `i` is an audit question (labeled or queued).
+    pub fn is_audit(&self, i: usize) -> bool {
+        self.audits
+            .iter()
+            .any(|r| r.item == i && (self.labeled[i] || self.queue.contains(&i)))
+    }
+
+    /// Answered audit questions.
+    pub fn answered_audits(&self) -> usize {
+        self.audits.iter().filter(|r| self.labeled[r.item]).count()
     }
 
     /// Answers "none of these" for the current item: it leaves the queue, is never asked again
@@ -663,6 +698,8 @@ impl Session {
             class_ids: self.class_ids.clone(),
             multi_label: self.multi_label,
             labeled: self.order.clone(),
+            audit: Default::default(),
+            audits: self.audits(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! A session as plain serialisable data, and back with every invariant checked.
 
 use super::{check_class_name, Action, Answer, Session};
+use crate::audit::AuditRecord;
 use crate::{Error, Result};
 
 /// One class: its stable id and its name.
@@ -34,6 +35,9 @@ pub struct SessionSnapshot {
     pub rejected: Vec<usize>,
     pub history: Vec<Step>,
     pub queue: Vec<usize>,
+    /// Audit questions drawn, in order (absent in files written before audits existed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audits: Vec<AuditRecord>,
 }
 
 fn invalid(reason: String) -> Error {
@@ -75,6 +79,7 @@ impl Session {
             rejected: flagged(&self.rejected),
             history: self.history().collect(),
             queue: self.queue.clone(),
+            audits: self.audits.clone(),
         }
     }
 
@@ -193,7 +198,21 @@ impl Session {
                 )));
             }
         }
+        let mut audited = vec![false; n];
+        for r in &s.audits {
+            item(r.item, "an audit")?;
+            if std::mem::replace(&mut audited[r.item], true) {
+                return Err(invalid(format!("item {} is an audit twice", r.item)));
+            }
+            if !(r.q > 0.0 && r.q <= 1.0) || r.pool == 0 {
+                return Err(invalid(format!(
+                    "the audit of item {} has a bad draw probability",
+                    r.item
+                )));
+            }
+        }
         Ok(Session {
+            audits: s.audits,
             items: s.items,
             classes: names,
             class_ids: s.classes.iter().map(|c| c.id).collect(),

@@ -1,0 +1,100 @@
+//! The head's guesses: class probabilities of items, and what they predict.
+
+/// Class probabilities of some items of the pool under the current head.
+///
+/// Single-label projects: each row sums to 1 (softmax). Multi-label projects: each column is an
+/// independent `P(item has class)`, and the predicted set is every class at or above
+/// [`MULTI_LABEL_THRESHOLD`].
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Predictions {
+    pub classes: usize,
+    pub multi_label: bool,
+    /// The items, in row order.
+    pub items: Vec<usize>,
+    /// `items.len() × classes`, row-major.
+    pub probabilities: Vec<f32>,
+}
+
+/// A multi-label class is predicted when its probability reaches this.
+pub const MULTI_LABEL_THRESHOLD: f32 = 0.5;
+
+impl Predictions {
+    /// Number of items predicted.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether no item is predicted (no head yet).
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Probabilities of row `r`.
+    pub fn row(&self, r: usize) -> &[f32] {
+        &self.probabilities[r * self.classes..(r + 1) * self.classes]
+    }
+
+    /// The row of item `item`, if predicted (linear search: for a few items; index with
+    /// [`Predictions::by_item`] for many).
+    pub fn of(&self, item: usize) -> Option<&[f32]> {
+        self.items
+            .iter()
+            .position(|&i| i == item)
+            .map(|r| self.row(r))
+    }
+
+    /// Row index of every item of a pool of `n` items (`None`: not predicted).
+    pub fn by_item(&self, n: usize) -> Vec<Option<usize>> {
+        let mut out = vec![None; n];
+        for (r, &i) in self.items.iter().enumerate() {
+            if i < n {
+                out[i] = Some(r);
+            }
+        }
+        out
+    }
+}
+
+/// The most probable class of a row of probabilities and its probability (first on ties).
+pub fn top(row: &[f32]) -> (usize, f32) {
+    let mut best = (0, f32::NEG_INFINITY);
+    for (k, &p) in row.iter().enumerate() {
+        if p > best.1 {
+            best = (k, p);
+        }
+    }
+    best
+}
+
+/// The predicted set of a multi-label row: classes at or above [`MULTI_LABEL_THRESHOLD`], and
+/// the probability that every decision is right when they are independent (product of
+/// `max(p, 1 − p)`).
+pub fn predicted_set(row: &[f32]) -> (Vec<usize>, f32) {
+    let set = (0..row.len())
+        .filter(|&k| row[k] >= MULTI_LABEL_THRESHOLD)
+        .collect();
+    let confidence = row.iter().map(|&p| p.max(1.0 - p)).product();
+    (set, confidence)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_tops_and_sets() {
+        let p = Predictions {
+            classes: 3,
+            multi_label: false,
+            items: vec![4, 2],
+            probabilities: vec![0.2, 0.5, 0.3, 0.6, 0.3, 0.1],
+        };
+        assert_eq!(p.of(2), Some(&[0.6, 0.3, 0.1][..]));
+        assert_eq!(p.of(3), None);
+        assert_eq!(top(p.row(0)), (1, 0.5));
+        assert_eq!(p.by_item(5), vec![None, None, Some(1), None, Some(0)]);
+        let (set, conf) = predicted_set(&[0.9, 0.2, 0.5]);
+        assert_eq!(set, vec![0, 2]);
+        assert!((conf - 0.9 * 0.8 * 0.5).abs() < 1e-6);
+    }
+}
