@@ -97,6 +97,35 @@ pub fn write_project_zip(
         .into_inner()
 }
 
+/// A text classifier's zip: the ONNX classifier as `classifier.onnx`, the tokenizer it needs
+/// as `tokenizer.json` and a `README.txt` saying how to run them.
+pub fn write_text_classifier_zip(onnx: &[u8], tokenizer: &[u8], classes: &[String]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let deflated = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let readme = format!(
+        "Quarry text classifier\n\n\
+         classifier.onnx: inputs input_ids and attention_mask (int64, N x S), output \
+         probabilities (float32, N x {}), class names in the metadata key 'classes':\n{}\n\n\
+         tokenizer.json: the tokenizer that makes input_ids (Hugging Face tokenizers format); \
+         encode each text with its special tokens, at most 256 tokens, no padding for one text.\n",
+        classes.len(),
+        serde_json::to_string(classes).expect("strings serialise")
+    );
+    for (name, data) in [
+        ("classifier.onnx", onnx),
+        ("tokenizer.json", tokenizer),
+        ("README.txt", readme.as_bytes()),
+    ] {
+        w.start_file(name, deflated)
+            .and_then(|()| w.write_all(data).map_err(Into::into))
+            .expect("writing to memory cannot fail");
+    }
+    w.finish()
+        .expect("writing to memory cannot fail")
+        .into_inner()
+}
+
 /// What a self-contained project zip holds beside the items' files; `None` when `bytes` is a
 /// zip without a project file (a plain zip of images).
 ///

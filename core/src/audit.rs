@@ -314,7 +314,10 @@ mod tests {
     fn wilson_matches_the_textbook_values() {
         // 8 of 10 at 95%: (0.490, 0.943) (Wilson 1927; Newcombe 1998, table I).
         let (lo, hi) = wilson(8, 10, 1.96, None);
-        assert!((lo - 0.490).abs() < 1e-3 && (hi - 0.943).abs() < 1e-3, "{lo} {hi}");
+        assert!(
+            (lo - 0.490).abs() < 1e-3 && (hi - 0.943).abs() < 1e-3,
+            "{lo} {hi}"
+        );
         // All correct still leaves room below 1.
         let (lo, hi) = wilson(30, 30, 1.96, None);
         assert!(lo < 0.9 && hi == 1.0);
@@ -370,7 +373,9 @@ mod tests {
         let n = 400;
         let mut rng = Rng::new(3);
         // Item i is misclassified with probability loss[i]; the truth is one fixed draw.
-        let loss: Vec<f64> = (0..n).map(|i| if i % 5 == 0 { 0.7 } else { 0.05 }).collect();
+        let loss: Vec<f64> = (0..n)
+            .map(|i| if i % 5 == 0 { 0.7 } else { 0.05 })
+            .collect();
         let wrong: Vec<bool> = loss.iter().map(|&l| rng.next_f64() < l).collect();
         let truth = 1.0 - wrong.iter().filter(|&&w| w).count() as f64 / n as f64;
         let (mut sum_active, mut sum_uniform, mut sq_active, mut sq_uniform) = (0.0, 0.0, 0.0, 0.0);
@@ -405,8 +410,14 @@ mod tests {
             (sq_uniform / r - bias_u * bias_u).sqrt(),
         );
         // Within 3 standard errors of no bias.
-        assert!(bias_a.abs() < 3.0 * sd_a / r.sqrt(), "bias {bias_a}, sd {sd_a}");
-        assert!(bias_u.abs() < 3.0 * sd_u / r.sqrt(), "bias {bias_u}, sd {sd_u}");
+        assert!(
+            bias_a.abs() < 3.0 * sd_a / r.sqrt(),
+            "bias {bias_a}, sd {sd_a}"
+        );
+        assert!(
+            bias_u.abs() < 3.0 * sd_u / r.sqrt(),
+            "bias {bias_u}, sd {sd_u}"
+        );
         assert!(sd_a < sd_u, "active {sd_a} vs uniform {sd_u}");
     }
 }

@@ -8,7 +8,7 @@ use crate::acquire::{
 use crate::audit::{self, AuditRecord};
 use crate::evaluate::{cross_validate, out_of_fold, Accuracy, OutOfFold};
 use crate::head::{HeadF32, HeadOptions, SoftmaxHead};
-use crate::labels::{Answer, LearnerInput};
+use crate::labels::LearnerInput;
 use crate::matrix::Matrix;
 use crate::predict::{top, Predictions};
 use crate::quality::{
@@ -624,6 +624,7 @@ impl Learner {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Answer;
 
     fn blobs() -> (Matrix, Vec<usize>) {
         let mut rng = Rng::new(4);

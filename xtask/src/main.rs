@@ -115,6 +115,8 @@ fn test(args: &[String]) -> Result<(), String> {
         "-p",
         "xtask",
     ]))?;
+    step("exported classifier in onnxruntime (Python)");
+    env.check_onnx_classifier()?;
     if browser {
         step("wasm build (trunk)");
         build_dist(&env)?;

@@ -135,6 +135,31 @@ impl Env {
         cmd::run(self.command("npm").args(["ci", "--no-audit", "--no-fund"]))
     }
 
+    /// Runs tools/check_onnx_classifier.py (onnxruntime on the classifier the native tests
+    /// exported) in a virtual environment under target/ with the pinned requirements.
+    pub fn check_onnx_classifier(&self) -> Result<(), String> {
+        let venv = self.root.join("target/onnx-check-venv");
+        let python = venv.join("bin/python");
+        let requirements = self.root.join("tools/requirements-onnx-check.txt");
+        let stamp = venv.join("requirements.txt");
+        let wanted = std::fs::read_to_string(&requirements).map_err(|e| e.to_string())?;
+        if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
+            println!("xtask: installing onnxruntime for the classifier check (once)");
+            cmd::run(self.command("python3").arg("-m").arg("venv").arg(&venv))?;
+            cmd::run(
+                self.command(python.to_str().ok_or("bad path")?)
+                    .args(["-m", "pip", "install", "--quiet", "-r"])
+                    .arg(&requirements),
+            )?;
+            std::fs::write(&stamp, wanted).map_err(|e| e.to_string())?;
+        }
+        cmd::run(
+            self.command(python.to_str().ok_or("bad path")?)
+                .arg("tools/check_onnx_classifier.py")
+                .arg("target/onnx-classifier"),
+        )
+    }
+
     /// Debian's Chromium, which the browser tests drive.
     pub fn ensure_browser_tools(&self) -> Result<(), String> {
         if !std::path::Path::new("/usr/bin/chromium").exists() {

@@ -60,7 +60,11 @@ pub fn image_classifier(
     let side = i64::from(spec.size);
     graph.input.insert(
         0,
-        value_info(PIXELS, DataType::Float, &[None, Some(3), Some(side), Some(side)]),
+        value_info(
+            PIXELS,
+            DataType::Float,
+            &[None, Some(3), Some(side), Some(side)],
+        ),
     );
     let mut nodes = preprocessing(spec, &original, graph);
     nodes.append(&mut graph.node);
@@ -68,13 +72,8 @@ pub fn image_classifier(
     let rank = match embedder.pooling {
         Pooling::None => 2,
         Pooling::ChannelsFirst => 4,
-        Pooling::ChannelsLast => {
-            embedder_output_rank(graph, &output).unwrap_or(if spec.layout == Layout::Nhwc {
-                4
-            } else {
-                3
-            })
-        }
+        Pooling::ChannelsLast => embedder_output_rank(graph, &output)
+            .unwrap_or(if spec.layout == Layout::Nhwc { 4 } else { 3 }),
     };
     let pooled = pool(graph, &output, embedder.pooling, rank, opset);
     finish(&mut proto, &pooled, head, classes)
@@ -117,8 +116,8 @@ fn check_head(head: &SoftmaxHead, classes: &[String], dim: usize) -> Result<()> 
 }
 
 fn decode(bytes: &[u8]) -> Result<ModelProto> {
-    let proto = ModelProto::decode(bytes)
-        .map_err(|e| Error::Model(format!("not an ONNX file ({e})")))?;
+    let proto =
+        ModelProto::decode(bytes).map_err(|e| Error::Model(format!("not an ONNX file ({e})")))?;
     if proto.graph.as_ref().is_none_or(|g| g.node.is_empty()) {
         return Err(Error::Model("not an ONNX file (it has no graph)".into()));
     }
@@ -215,7 +214,13 @@ fn int_tensor(name: &str, dims: &[i64], values: Vec<i64>) -> TensorProto {
     }
 }
 
-fn node(op: &str, name: &str, inputs: &[&str], output: &str, attrs: Vec<AttributeProto>) -> NodeProto {
+fn node(
+    op: &str,
+    name: &str,
+    inputs: &[&str],
+    output: &str,
+    attrs: Vec<AttributeProto>,
+) -> NodeProto {
     NodeProto {
         op_type: op.into(),
         name: format!("{PREFIX}{name}"),
@@ -258,7 +263,13 @@ fn preprocessing(spec: &ImageSpec, target: &str, graph: &mut GraphProto) -> Vec<
         .push(float_tensor(&name("std"), &[1, 3, 1, 1], spec.std.to_vec()));
     let mut steps: Vec<(NodeProto, String)> = Vec::new();
     steps.push((
-        node("Sub", "sub", &[PIXELS, &name("mean")], &name("centred"), vec![]),
+        node(
+            "Sub",
+            "sub",
+            &[PIXELS, &name("mean")],
+            &name("centred"),
+            vec![],
+        ),
         name("centred"),
     ));
     steps.push((
@@ -350,9 +361,11 @@ fn finish(
     let (c, d) = (head.classes(), head.dim());
     let (weights, bias) = head.weights_f32();
     let name = |s: &str| format!("{PREFIX}{s}");
-    graph
-        .initializer
-        .push(float_tensor(&name("weights"), &[c as i64, d as i64], weights));
+    graph.initializer.push(float_tensor(
+        &name("weights"),
+        &[c as i64, d as i64],
+        weights,
+    ));
     graph
         .initializer
         .push(float_tensor(&name("bias"), &[c as i64], bias));

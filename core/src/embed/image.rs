@@ -18,12 +18,7 @@ use crate::model::{ChannelOrder, Layout};
 /// # Errors
 /// [`Error::Image`] naming `item` when the bytes are not a supported image.
 pub fn preprocess(item: &str, bytes: &[u8], spec: &ImageSpec) -> Result<Vec<f32>> {
-    let img = image::load_from_memory(bytes).map_err(|e| Error::Image {
-        item: item.to_string(),
-        reason: e.to_string(),
-    })?;
-    let rgb = flatten_on_white(img);
-    let resized = image::imageops::resize(&rgb, spec.size, spec.size, FilterType::Triangle);
+    let resized = resized_rgb(item, bytes, spec.size)?;
     let plane = (spec.size * spec.size) as usize;
     let mut out = vec![0.0f32; 3 * plane];
     for (i, px) in resized.pixels().enumerate() {
@@ -40,6 +35,25 @@ pub fn preprocess(item: &str, bytes: &[u8], spec: &ImageSpec) -> Result<Vec<f32>
         }
     }
     Ok(out)
+}
+
+/// The first steps of [`preprocess`]: decoded, alpha composited onto white, RGB, resized to
+/// `size × size` (what an exported classifier takes as 0–255 values).
+///
+/// # Errors
+/// [`Error::Image`] naming `item` when the bytes are not a supported image.
+pub fn resized_rgb(item: &str, bytes: &[u8], size: u32) -> Result<RgbImage> {
+    let img = image::load_from_memory(bytes).map_err(|e| Error::Image {
+        item: item.to_string(),
+        reason: e.to_string(),
+    })?;
+    let rgb = flatten_on_white(img);
+    Ok(image::imageops::resize(
+        &rgb,
+        size,
+        size,
+        FilterType::Triangle,
+    ))
 }
 
 fn flatten_on_white(img: DynamicImage) -> RgbImage {

@@ -1,0 +1,212 @@
+//! The exported classifier (embedding model + head as one ONNX file) gives the app's
+//! probabilities: loaded back by tract, fed 0–255 RGB pixels of the resized image, it must match
+//! the head applied to Quarry's own embedding of the same image.
+//!
+//! The test also writes what `tools/check_onnx_classifier.py` needs (the ONNX file, the pixels,
+//! the expected probabilities) under `target/onnx-classifier/`, so onnxruntime checks the same
+//! file outside Rust (`cargo xtask test` runs it).
+
+use quarry_core::dataset::DemoManifest;
+use quarry_core::embed::classifier::{image_classifier, CLASSES_KEY, PROBABILITIES};
+use quarry_core::embed::image::resized_rgb;
+use quarry_core::embed::{ImageEmbedder, ImageSpec};
+use quarry_core::head::{HeadOptions, SoftmaxHead};
+use tract_onnx::prelude::*;
+
+fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A head trained on every 4th emoji (the demo's embeddings) and the items it is checked on.
+fn emoji_head() -> (SoftmaxHead, Vec<String>, Vec<String>) {
+    let dir = root().join("assets/demo/emoji");
+    let x =
+        quarry_core::npy::read_matrix(&std::fs::read(dir.join("embeddings.npy")).unwrap()).unwrap();
+    let m =
+        DemoManifest::from_json(&std::fs::read_to_string(dir.join("demo.json")).unwrap()).unwrap();
+    let y = m
+        .truth_ids(&std::fs::read_to_string(dir.join("truth.csv")).unwrap())
+        .unwrap();
+    let train: Vec<usize> = (0..y.len()).step_by(4).collect();
+    let ty: Vec<usize> = train.iter().map(|&i| y[i]).collect();
+    let head = SoftmaxHead::fit(
+        &x.select_rows(&train),
+        &ty,
+        m.classes.len(),
+        &HeadOptions::default(),
+        None,
+    )
+    .unwrap();
+    // Held-out items of every class.
+    let checked: Vec<String> = (1..y.len())
+        .step_by(37)
+        .map(|i| format!("assets/demo/emoji/images/{}", m.items[i]))
+        .collect();
+    (head, m.classes.clone(), checked)
+}
+
+#[test]
+fn exported_image_classifier_gives_the_apps_probabilities() {
+    let model = std::fs::read(root().join("assets/models/efficientnet_lite0_int8.onnx")).unwrap();
+    let spec = ImageSpec::efficientnet_lite();
+    let (head, classes, checked) = emoji_head();
+    let onnx = image_classifier(&model, &spec, &head, &classes).unwrap();
+    assert!(
+        onnx.len() < model.len() + 100_000,
+        "the export keeps the int8 weights: {} bytes",
+        onnx.len()
+    );
+
+    let proto = tract_onnx::onnx()
+        .proto_model_for_read(&mut &onnx[..])
+        .unwrap();
+    let meta = proto
+        .metadata_props
+        .iter()
+        .find(|p| p.key == CLASSES_KEY)
+        .unwrap();
+    assert_eq!(
+        serde_json::from_str::<Vec<String>>(&meta.value).unwrap(),
+        classes
+    );
+    let graph = proto.graph.as_ref().unwrap();
+    assert_eq!(graph.output.len(), 1);
+    assert_eq!(graph.output[0].name, PROBABILITIES);
+    assert_eq!(graph.input.len(), 1, "only the pixels are an input");
+
+    let n = checked.len();
+    let side = spec.size as usize;
+    let plan = tract_onnx::onnx()
+        .model_for_read(&mut &onnx[..])
+        .unwrap()
+        .with_input_fact(0, f32::fact([n, 3, side, side]).into())
+        .unwrap()
+        .into_optimized()
+        .unwrap()
+        .into_runnable()
+        .unwrap();
+    let embedder = ImageEmbedder::from_onnx_bytes(&model, spec.clone()).unwrap();
+    let mut pixels = vec![0.0f32; n * 3 * side * side];
+    let mut raw = Vec::with_capacity(n * 3 * side * side);
+    let mut expected = Vec::new();
+    for (k, path) in checked.iter().enumerate() {
+        let bytes = std::fs::read(root().join(path)).unwrap();
+        let rgb = resized_rgb(path, &bytes, spec.size).unwrap();
+        let plane = side * side;
+        for (i, px) in rgb.pixels().enumerate() {
+            for c in 0..3 {
+                pixels[k * 3 * plane + c * plane + i] = f32::from(px[c]);
+            }
+        }
+        let app = head.predict_proba(&embedder.embed_image(path, &bytes).unwrap());
+        expected.push(app);
+    }
+    for k in 0..n {
+        for c in 0..3 {
+            let plane = side * side;
+            let start = k * 3 * plane + c * plane;
+            raw.extend(pixels[start..start + plane].iter().map(|&v| v as u8));
+        }
+    }
+    let input = Tensor::from_shape(&[n, 3, side, side], &pixels).unwrap();
+    let out = plan.run(tvec!(input.into())).unwrap();
+    let got = out[0].to_plain_array_view::<f32>().unwrap();
+    assert_eq!(got.shape(), &[n, classes.len()]);
+    let mut worst = 0.0f64;
+    for (k, want) in expected.iter().enumerate() {
+        for (c, w) in want.iter().enumerate() {
+            worst = worst.max((f64::from(got[[k, c]]) - w).abs());
+        }
+    }
+    println!("{n} emoji: largest probability difference {worst:.2e}");
+    assert!(worst < 1e-4, "exported classifier differs by {worst}");
+
+    // For the onnxruntime check.
+    let out_dir = root().join("target/onnx-classifier");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    std::fs::write(out_dir.join("classifier.onnx"), &onnx).unwrap();
+    std::fs::write(out_dir.join("pixels.u8"), &raw).unwrap();
+    let reference = serde_json::json!({
+        "items": checked,
+        "shape": [n, 3, side, side],
+        "classes": classes,
+        "probabilities": expected,
+    });
+    std::fs::write(out_dir.join("expected.json"), reference.to_string()).unwrap();
+}
+
+#[test]
+fn a_head_for_other_classes_is_refused() {
+    let model = std::fs::read(root().join("assets/models/efficientnet_lite0_int8.onnx")).unwrap();
+    let (head, mut classes, _) = emoji_head();
+    classes.push("extra".into());
+    let err = image_classifier(&model, &ImageSpec::efficientnet_lite(), &head, &classes)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("3 classes but the project 4"), "{err}");
+}
+
+#[test]
+fn exported_text_classifier_gives_the_apps_probabilities() {
+    use quarry_core::embed::classifier::text_classifier;
+    use quarry_core::embed::TextEmbedder;
+    let models = root().join("assets/models");
+    let model = std::fs::read(models.join("minilm_l6_int8.onnx")).unwrap();
+    let tokenizer = std::fs::read(models.join("minilm_tokenizer.json")).unwrap();
+    let embedder = TextEmbedder::from_bytes(&model, &tokenizer).unwrap();
+    let texts = [
+        ("the pasta was delicious", 0),
+        ("I loved the soup", 0),
+        ("great pizza and friendly staff", 0),
+        ("the train was late again", 1),
+        ("my flight got cancelled", 1),
+        ("the bus broke down on the highway", 1),
+    ];
+    let rows: Vec<Vec<f32>> = texts
+        .iter()
+        .map(|(t, _)| embedder.embed_text(t).unwrap())
+        .collect();
+    let x = quarry_core::matrix::Matrix::from_rows(&rows).unwrap();
+    let y: Vec<usize> = texts.iter().map(|(_, c)| *c).collect();
+    let head = SoftmaxHead::fit(&x, &y, 2, &HeadOptions::default(), None).unwrap();
+    let classes = vec!["food".to_string(), "travel".to_string()];
+    let onnx = text_classifier(&model, &head, &classes).unwrap();
+    let plan = tract_onnx::onnx()
+        .model_for_read(&mut &onnx[..])
+        .unwrap()
+        .into_optimized()
+        .unwrap()
+        .into_runnable()
+        .unwrap();
+    for probe in ["a bowl of noodles", "waiting at the airport"] {
+        let ids: Vec<i64> = embedder
+            .tokenize(probe)
+            .unwrap()
+            .into_iter()
+            .map(i64::from)
+            .collect();
+        let n = ids.len();
+        let out = plan
+            .run(tvec!(
+                Tensor::from_shape(&[1, n], &ids).unwrap().into(),
+                Tensor::from_shape(&[1, n], &vec![1i64; n]).unwrap().into()
+            ))
+            .unwrap();
+        let got = out[0].to_plain_array_view::<f32>().unwrap();
+        let want = head.predict_proba(&embedder.embed_text(probe).unwrap());
+        for c in 0..2 {
+            let d = (f64::from(got[[0, c]]) - want[c]).abs();
+            assert!(d < 1e-4, "{probe}: class {c} differs by {d}");
+        }
+    }
+    let zip = quarry_core::archive::write_text_classifier_zip(&onnx, &tokenizer, &classes);
+    let names: Vec<String> = zip::ZipArchive::new(std::io::Cursor::new(zip))
+        .unwrap()
+        .file_names()
+        .map(str::to_string)
+        .collect();
+    assert!(
+        names.contains(&"classifier.onnx".to_string())
+            && names.contains(&"tokenizer.json".to_string())
+    );
+}
