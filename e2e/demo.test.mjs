@@ -43,6 +43,9 @@ test('label the emoji demo with the keyboard and export the CSV', { timeout: 600
     const classGroup = page.getByRole('group', { name: 'Classes' });
     await classGroup.waitFor({ timeout: 300_000 });
     for (const c of classes) await page.getByRole('button', { name: c, exact: true }).waitFor();
+    // This test counts cross-validated labels exactly: no audit questions held out of training
+    // (e2e/payoff.test.mjs tests them).
+    await page.getByRole('combobox', { name: 'Audit questions' }).selectOption('off');
     const counter = page.getByTestId('labeled-count');
     assert.match(await counter.textContent(), new RegExp(`^0 / ${gt.size}$`));
     assert.match(await page.getByTestId('strategy').textContent(), /typiclust/);

@@ -2,6 +2,7 @@
 
 use quarry_core::head::SoftmaxHead;
 use quarry_core::model::{ModelChoice, ModelInfo};
+use quarry_core::predict::Predictions;
 use quarry_core::{LearnerInput, LearnerUpdate};
 use serde::{Deserialize, Serialize};
 
@@ -48,6 +49,24 @@ pub enum WorkerRequest {
     Refresh { id: u64, input: LearnerInput },
     /// Send the current head (for a project file); answered by [`WorkerResponse::Head`].
     Head,
+    /// Send the head's probabilities of every embedded item; answered by
+    /// [`WorkerResponse::Predictions`] with the same `purpose`.
+    Predictions { purpose: PredictionsFor },
+    /// Build the classifier (the embedding model + the current head) as ONNX; answered by
+    /// [`WorkerResponse::Classifier`] or [`WorkerResponse::Failed`].
+    Classifier {
+        model: ModelChoice,
+        classes: Vec<String>,
+    },
+}
+
+/// What the page asked the pool's predictions for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PredictionsFor {
+    /// The predictions CSV.
+    Csv,
+    /// The predictions JSONL.
+    Jsonl,
 }
 
 /// Worker → page.
@@ -74,6 +93,13 @@ pub enum WorkerResponse {
     Update { id: u64, update: LearnerUpdate },
     /// The learner's current head (none before the first fit, or in multi-label projects).
     Head { head: Option<SoftmaxHead> },
+    /// The head's probabilities of every embedded item (none before a head exists).
+    Predictions {
+        purpose: PredictionsFor,
+        predictions: Option<Predictions>,
+    },
+    /// The exported classifier: an `.onnx` file, or for a text model a zip with its tokenizer.
+    Classifier { bytes: Vec<u8>, zip: bool },
     /// A request failed as a whole (model did not load, learner input invalid…).
     Failed { message: String },
 }

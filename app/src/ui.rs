@@ -16,12 +16,14 @@ pub mod offline;
 mod persist;
 mod pool;
 mod projects;
+mod results;
 mod run;
 mod setup;
 mod sidebar;
 mod start;
 pub mod state;
 mod storage;
+mod trust;
 
 use leptos::prelude::*;
 

@@ -157,6 +157,32 @@ fn embed_fresh(
     }
 }
 
+/// The embedding model (fetched again: this worker holds the learner, not the model) with
+/// `head` behind it, as ONNX; for a text model a zip with the tokenizer. Returns the bytes and
+/// whether they are a zip.
+async fn classifier(
+    model: &ModelChoice,
+    head: Option<quarry_core::head::SoftmaxHead>,
+    classes: &[String],
+) -> Result<(Vec<u8>, bool), String> {
+    use quarry_core::embed::classifier::{image_classifier, text_classifier};
+    let head = head.ok_or("there is no trained head yet: label items of two classes first")?;
+    let bytes = fetch_bytes(model.url()).await?;
+    match model {
+        ModelChoice::Image { spec, .. } => image_classifier(&bytes, spec, &head, classes)
+            .map(|onnx| (onnx, false))
+            .map_err(|e| e.to_string()),
+        ModelChoice::Text { tokenizer_url, .. } => {
+            let tokenizer = fetch_bytes(tokenizer_url).await?;
+            let onnx = text_classifier(&bytes, &head, classes).map_err(|e| e.to_string())?;
+            Ok((
+                quarry_core::archive::write_text_classifier_zip(&onnx, &tokenizer, classes),
+                true,
+            ))
+        }
+    }
+}
+
 fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
 }
@@ -240,6 +266,30 @@ async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
             };
             if let Err(message) = added {
                 post(&WorkerResponse::Refused { item, message });
+            }
+        }
+        WorkerRequest::Predictions { purpose } => {
+            let predictions = engine
+                .borrow()
+                .learner
+                .as_ref()
+                .and_then(Learner::predictions);
+            post(&WorkerResponse::Predictions {
+                purpose,
+                predictions,
+            });
+        }
+        WorkerRequest::Classifier { model, classes } => {
+            let head = engine
+                .borrow()
+                .learner
+                .as_ref()
+                .and_then(|l| l.head().cloned());
+            match classifier(&model, head, &classes).await {
+                Ok((bytes, zip)) => post(&WorkerResponse::Classifier { bytes, zip }),
+                Err(message) => post(&WorkerResponse::Failed {
+                    message: format!("the classifier could not be exported: {message}"),
+                }),
             }
         }
         WorkerRequest::Head => {

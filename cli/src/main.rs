@@ -17,13 +17,15 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use quarry_core::acquire::{StrategyKind, Subpool};
+use quarry_core::audit::{AuditMethod, AuditSettings};
 use quarry_core::matrix::Matrix;
 use quarry_core::simulate::{simulate, SimConfig, SimReport};
 
 const USAGE: &str =
     "usage: quarry simulate (--embeddings FILE.npy|.csv --labels FILE.npy|.csv | --demo emoji) \
 [--strategy a,b] [--init N] [--batch N] [--rounds N] [--seeds N] [--test-fraction F] [--seed N] \
-[--subpool auto|anchoral|off] [--json OUT] [--csv OUT] [--svg OUT]";
+[--subpool auto|anchoral|off] [--audit [--audit-every N] [--audit-max N] \
+[--audit-method uniform|active]] [--json OUT] [--csv OUT] [--svg OUT]";
 
 struct Args {
     embeddings: Option<PathBuf>,
@@ -83,6 +85,7 @@ fn parse(argv: &[String]) -> Result<Args, String> {
             test_fraction: 0.3,
             base_seed: 0,
             subpool: Subpool::Auto,
+            audit: None,
         },
         json: None,
         csv: None,
@@ -130,6 +133,31 @@ fn parse(argv: &[String]) -> Result<Args, String> {
                 let v = value()?;
                 a.config.subpool = Subpool::from_name(&v)
                     .ok_or_else(|| format!("--subpool takes auto, anchoral or off, not '{v}'"))?
+            }
+            "--audit" => {
+                a.config.audit = Some(a.config.audit.unwrap_or(AuditSettings::RECOMMENDED))
+            }
+            "--audit-every" => {
+                let every = number(value()?)?;
+                a.config
+                    .audit
+                    .get_or_insert(AuditSettings::RECOMMENDED)
+                    .every = every;
+            }
+            "--audit-max" => {
+                let max = number(value()?)?;
+                a.config.audit.get_or_insert(AuditSettings::RECOMMENDED).max = max;
+            }
+            "--audit-method" => {
+                let v = value()?;
+                a.config
+                    .audit
+                    .get_or_insert(AuditSettings::RECOMMENDED)
+                    .method = match v.as_str() {
+                    "uniform" => AuditMethod::Uniform,
+                    "active" => AuditMethod::Active,
+                    _ => return Err(format!("--audit-method takes uniform or active, not '{v}'")),
+                }
             }
             "--json" => a.json = Some(value()?.into()),
             "--csv" => a.csv = Some(value()?.into()),
@@ -197,7 +225,7 @@ fn demo_paths(name: &str) -> Result<(PathBuf, PathBuf), String> {
     let emb = dir.join("embeddings.npy");
     if !emb.exists() {
         return Err(format!(
-            "no bundled embeddings for demo '{name}' (have: emoji)"
+            "no bundled embeddings for demo '{name}' (have: emoji, fashion)"
         ));
     }
     Ok((emb, dir.join("demo.json")))
@@ -232,6 +260,20 @@ fn print_summary(r: &SimReport) {
             last.map_or(0.0, |l| l.accuracy_mean),
             sel.iter().sum::<f64>() / sel.len().saturating_sub(1).max(1) as f64
         );
+        if let Some(a) = &s.audit {
+            println!(
+                "{:<18} audit error {:+.4} ± {:.4} (SE), CV error {:+.4} ± {:.4}, coverage {:.1}% over {} pairs, stable at {} labels ({} seeds)",
+                "",
+                a.estimate_error_mean,
+                a.estimate_error_se,
+                a.cv_error_mean,
+                a.cv_error_se,
+                a.coverage * 100.0,
+                a.pairs,
+                a.stop_labels_mean.map_or("—".to_string(), |l| format!("{l:.0}")),
+                a.stopped_seeds
+            );
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 //! nothing.
 
 use crate::acquire::{StrategyKind, Subpool};
+use crate::audit::AuditSettings;
 use crate::head::SoftmaxHead;
 use crate::model::ModelChoice;
 use crate::session::SessionSnapshot;
@@ -41,6 +42,14 @@ pub struct ProjectFile {
     /// The head trained on the labels, when saved with it.
     #[serde(default)]
     pub head: Option<SoftmaxHead>,
+    /// Audit questions (absent in files from before audits: they start with the recommended
+    /// share).
+    #[serde(default = "recommended_audit")]
+    pub audit: AuditSettings,
+}
+
+fn recommended_audit() -> AuditSettings {
+    AuditSettings::RECOMMENDED
 }
 
 /// Where a project's items come from. Item names are the files' paths (images) or `#row`
@@ -70,6 +79,7 @@ pub struct Settings {
     pub subpool: Subpool,
     pub model: Option<ModelChoice>,
     pub source: Option<ItemSource>,
+    pub audit: AuditSettings,
 }
 
 /// A project read back: the session rebuilt and checked, the rest as saved.
@@ -98,6 +108,7 @@ fn file(session: SessionSnapshot, settings: &Settings, head: Option<&SoftmaxHead
         model: settings.model.clone(),
         source: settings.source.clone(),
         head: head.cloned(),
+        audit: settings.audit,
     }
 }
 
@@ -197,6 +208,7 @@ fn read_value(value: serde_json::Value) -> Result<Project> {
             subpool: file.subpool,
             model: file.model,
             source: file.source,
+            audit: file.audit,
         },
         session,
         head: file.head,
@@ -230,6 +242,7 @@ mod tests {
             source: Some(ItemSource::Zip {
                 name: "pets.zip".into(),
             }),
+            audit: AuditSettings::RECOMMENDED,
         };
         let back = read_project(&write_project(&s, &settings, None)).unwrap();
         assert_eq!(back.session, s);

@@ -6,8 +6,11 @@
 //! AULC is the mean accuracy over all recorded rounds (the initial one included).
 
 use crate::acquire::{select, Pool, StrategyKind, Subpool};
+use crate::audit::{self, AuditRecord, AuditSettings};
+use crate::evaluate::out_of_fold;
 use crate::head::{HeadOptions, SoftmaxHead};
 use crate::matrix::Matrix;
+use crate::quality::StabilityTracker;
 use crate::rng::Rng;
 use crate::{Error, Result};
 
@@ -24,6 +27,9 @@ pub struct SimConfig {
     pub base_seed: u64,
     /// Whether large pools are narrowed to an AnchorAL subpool first.
     pub subpool: Subpool,
+    /// Audit questions as in the app (drawn from the unlabeled training items, never trained
+    /// on), and per round the CV estimate, the audit estimate and the stopping check.
+    pub audit: Option<AuditSettings>,
 }
 
 /// One round averaged over seeds.
@@ -34,6 +40,48 @@ pub struct RoundSummary {
     pub accuracy_std: f64,
     /// Mean time the strategy took to pick this round's batch, in ms (0 for the last round).
     pub select_ms_mean: f64,
+    /// With audits: the mean cross-validated estimate (over seeds that have one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cv_mean: Option<f64>,
+    /// With audits: the mean audit estimate and interval (over seeds that have one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit_mean: Option<[f64; 3]>,
+    /// With audits: the mean number of audits answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audits_mean: Option<f64>,
+    /// With audits: the share of seeds whose predictions had stabilized (κ ≥ 0.99 over three
+    /// windows) by this round.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stable_share: Option<f64>,
+}
+
+/// How honest the estimates were, over every (seed, round) pair with an audit estimate.
+///
+/// "True accuracy" is the head's accuracy on the items it would label: the unlabeled,
+/// unaudited training items — the pool whose predictions an export hands out. (Active learning
+/// takes the hard items out of that pool, so it is easier than the held-out split; the error
+/// against the held-out split is reported too.)
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AuditSummary {
+    /// Mean of (audit estimate − true accuracy on the unlabeled pool).
+    pub estimate_error_mean: f64,
+    /// Share of pairs whose 95% interval holds the true accuracy.
+    pub coverage: f64,
+    /// Mean of (cross-validated estimate − true accuracy), over the same pairs.
+    pub cv_error_mean: f64,
+    /// Number of (seed, round) pairs.
+    pub pairs: usize,
+    /// Standard error of `estimate_error_mean`, from the spread of the seeds' mean errors
+    /// (rounds of one seed share their audits, so they are not independent).
+    pub estimate_error_se: f64,
+    /// The same for `cv_error_mean`.
+    pub cv_error_se: f64,
+    /// Mean of (audit estimate − accuracy on the held-out split).
+    pub holdout_error_mean: f64,
+    /// Mean number of labels at which the stopping check first said "stable" (seeds that
+    /// reached it), and how many seeds did.
+    pub stop_labels_mean: Option<f64>,
+    pub stopped_seeds: usize,
 }
 
 /// One strategy's curve and AULC over seeds.
@@ -43,6 +91,9 @@ pub struct StrategySummary {
     pub aulc_mean: f64,
     pub aulc_std: f64,
     pub rounds: Vec<RoundSummary>,
+    /// With `--audit` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit: Option<AuditSummary>,
 }
 
 /// The whole simulation's result (the JSON `quarry simulate` writes).
@@ -62,6 +113,20 @@ struct Run {
     accuracy: Vec<f64>,
     labels: Vec<usize>,
     select_ms: Vec<f64>,
+    /// Per round, with audits: the CV estimate, the audit estimate (value, low, high), the
+    /// audits answered, whether predictions had stabilized.
+    checks: Vec<Checks>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Checks {
+    /// The head's true accuracy on the pool it would label: the training items neither
+    /// labeled nor audited.
+    pool_truth: f64,
+    cv: Option<f64>,
+    audit: Option<(f64, f64, f64)>,
+    audits: usize,
+    stable: bool,
 }
 
 /// Checks shapes and settings.
@@ -151,11 +216,30 @@ fn summarise(kind: StrategyKind, runs: &[Run]) -> StrategySummary {
                 .iter()
                 .map(|r| r.select_ms.get(k).copied().unwrap_or(0.0))
                 .collect();
+            let checks: Vec<Checks> = runs
+                .iter()
+                .filter_map(|r| r.checks.get(k).copied())
+                .collect();
+            let audited = !checks.is_empty();
+            let cvs: Vec<f64> = checks.iter().filter_map(|c| c.cv).collect();
+            let audits: Vec<(f64, f64, f64)> = checks.iter().filter_map(|c| c.audit).collect();
+            let mean_of = |f: &dyn Fn(&(f64, f64, f64)) -> f64| {
+                audits.iter().map(f).sum::<f64>() / audits.len() as f64
+            };
             RoundSummary {
                 labels: runs[0].labels[k],
                 accuracy_mean,
                 accuracy_std,
                 select_ms_mean: mean_std(&times).0,
+                cv_mean: (!cvs.is_empty()).then(|| mean_std(&cvs).0),
+                audit_mean: (!audits.is_empty())
+                    .then(|| [mean_of(&|a| a.0), mean_of(&|a| a.1), mean_of(&|a| a.2)]),
+                audits_mean: audited.then(|| {
+                    checks.iter().map(|c| c.audits as f64).sum::<f64>() / checks.len() as f64
+                }),
+                stable_share: audited.then(|| {
+                    checks.iter().filter(|c| c.stable).count() as f64 / checks.len() as f64
+                }),
             }
         })
         .collect();
@@ -164,6 +248,66 @@ fn summarise(kind: StrategyKind, runs: &[Run]) -> StrategySummary {
         aulc_mean,
         aulc_std,
         rounds,
+        audit: runs
+            .iter()
+            .any(|r| !r.checks.is_empty())
+            .then(|| audit_summary(runs)),
+    }
+}
+
+/// The honesty of the estimates over every (seed, round) pair that has an audit estimate and
+/// a CV estimate.
+fn audit_summary(runs: &[Run]) -> AuditSummary {
+    let (mut audit_errors, mut cv_errors, mut covered) = (Vec::new(), Vec::new(), 0);
+    let mut holdout_errors = Vec::new();
+    let (mut seed_audit, mut seed_cv) = (Vec::new(), Vec::new());
+    let mut stops = Vec::new();
+    for r in runs {
+        let (mut a, mut c) = (Vec::new(), Vec::new());
+        for (k, check) in r.checks.iter().enumerate() {
+            let truth = check.pool_truth;
+            if let (Some((est, low, high)), Some(cv)) = (check.audit, check.cv) {
+                holdout_errors.push(est - r.accuracy[k]);
+                a.push(est - truth);
+                c.push(cv - truth);
+                covered += usize::from(low <= truth && truth <= high);
+            }
+        }
+        if let Some(k) = r.checks.iter().position(|c| c.stable) {
+            stops.push(r.labels[k] as f64);
+        }
+        if !a.is_empty() {
+            seed_audit.push(mean_std(&a).0);
+            seed_cv.push(mean_std(&c).0);
+        }
+        audit_errors.extend(a);
+        cv_errors.extend(c);
+    }
+    let pairs = audit_errors.len();
+    let se = |v: &[f64]| {
+        if v.len() < 2 {
+            f64::NAN
+        } else {
+            mean_std(v).1 / (v.len() as f64).sqrt()
+        }
+    };
+    let mean = |v: &[f64]| {
+        if v.is_empty() {
+            f64::NAN
+        } else {
+            mean_std(v).0
+        }
+    };
+    AuditSummary {
+        estimate_error_mean: mean(&audit_errors),
+        coverage: covered as f64 / pairs.max(1) as f64,
+        cv_error_mean: mean(&cv_errors),
+        pairs,
+        estimate_error_se: se(&seed_audit),
+        cv_error_se: se(&seed_cv),
+        holdout_error_mean: mean(&holdout_errors),
+        stop_labels_mean: (!stops.is_empty()).then(|| mean(&stops)),
+        stopped_seeds: stops.len(),
     }
 }
 
@@ -211,7 +355,13 @@ fn run_one(
         accuracy: Vec::new(),
         labels: Vec::new(),
         select_ms: Vec::new(),
+        checks: Vec::new(),
     };
+    // Audits: training-pool indices with their draw, never trained on.
+    let mut audits: Vec<AuditRecord> = Vec::new();
+    let mut is_audit = vec![false; train.len()];
+    let mut stability = StabilityTracker::default();
+    let mut audit_rng = Rng::new(seed ^ 0xa0d1_7a11);
     for round in 0..=cfg.rounds {
         let ly: Vec<usize> = labeled.iter().map(|&j| y[train[j]]).collect();
         let distinct = {
@@ -235,10 +385,29 @@ fn run_one(
         run.accuracy
             .push(accuracy(head.as_ref(), fallback, x, y, &test));
         run.labels.push(labeled.len());
+        if let Some(settings) = cfg.audit {
+            let checks = audit_checks(
+                &train_x,
+                &train,
+                y,
+                &labeled,
+                &ly,
+                &audits,
+                classes,
+                head.as_ref(),
+                &settings,
+                &mut stability,
+                cfg.batch,
+                seed,
+            )?;
+            run.checks.push(checks);
+        }
         if round == cfg.rounds {
             break;
         }
-        let candidates: Vec<usize> = (0..train.len()).filter(|&j| !is_labeled[j]).collect();
+        let candidates: Vec<usize> = (0..train.len())
+            .filter(|&j| !is_labeled[j] && !is_audit[j])
+            .collect();
         if candidates.is_empty() {
             break;
         }
@@ -261,9 +430,93 @@ fn run_one(
         for j in picked {
             is_labeled[j] = true;
             labeled.push(j);
+            // As in the app: after each answer, an audit question when one is due.
+            if let Some(settings) = cfg.audit {
+                if settings.due(labeled.len() + audits.len(), audits.len()) {
+                    let left: Vec<usize> = (0..train.len())
+                        .filter(|&j| !is_labeled[j] && !is_audit[j])
+                        .collect();
+                    let loss = head.as_ref().map(|h| {
+                        left.iter()
+                            .map(|&j| {
+                                1.0 - h
+                                    .predict_proba(train_x.row(j))
+                                    .into_iter()
+                                    .fold(0.0, f64::max)
+                            })
+                            .collect::<Vec<f64>>()
+                    });
+                    if let Some(r) =
+                        audit::draw(&left, settings.method, loss.as_deref(), &mut audit_rng)
+                    {
+                        is_audit[r.item] = true;
+                        audits.push(r);
+                    }
+                }
+            }
         }
     }
     Ok(run)
+}
+
+/// One round's estimates: CV on the training labels, the current head on the audits, and the
+/// stopping check on the training pool's predictions.
+#[allow(clippy::too_many_arguments)]
+fn audit_checks(
+    train_x: &Matrix,
+    train: &[usize],
+    y: &[usize],
+    labeled: &[usize],
+    ly: &[usize],
+    audits: &[AuditRecord],
+    classes: usize,
+    head: Option<&SoftmaxHead>,
+    settings: &AuditSettings,
+    stability: &mut StabilityTracker,
+    window: usize,
+    seed: u64,
+) -> Result<Checks> {
+    let options = HeadOptions::default().quick();
+    let cv = out_of_fold(&train_x.select_rows(labeled), ly, classes, &options, seed)?
+        .map(|o| o.accuracy(ly).value);
+    let Some(head) = head else {
+        return Ok(Checks {
+            cv,
+            audits: audits.len(),
+            ..Checks::default()
+        });
+    };
+    let correct: Vec<bool> = audits
+        .iter()
+        .map(|r| head.predict(train_x.row(r.item)) == y[train[r.item]])
+        .collect();
+    let fast = head.to_f32();
+    let predicted: Vec<usize> = (0..train_x.rows())
+        .map(|j| fast.predict(train_x.row(j)))
+        .collect();
+    let mut answered = vec![false; train.len()];
+    labeled.iter().for_each(|&j| answered[j] = true);
+    audits.iter().for_each(|r| answered[r.item] = true);
+    let left: Vec<usize> = (0..train.len()).filter(|&j| !answered[j]).collect();
+    let pool_truth = left
+        .iter()
+        .filter(|&&j| predicted[j] == y[train[j]])
+        .count() as f64
+        / left.len().max(1) as f64;
+    let population = settings
+        .finite_population
+        .then(|| train.len() - labeled.len());
+    let estimate = audit::estimate(audits, &correct, settings.method, population, seed)
+        .map(|e| (e.accuracy, e.low, e.high));
+    let snapshot = predicted.iter().map(|&c| c as u16).collect();
+    stability.record(labeled.len(), snapshot);
+    Ok(Checks {
+        pool_truth,
+        cv,
+        audit: estimate,
+        audits: audits.len(),
+        stable: stability.status(classes, window).stable,
+    })
 }
 
 #[cfg(test)]
@@ -295,6 +548,7 @@ mod tests {
             test_fraction: 0.3,
             base_seed: 0,
             subpool: Subpool::Auto,
+            audit: None,
         }
     }
 

@@ -210,3 +210,78 @@ fn exported_text_classifier_gives_the_apps_probabilities() {
             && names.contains(&"tokenizer.json".to_string())
     );
 }
+
+/// After the browser tests: the classifier the app downloaded (e2e/payoff.test.mjs) loads in
+/// tract and labels the pool as the app's predictions CSV says. The app scores its 8-bit rows,
+/// the file the exact embeddings, so probabilities agree to about 1e-2, top classes exactly
+/// where the app was not torn.
+#[test]
+#[ignore = "needs e2e/out from the browser tests; `cargo xtask test` runs it after them"]
+fn the_downloaded_classifier_agrees_with_the_predictions() {
+    let out = root().join("e2e/out");
+    let onnx = std::fs::read(out.join("quarry-classifier.onnx")).unwrap();
+    let csv = std::fs::read_to_string(out.join("quarry-predictions.csv")).unwrap();
+    let classes: Vec<String> = {
+        let proto = tract_onnx::onnx()
+            .proto_model_for_read(&mut &onnx[..])
+            .unwrap();
+        let meta = proto
+            .metadata_props
+            .iter()
+            .find(|p| p.key == CLASSES_KEY)
+            .unwrap();
+        serde_json::from_str(&meta.value).unwrap()
+    };
+    let plan = tract_onnx::onnx()
+        .model_for_read(&mut &onnx[..])
+        .unwrap()
+        .with_input_fact(0, f32::fact([1, 3, 224, 224]).into())
+        .unwrap()
+        .into_optimized()
+        .unwrap()
+        .into_runnable()
+        .unwrap();
+    let rows: Vec<Vec<String>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .filter(|f: &Vec<String>| f[2] == "model")
+        .step_by(25)
+        .collect();
+    assert!(rows.len() >= 10);
+    let mut agree = 0;
+    for f in &rows {
+        let path = format!("assets/demo/emoji/images/{}", f[0]);
+        let rgb = resized_rgb(&path, &std::fs::read(root().join(&path)).unwrap(), 224).unwrap();
+        let mut pixels = vec![0.0f32; 3 * 224 * 224];
+        for (i, px) in rgb.pixels().enumerate() {
+            for c in 0..3 {
+                pixels[c * 224 * 224 + i] = f32::from(px[c]);
+            }
+        }
+        let input = Tensor::from_shape(&[1, 3, 224, 224], &pixels).unwrap();
+        let p = plan.run(tvec!(input.into())).unwrap();
+        let p = p[0].to_plain_array_view::<f32>().unwrap();
+        let (best, pb) = (0..classes.len())
+            .map(|c| (c, p[[0, c]]))
+            .fold((0, f32::MIN), |a, b| if b.1 > a.1 { b } else { a });
+        let app: f32 = f[3].parse().unwrap();
+        if classes[best] == f[1] {
+            agree += 1;
+            assert!((pb - app).abs() < 0.05, "{}: {pb} vs the app's {app}", f[0]);
+        } else {
+            assert!(
+                app < 0.6,
+                "{}: the app was sure ({app}) of {}, the file says {}",
+                f[0],
+                f[1],
+                classes[best]
+            );
+        }
+    }
+    println!(
+        "{agree} / {} downloaded-classifier top classes agree with the app",
+        rows.len()
+    );
+    assert!(agree * 10 >= rows.len() * 9);
+}

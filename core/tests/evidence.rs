@@ -40,6 +40,7 @@ fn run(
         test_fraction: 0.3,
         base_seed: 0,
         subpool: Subpool::Off,
+        audit: None,
     };
     simulate(&x, &y, &cfg, &mut || 0.0).unwrap()
 }

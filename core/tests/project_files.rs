@@ -40,6 +40,7 @@ fn every_released_version_loads() {
         subpool: Subpool::Anchoral,
         model: None,
         source: None,
+        audit: quarry_core::audit::AuditSettings::RECOMMENDED,
     };
     let written = write_project(&fixture_session(), &settings, None);
     if std::env::var_os("QUARRY_WRITE_FIXTURE").is_some() {

@@ -125,6 +125,17 @@ fn test(args: &[String]) -> Result<(), String> {
             env.command("node")
                 .args(["--test", "--test-concurrency=1", "e2e/"]),
         )?;
+        step("the classifier downloaded in the browser, in tract");
+        cmd::run(env.command("cargo").args([
+            "test",
+            "--locked",
+            "-p",
+            "quarry-core",
+            "--test",
+            "classifier_export",
+            "--",
+            "--ignored",
+        ]))?;
     }
     println!("\nxtask: all checks passed");
     Ok(())

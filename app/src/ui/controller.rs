@@ -79,6 +79,9 @@ pub fn apply_update(state: AppState, id: u64, update: LearnerUpdate) {
     APPLIED_REFRESH.set(Some(id));
     state.session.update(|s| {
         if let Some(s) = s.as_mut() {
+            if let Some(r) = update.audit {
+                s.add_audit(r);
+            }
             s.set_queue(update.queue.clone());
         }
     });
@@ -99,6 +102,7 @@ pub fn request_refresh(state: AppState) {
     };
     input.strategy = state.strategy.get_untracked();
     input.subpool = state.subpool.get_untracked();
+    input.audit = state.audit.get_untracked();
     let id = NEXT_REFRESH.get();
     NEXT_REFRESH.set(id + 1);
     state.thinking.set(true);
@@ -250,7 +254,8 @@ pub fn head_arrived(state: AppState, head: Option<quarry_core::head::SoftmaxHead
     }
 }
 
-/// Keys: 1–9 answer (multi-label: toggle, Enter saves), `n` none of these, `s` or Space skip,
+/// Keys: 1–9 answer (multi-label: toggle, Enter saves), Enter or `a` accepts the model's guess,
+/// `n` none of these, `s` or Space skip,
 /// Backspace or Ctrl/Cmd+Z undo, Ctrl/Cmd+Y or Ctrl/Cmd+Shift+Z redo.
 pub fn install_keyboard(state: AppState) {
     let handle = window_event_listener(leptos::ev::keydown, move |ev| {
@@ -274,14 +279,10 @@ pub fn install_keyboard(state: AppState) {
             ev.prevent_default();
             undo(state);
         } else if command {
-        } else if key == "Enter" {
-            let multi = state
-                .session
-                .with_untracked(|s| s.as_ref().is_some_and(Session::is_multi_label));
-            if multi {
-                ev.prevent_default();
-                save_chosen(state);
-            }
+        } else if key == "Enter" || key == "a" || key == "A" {
+            // Accepts the model's guess (multi-label: saves the set as toggled).
+            ev.prevent_default();
+            super::results::accept(state);
         } else if key == "n" || key == "N" {
             ev.prevent_default();
             none_of_these(state);

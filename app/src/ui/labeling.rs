@@ -9,6 +9,7 @@ use super::controller::{
     answer, ask_now, none_of_these, redo, save_chosen, set_strategy, set_subpool, skip, undo,
 };
 use super::history::HistoryPanel;
+use super::results::current_guess;
 use super::sidebar::Sidebar;
 use super::state::{AppState, Items};
 
@@ -69,6 +70,16 @@ pub fn LabelingScreen() -> impl IntoView {
             .session
             .with(|s| s.as_ref().is_some_and(|s| s.can_redo()))
     };
+    // Multi-label projects: the guessed set starts toggled when an item becomes current.
+    Effect::new(move |last: Option<Option<usize>>| {
+        let now = current();
+        if multi() && now != last.flatten() {
+            if let Some(g) = current_guess(state) {
+                state.chosen.set(g.classes);
+            }
+        }
+        now
+    });
     view! {
         <EmbeddingStrip />
         <div class="labeling">
@@ -99,6 +110,18 @@ pub fn LabelingScreen() -> impl IntoView {
                         view! { <p class="empty">{text}</p> }.into_any()
                     }
                 }}
+                <p class="guess" data-testid="guess">
+                    {move || current_guess(state).map(|g| {
+                        let names = classes();
+                        let set: Vec<String> = g.classes.iter().filter_map(|&c| names.get(c).cloned()).collect();
+                        let what = if set.is_empty() { "no class".to_string() } else { set.join(", ") };
+                        if multi() {
+                            format!("Model's guess: {what} ({:.0}% sure) · toggled below, Enter saves", g.probability * 100.0)
+                        } else {
+                            format!("Model's guess: {what} ({:.0}%) · Enter or A accepts", g.probability * 100.0)
+                        }
+                    })}
+                </p>
                 <div class="classes" role="group" aria-label="Classes">
                     {move || {
                         classes()
@@ -109,6 +132,7 @@ pub fn LabelingScreen() -> impl IntoView {
                                 view! {
                                     <button
                                         class="class-button"
+                                        class:predicted=move || current_guess(state).is_some_and(|g| g.classes.contains(&k))
                                         class:chosen=move || multi() && state.chosen.with(|c| c.contains(&k))
                                         aria-pressed=move || multi().then(|| state.chosen.with(|c| c.contains(&k)).to_string())
                                         aria-label=label

@@ -34,6 +34,7 @@ pub fn settings(state: AppState) -> Option<Settings> {
             subpool: state.subpool.get_untracked(),
             model: Some(d.model.clone()),
             source: Some(d.source.clone()),
+            audit: state.audit.get_untracked(),
         })
     })
 }
@@ -403,6 +404,7 @@ fn resume(
     state.reopening.set(None);
     state.strategy.set(project.settings.strategy);
     state.subpool.set(project.settings.subpool);
+    state.audit.set(project.settings.audit);
     let texts = match &items {
         Items::Texts(t) => Some(t.clone()),
         Items::Images(_) => None,

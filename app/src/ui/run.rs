@@ -6,6 +6,7 @@ use std::cell::RefCell;
 
 use leptos::prelude::*;
 use quarry_core::acquire::{StrategyKind, Subpool};
+use quarry_core::audit::AuditSettings;
 use quarry_core::model::{ImageSpec, ModelChoice};
 use quarry_core::project::ItemSource;
 use quarry_core::Session;
@@ -98,6 +99,7 @@ pub fn start_project(state: AppState, project: Project) {
     }
     state.strategy.set(StrategyKind::Auto);
     state.subpool.set(Subpool::Auto);
+    state.audit.set(AuditSettings::RECOMMENDED);
     let keep = StoredItems {
         names: project.names,
         texts: match &project.items {
@@ -212,6 +214,13 @@ fn on_response(state: AppState, worker: usize, response: WorkerResponse) {
     match response {
         WorkerResponse::Ready | WorkerResponse::Inspected { .. } => {}
         WorkerResponse::Head { head } => super::controller::head_arrived(state, head),
+        WorkerResponse::Predictions {
+            purpose,
+            predictions,
+        } => super::results::predictions_arrived(state, purpose, predictions),
+        WorkerResponse::Classifier { bytes, zip } => {
+            super::results::classifier_arrived(state, &bytes, zip)
+        }
         WorkerResponse::ModelLoaded { key, .. } => {
             state.model_key.set(Some(key));
             RUN.with_borrow_mut(|run| {

@@ -6,7 +6,9 @@ use super::bundle::export_bundle;
 use super::chart::LearningCurve;
 use super::classes::ClassEditor;
 use super::controller::{export_csv, export_project};
+use super::results::ResultExports;
 use super::state::{AppState, Storage};
+use super::trust::TrustPanel;
 
 #[component]
 pub fn Sidebar() -> impl IntoView {
@@ -64,11 +66,13 @@ pub fn Sidebar() -> impl IntoView {
             <h3>"Accuracy estimate"</h3>
             <p class="accuracy" data-testid="accuracy">{accuracy}</p>
             <p class="muted">{accuracy_note}</p>
+            <TrustPanel />
             <h3>"Learning curve"</h3>
             <LearningCurve />
             <button class="export" disabled=move || labeled() == 0 on:click=move |_| export_csv(state)>
                 "Export labels (CSV)"
             </button>
+            <ResultExports />
             <button class="export" on:click=move |_| export_project(state)>
                 "Save project file"
             </button>

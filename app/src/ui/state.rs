@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use quarry_core::acquire::{StrategyKind, Subpool};
+use quarry_core::audit::AuditSettings;
 use quarry_core::model::{ModelChoice, ModelInfo};
 use quarry_core::project::ItemSource;
 use quarry_core::{LearnerUpdate, Session};
@@ -184,6 +185,10 @@ pub struct AppState {
     pub strategy: RwSignal<StrategyKind>,
     /// Whether large pools are narrowed to an AnchorAL subpool.
     pub subpool: RwSignal<Subpool>,
+    /// Audit questions: how many and how drawn.
+    pub audit: RwSignal<AuditSettings>,
+    /// An export waiting for the learner (its button shows it is busy).
+    pub exporting: RwSignal<Option<&'static str>>,
     /// Whether a refresh is in flight.
     pub thinking: RwSignal<bool>,
     /// Whether a model file is being inspected.
@@ -213,6 +218,8 @@ impl AppState {
             update: RwSignal::new(None),
             strategy: RwSignal::new(StrategyKind::Auto),
             subpool: RwSignal::new(Subpool::Auto),
+            audit: RwSignal::new(AuditSettings::RECOMMENDED),
+            exporting: RwSignal::new(None),
             thinking: RwSignal::new(false),
             model_busy: RwSignal::new(false),
             chosen: RwSignal::new(Vec::new()),

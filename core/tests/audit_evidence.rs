@@ -1,0 +1,62 @@
+//! Evidence that the audited accuracy is honest and cross-validation on actively chosen labels
+//! is not (`quarry simulate --audit`'s protocol): margin sampling, 20 seeds, audits one question
+//! in 10 until 30, on the emoji and Fashion-MNIST demo embeddings. "True accuracy" is the head's
+//! accuracy on the items it would label (the unlabeled, unaudited pool). Numbers:
+//! docs/evidence.md.
+
+use quarry_core::acquire::{StrategyKind, Subpool};
+use quarry_core::audit::AuditSettings;
+use quarry_core::dataset::DemoManifest;
+use quarry_core::simulate::{simulate, SimConfig};
+
+fn demo(name: &str) -> (quarry_core::matrix::Matrix, Vec<usize>) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../assets/demo")
+        .join(name);
+    let x =
+        quarry_core::npy::read_matrix(&std::fs::read(dir.join("embeddings.npy")).unwrap()).unwrap();
+    let m =
+        DemoManifest::from_json(&std::fs::read_to_string(dir.join("demo.json")).unwrap()).unwrap();
+    let y = m
+        .truth_ids(&std::fs::read_to_string(dir.join("truth.csv")).unwrap())
+        .unwrap();
+    (x, y)
+}
+
+fn check(name: &str, rounds: usize) {
+    let (x, y) = demo(name);
+    let cfg = SimConfig {
+        strategies: vec![StrategyKind::Margin],
+        init: 10,
+        batch: 10,
+        rounds,
+        seeds: 20,
+        test_fraction: 0.3,
+        base_seed: 0,
+        subpool: Subpool::Off,
+        audit: Some(AuditSettings::RECOMMENDED),
+    };
+    let report = simulate(&x, &y, &cfg, &mut || 0.0).unwrap();
+    let a = report.strategies[0].audit.clone().unwrap();
+    println!("{name}: {a:?}");
+    assert!(a.pairs >= 20 * (rounds - 1), "{a:?}");
+    assert!(
+        a.estimate_error_mean.abs() <= 2.0 * a.estimate_error_se,
+        "{name}: audit estimate biased: {a:?}"
+    );
+    assert!(
+        a.cv_error_mean.abs() > 2.0 * a.cv_error_se,
+        "{name}: CV unexpectedly unbiased: {a:?}"
+    );
+    assert!(a.coverage >= 0.9, "{name}: coverage {a:?}");
+}
+
+#[test]
+fn audits_are_honest_on_emoji() {
+    check("emoji", 20);
+}
+
+#[test]
+fn audits_are_honest_on_fashion_mnist() {
+    check("fashion", 20);
+}
