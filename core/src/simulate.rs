@@ -436,7 +436,8 @@ fn run_one(
                     let left: Vec<usize> = (0..train.len())
                         .filter(|&j| !is_labeled[j] && !is_audit[j])
                         .collect();
-                    let loss = head.as_ref().map(|h| {
+                    let active = settings.method == audit::AuditMethod::Active;
+                    let loss = head.as_ref().filter(|_| active).map(|h| {
                         left.iter()
                             .map(|&j| {
                                 1.0 - h
