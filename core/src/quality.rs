@@ -139,7 +139,7 @@ impl StabilityTracker {
     pub fn due(&self, labels: usize, window: usize) -> bool {
         window > 0
             && labels > 0
-            && labels % window == 0
+            && labels.is_multiple_of(window)
             && self.snapshots.last().is_none_or(|(l, _)| *l != labels)
     }
 

@@ -190,7 +190,6 @@ fn value_info(name: &str, dtype: DataType, dims: &[Option<i64>]) -> ValueInfoPro
             denotation: String::new(),
         }),
         doc_string: String::new(),
-        ..Default::default()
     }
 }
 
