@@ -67,6 +67,8 @@ pub enum PredictionsFor {
     Csv,
     /// The predictions JSONL.
     Jsonl,
+    /// The Predictions view.
+    View,
 }
 
 /// Worker → page.

@@ -15,6 +15,7 @@ mod model_pick;
 pub mod offline;
 mod persist;
 mod pool;
+mod predictions;
 mod projects;
 mod results;
 mod run;

@@ -1,6 +1,8 @@
 //! Reading `.zip` archives of images (the `zip` crate, stored and deflated entries), and the
 //! self-contained project zip: the project file plus the items' files.
 
+pub mod folders;
+
 use std::io::{Cursor, Read, Write};
 
 use crate::import::is_image_path;

@@ -43,7 +43,8 @@ pub enum LabelSource {
 }
 
 impl LabelSource {
-    fn as_str(self) -> &'static str {
+    /// `person` or `model`, as the exports write it.
+    pub fn as_str(self) -> &'static str {
         match self {
             LabelSource::Person => "person",
             LabelSource::Model => "model",
@@ -210,7 +211,8 @@ fn round_probability(p: f32) -> f64 {
     (f64::from(p) * 1e6).round() / 1e6
 }
 
-fn csv_field(s: &str) -> String {
+/// One CSV field, quoted (RFC 4180) when it needs to be.
+pub(crate) fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) || s.starts_with(' ') || s.ends_with(' ') {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {

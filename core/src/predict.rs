@@ -77,9 +77,112 @@ pub fn predicted_set(row: &[f32]) -> (Vec<usize>, f32) {
     (set, confidence)
 }
 
+/// Order of the predictions view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortBy {
+    /// Least sure first (the items most worth checking).
+    #[default]
+    LeastSure,
+    /// Most sure first.
+    MostSure,
+}
+
+/// Which items the predictions view lists, by who labeled them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BySource {
+    #[default]
+    All,
+    /// Items the person answered.
+    Person,
+    /// Items only the model labels.
+    Model,
+}
+
+/// The items of a pool of `n` for the predictions view: filtered by who labels them (`answered`
+/// marks the person's items) and by predicted class (`class`: the top class, or a member of the
+/// predicted set in multi-label projects), sorted by the probability of the prediction. Items
+/// without a prediction come last, in item order. Ties keep item order.
+pub fn browse(
+    predictions: Option<&Predictions>,
+    answered: &[bool],
+    sort: SortBy,
+    class: Option<usize>,
+    source: BySource,
+) -> Vec<usize> {
+    let n = answered.len();
+    let rows = predictions.map(|p| p.by_item(n));
+    let guess = |i: usize| -> Option<(f32, bool)> {
+        let p = predictions?;
+        let r = rows.as_ref()?[i]?;
+        let row = p.row(r);
+        Some(if p.multi_label {
+            let (set, confidence) = predicted_set(row);
+            (confidence, class.is_none_or(|c| set.contains(&c)))
+        } else {
+            let (top_class, probability) = top(row);
+            (probability, class.is_none_or(|c| c == top_class))
+        })
+    };
+    let mut listed: Vec<(usize, Option<f32>)> = (0..n)
+        .filter(|&i| match source {
+            BySource::All => true,
+            BySource::Person => answered[i],
+            BySource::Model => !answered[i],
+        })
+        .filter_map(|i| match guess(i) {
+            Some((p, true)) => Some((i, Some(p))),
+            Some((_, false)) => None,
+            None => class.is_none().then_some((i, None)),
+        })
+        .collect();
+    listed.sort_by(|a, b| match (a.1, b.1) {
+        (Some(x), Some(y)) => match sort {
+            SortBy::LeastSure => x.total_cmp(&y),
+            SortBy::MostSure => y.total_cmp(&x),
+        }
+        .then(a.0.cmp(&b.0)),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.0.cmp(&b.0),
+    });
+    listed.into_iter().map(|(i, _)| i).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn browsing_sorts_and_filters() {
+        let p = Predictions {
+            classes: 2,
+            multi_label: false,
+            items: vec![0, 1, 2, 3],
+            probabilities: vec![0.9, 0.1, 0.4, 0.6, 0.55, 0.45, 0.2, 0.8],
+        };
+        let answered = [false, true, false, false, false];
+        let all = |sort| browse(Some(&p), &answered, sort, None, BySource::All);
+        assert_eq!(all(SortBy::LeastSure), vec![2, 1, 3, 0, 4]);
+        assert_eq!(all(SortBy::MostSure), vec![0, 3, 1, 2, 4]);
+        let dogs = browse(
+            Some(&p),
+            &answered,
+            SortBy::LeastSure,
+            Some(1),
+            BySource::All,
+        );
+        assert_eq!(dogs, vec![1, 3]);
+        let model = browse(
+            Some(&p),
+            &answered,
+            SortBy::LeastSure,
+            None,
+            BySource::Model,
+        );
+        assert_eq!(model, vec![2, 3, 0, 4]);
+        let person = browse(None, &answered, SortBy::LeastSure, None, BySource::Person);
+        assert_eq!(person, vec![1]);
+    }
 
     #[test]
     fn rows_tops_and_sets() {

@@ -375,6 +375,31 @@ impl Session {
         Ok(())
     }
 
+    /// Labels each of `items` with `classes` (from the predictions view: several items, one
+    /// class key), each its own answer in the history: an unlabeled item is asked now and
+    /// answered, a labeled one relabeled in place. The current item stays current after.
+    /// Returns how many items changed.
+    ///
+    /// # Errors
+    /// As [`Session::ask_now`] and [`Session::answer_set`] for the first item that fails; the
+    /// items before it keep their answers.
+    pub fn label_items(&mut self, items: &[usize], classes: &[usize]) -> Result<usize> {
+        let mut changed = 0;
+        for &item in items {
+            if item < self.items.len() && self.labeled[item] {
+                if self.labels_of(item) != classes {
+                    self.relabel(item, classes)?;
+                    changed += 1;
+                }
+                continue;
+            }
+            self.ask_now(item)?;
+            self.answer_set(classes)?;
+            changed += 1;
+        }
+        Ok(changed)
+    }
+
     /// Records an audit question the learner drew (it is first in the queue the learner sent).
     /// An item already answered, already an audit, or out of range is ignored.
     pub fn add_audit(&mut self, record: AuditRecord) {

@@ -186,6 +186,20 @@ pub fn ask_now(state: AppState, item: usize) {
     );
 }
 
+/// Labels the items checked in the Predictions view with class `class` (each its own answer)
+/// and clears the selection.
+pub fn label_items(state: AppState, class: usize) {
+    let items = state.selected.get_untracked();
+    if items.is_empty() {
+        return;
+    }
+    change(state, move |s| {
+        let changed = s.label_items(&items, &[class])?;
+        Ok(changed > 0)
+    });
+    state.selected.set(Vec::new());
+}
+
 /// Skips the current item.
 pub fn skip(state: AppState) {
     change(state, |s| Ok(s.skip().is_some()));
@@ -300,7 +314,13 @@ pub fn install_keyboard(state: AppState) {
                 .with_untracked(|s| s.as_ref().map_or(0, |s| s.classes().len()));
             if (1..=9).contains(&d) && (d as usize) <= classes {
                 ev.prevent_default();
-                answer(state, d as usize - 1);
+                let bulk =
+                    state.browsing.get_untracked() && !state.selected.with_untracked(Vec::is_empty);
+                if bulk {
+                    label_items(state, d as usize - 1);
+                } else {
+                    answer(state, d as usize - 1);
+                }
             }
         }
     });

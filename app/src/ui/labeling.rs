@@ -9,6 +9,7 @@ use super::controller::{
     answer, ask_now, none_of_these, redo, save_chosen, set_strategy, set_subpool, skip, undo,
 };
 use super::history::HistoryPanel;
+use super::predictions::{toggle_view, PredictionsView};
 use super::results::current_guess;
 use super::sidebar::Sidebar;
 use super::state::{AppState, Items};
@@ -82,6 +83,14 @@ pub fn LabelingScreen() -> impl IntoView {
     });
     view! {
         <EmbeddingStrip />
+        <div class="view-switch">
+            <button aria-pressed=move || state.browsing.get().to_string() on:click=move |_| toggle_view(state)>
+                {move || if state.browsing.get() { "Back to labeling" } else { "Predictions" }}
+            </button>
+        </div>
+        <Show when=move || state.browsing.get()>
+            <PredictionsView />
+        </Show>
         <div class="labeling">
             <section class="query" aria-label="Current item">
                 {move || match current() {

@@ -66,7 +66,7 @@ pub fn accept(state: AppState) {
 pub fn export_predictions(state: AppState, purpose: PredictionsFor) {
     state.exporting.set(Some(match purpose {
         PredictionsFor::Csv => "predictions-csv",
-        PredictionsFor::Jsonl => "predictions-jsonl",
+        PredictionsFor::Jsonl | PredictionsFor::View => "predictions-jsonl",
     }));
     if let Err(e) = pool::send(0, WorkerRequest::Predictions { purpose }) {
         // No learner: person labels only.
@@ -81,6 +81,10 @@ pub fn predictions_arrived(
     purpose: PredictionsFor,
     predictions: Option<Predictions>,
 ) {
+    if purpose == PredictionsFor::View {
+        state.pool_predictions.set(predictions);
+        return;
+    }
     state.exporting.set(None);
     let written = state.session.with_untracked(|s| {
         s.as_ref().map(|s| match purpose {
@@ -89,6 +93,7 @@ pub fn predictions_arrived(
                 "text/csv",
                 &predictions_csv(s, predictions.as_ref(), true),
             ),
+            PredictionsFor::View => Ok(()),
             PredictionsFor::Jsonl => download_text(
                 "quarry-predictions.jsonl",
                 "application/jsonl",

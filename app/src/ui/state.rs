@@ -189,6 +189,12 @@ pub struct AppState {
     pub audit: RwSignal<AuditSettings>,
     /// An export waiting for the learner (its button shows it is busy).
     pub exporting: RwSignal<Option<&'static str>>,
+    /// Whether the Predictions view is open.
+    pub browsing: RwSignal<bool>,
+    /// Items checked in the Predictions view (a class key labels them all).
+    pub selected: RwSignal<Vec<usize>>,
+    /// The head's predictions for the whole pool, for the Predictions view.
+    pub pool_predictions: RwSignal<Option<quarry_core::predict::Predictions>>,
     /// Whether a refresh is in flight.
     pub thinking: RwSignal<bool>,
     /// Whether a model file is being inspected.
@@ -220,6 +226,9 @@ impl AppState {
             subpool: RwSignal::new(Subpool::Auto),
             audit: RwSignal::new(AuditSettings::RECOMMENDED),
             exporting: RwSignal::new(None),
+            browsing: RwSignal::new(false),
+            selected: RwSignal::new(Vec::new()),
+            pool_predictions: RwSignal::new(None),
             thinking: RwSignal::new(false),
             model_busy: RwSignal::new(false),
             chosen: RwSignal::new(Vec::new()),

@@ -254,3 +254,20 @@ fn bad_construction_and_answers_are_errors() {
     assert!(s.answer(2).is_err());
     assert_eq!(s.label_counts(), vec![0, 0]);
 }
+
+#[test]
+fn several_items_labeled_at_once_are_separate_answers_and_the_current_item_stays() {
+    let items = (0..6).map(|i| format!("{i}.png")).collect();
+    let mut s = Session::new(items, vec!["cat".into(), "dog".into()]).unwrap();
+    s.set_queue(vec![0, 1, 2]);
+    s.answer(0).unwrap();
+    assert_eq!(s.current(), Some(1));
+    assert_eq!(s.label_items(&[4, 5, 0], &[1]).unwrap(), 3);
+    assert_eq!(s.current(), Some(1));
+    assert_eq!(s.labels_of(0), vec![1]);
+    assert_eq!(s.labeled_items(), &[0, 4, 5]);
+    assert_eq!(s.history().len(), 3);
+    s.undo();
+    assert!(!s.is_labeled(5));
+    assert!(s.label_items(&[99], &[0]).is_err());
+}
