@@ -69,6 +69,8 @@ pub enum PredictionsFor {
     Jsonl,
     /// The Predictions view.
     View,
+    /// The class-folder zip (with the model's labels above a threshold).
+    Folders,
 }
 
 /// Worker → page.

@@ -7,6 +7,7 @@ mod classes;
 mod controller;
 mod download;
 mod files;
+mod folders;
 mod history;
 mod import;
 mod labeling;

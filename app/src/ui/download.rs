@@ -19,13 +19,25 @@ pub fn download_bytes(name: &str, mime: &str, bytes: &[u8]) -> Result<(), String
     download(name, mime, &js_sys::Uint8Array::from(bytes).into())
 }
 
+/// Offers the concatenation of `parts` (each a `Uint8Array`, held by the browser outside wasm
+/// memory) as a download named `name`.
+///
+/// # Errors
+/// As [`download_text`].
+pub fn download_parts(name: &str, mime: &str, parts: &js_sys::Array) -> Result<(), String> {
+    download_sequence(name, mime, parts)
+}
+
 fn download(name: &str, mime: &str, part: &wasm_bindgen::JsValue) -> Result<(), String> {
+    download_sequence(name, mime, &js_sys::Array::of1(part))
+}
+
+fn download_sequence(name: &str, mime: &str, parts: &js_sys::Array) -> Result<(), String> {
     let err = |e: wasm_bindgen::JsValue| format!("{e:?}");
-    let parts = js_sys::Array::of1(part);
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);
-    let blob = web_sys::Blob::new_with_buffer_source_sequence_and_options(&parts, &options)
-        .map_err(err)?;
+    let blob =
+        web_sys::Blob::new_with_buffer_source_sequence_and_options(parts, &options).map_err(err)?;
     let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(err)?;
     let document = web_sys::window()
         .and_then(|w| w.document())

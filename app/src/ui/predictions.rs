@@ -111,6 +111,7 @@ pub fn PredictionsView() -> impl IntoView {
             .collect_view()
     };
     let selected_count = move || state.selected.with(Vec::len);
+    let any_selected = move || !state.selected.with(Vec::is_empty);
     view! {
         <section class="predictions" aria-label="Predictions">
             <div class="prediction-controls">
@@ -149,7 +150,7 @@ pub fn PredictionsView() -> impl IntoView {
                     }
                 }}
             </p>
-            <Show when=move || selected_count() > 0>
+            <Show when=any_selected>
                 <div class="bulk">
                     {move || classes().into_iter().enumerate().map(|(k, c)| view! {
                         <button on:click=move |_| label_items(state, k)>{format!("Label selected: {c}")}</button>
@@ -230,10 +231,11 @@ fn PredictionRow(position: usize, item: usize) -> impl IntoView {
         None => "model".to_string(),
     };
     let label = name.clone();
+    let data_item = name.clone();
     view! {
         <div
             class="prediction-row"
-            data-item=name.clone()
+            data-item=data_item
             data-probability=probability.map(|p| p.to_string())
             style=format!("top:{}px;height:{ROW}px", position as f64 * ROW)
         >

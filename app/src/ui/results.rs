@@ -66,7 +66,8 @@ pub fn accept(state: AppState) {
 pub fn export_predictions(state: AppState, purpose: PredictionsFor) {
     state.exporting.set(Some(match purpose {
         PredictionsFor::Csv => "predictions-csv",
-        PredictionsFor::Jsonl | PredictionsFor::View => "predictions-jsonl",
+        PredictionsFor::Jsonl => "predictions-jsonl",
+        PredictionsFor::View | PredictionsFor::Folders => "folders",
     }));
     if let Err(e) = pool::send(0, WorkerRequest::Predictions { purpose }) {
         // No learner: person labels only.
@@ -81,9 +82,16 @@ pub fn predictions_arrived(
     purpose: PredictionsFor,
     predictions: Option<Predictions>,
 ) {
-    if purpose == PredictionsFor::View {
-        state.pool_predictions.set(predictions);
-        return;
+    match purpose {
+        PredictionsFor::View => {
+            state.pool_predictions.set(predictions);
+            return;
+        }
+        PredictionsFor::Folders => {
+            leptos::task::spawn_local(super::folders::write_folders(state, predictions));
+            return;
+        }
+        PredictionsFor::Csv | PredictionsFor::Jsonl => {}
     }
     state.exporting.set(None);
     let written = state.session.with_untracked(|s| {
@@ -93,7 +101,7 @@ pub fn predictions_arrived(
                 "text/csv",
                 &predictions_csv(s, predictions.as_ref(), true),
             ),
-            PredictionsFor::View => Ok(()),
+            PredictionsFor::View | PredictionsFor::Folders => Ok(()),
             PredictionsFor::Jsonl => download_text(
                 "quarry-predictions.jsonl",
                 "application/jsonl",
@@ -165,6 +173,7 @@ pub fn ResultExports() -> impl IntoView {
         >
             "Export predictions (JSONL)"
         </button>
+        <super::folders::FolderExport />
         <Show when=move || !multi()>
             <button
                 class="export"

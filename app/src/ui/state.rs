@@ -189,6 +189,10 @@ pub struct AppState {
     pub audit: RwSignal<AuditSettings>,
     /// An export waiting for the learner (its button shows it is busy).
     pub exporting: RwSignal<Option<&'static str>>,
+    /// The folder zip's threshold for the model's labels (`None`: the person's only).
+    pub folder_threshold: RwSignal<Option<f32>>,
+    /// Items zipped so far while the folder zip is being made.
+    pub folder_progress: RwSignal<Option<usize>>,
     /// Whether the Predictions view is open.
     pub browsing: RwSignal<bool>,
     /// Items checked in the Predictions view (a class key labels them all).
@@ -226,6 +230,8 @@ impl AppState {
             subpool: RwSignal::new(Subpool::Auto),
             audit: RwSignal::new(AuditSettings::RECOMMENDED),
             exporting: RwSignal::new(None),
+            folder_threshold: RwSignal::new(None),
+            folder_progress: RwSignal::new(None),
             browsing: RwSignal::new(false),
             selected: RwSignal::new(Vec::new()),
             pool_predictions: RwSignal::new(None),
