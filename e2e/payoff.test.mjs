@@ -1,6 +1,7 @@
 // End to end: the payoff. Label the emoji demo (40 answers, accepting the model's guess with
-// Enter where it is right), see the audited accuracy with its interval, and download every export:
-// the predictions CSV and JSONL (one row per item, person labels kept) and the ONNX classifier,
+// Enter where it is right), see the audited accuracy with its interval, browse the Predictions
+// view and label two items from it, and download every export: the predictions CSV and JSONL
+// (one row per item, person labels kept), the class-folder zip and the ONNX classifier,
 // which `cargo xtask test` then loads in tract (core/tests/classifier_export.rs, ignored test
 // `the_downloaded_classifier_agrees_with_the_predictions`).
 import { test } from 'node:test';
@@ -101,6 +102,55 @@ test('accept guesses, audit the model and export predictions and the classifier'
     await copyFile(await csvDownload.path(), join(out, 'quarry-predictions.csv'));
     const onnx = await readFile(join(out, 'quarry-classifier.onnx'));
     assert.ok(onnx.length > 1_000_000, `classifier is ${onnx.length} bytes`);
+
+    // The Predictions view: the whole pool, least sure first, only the rows in sight in the DOM.
+    await page.getByRole('button', { name: 'Predictions', exact: true }).click();
+    await page.waitForFunction(() => document.querySelectorAll('.prediction-row[data-probability]').length >= 5, null, { timeout: 60_000 });
+    assert.match(await page.getByTestId('predictions-summary').textContent(), new RegExp(`^${gt.size} items`));
+    const shown = await page.locator('.prediction-row').count();
+    assert.ok(shown < 40, `${shown} rows in the DOM for ${gt.size} items`);
+    const probs = await page.locator('.prediction-row').evaluateAll((rows) => rows
+      .sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top))
+      .map((r) => parseFloat(r.dataset.probability)));
+    for (let k = 1; k < probs.length; k++) assert.ok(probs[k - 1] <= probs[k], `not sorted: ${probs}`);
+    // Scrolling to the end renders the last rows.
+    await page.getByTestId('prediction-list').evaluate((el) => { el.scrollTop = el.scrollHeight; });
+    await page.waitForFunction(() => [...document.querySelectorAll('.prediction-row')].some((r) => parseFloat(r.style.top) > 20000));
+    await page.getByTestId('prediction-list').evaluate((el) => { el.scrollTop = 0; });
+    // Only the model's items; check two of one true class and press its key: two answers.
+    await page.getByRole('combobox', { name: 'Labeled by' }).selectOption('model');
+    await page.waitForTimeout(300);
+    const rowsNow = await page.locator('.prediction-row').evaluateAll((rows) => rows.map((r) => r.dataset.item));
+    const byTruth = new Map();
+    for (const n of rowsNow) byTruth.set(gt.get(n), [...(byTruth.get(gt.get(n)) ?? []), n]);
+    const [cls, pair] = [...byTruth.entries()].find(([, names]) => names.length >= 2);
+    for (const n of pair.slice(0, 2)) await page.getByRole('checkbox', { name: `Select ${n}` }).check();
+    const beforeBulk = await counter.textContent();
+    await page.keyboard.press(String(classes.indexOf(cls) + 1));
+    await page.waitForFunction((b) => document.querySelector('[data-testid=labeled-count]').textContent !== b, beforeBulk);
+    assert.match(await counter.textContent(), new RegExp(`^${ANSWERS + 2} /`));
+    for (const n of pair.slice(0, 2)) answered.set(n, cls);
+    await page.getByRole('button', { name: 'Back to labeling' }).click();
+
+    // The class-folder zip, your labels only: every item once, answered ones in their class.
+    const [foldersDownload] = await Promise.all([
+      page.waitForEvent('download', { timeout: 120_000 }),
+      page.getByRole('button', { name: 'Export class folders (.zip)' }).click(),
+    ]);
+    const zip = await readFile(await foldersDownload.path());
+    // Walk the central directory from the end record.
+    const end = zip.lastIndexOf(Buffer.from('PK\x05\x06', 'latin1'));
+    assert.ok(end > 0, 'no end of central directory');
+    const entries = [];
+    for (let k = 0, at = zip.readUInt32LE(end + 16); k < zip.readUInt16LE(end + 10); k++) {
+      assert.equal(zip.readUInt32LE(at), 0x02014b50);
+      const [name, extra, comment] = [zip.readUInt16LE(at + 28), zip.readUInt16LE(at + 30), zip.readUInt16LE(at + 32)];
+      entries.push(zip.subarray(at + 46, at + 46 + name).toString('utf8'));
+      at += 46 + name + extra + comment;
+    }
+    assert.equal(entries.length, gt.size);
+    for (const [name, label] of answered) assert.ok(entries.includes(`${label}/${name}`), `${label}/${name} missing`);
+    assert.equal(entries.filter((e) => e.startsWith('unlabeled/')).length, gt.size - answered.size);
 
     assert.deepEqual(problems, []);
   } finally {
