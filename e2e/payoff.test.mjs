@@ -64,12 +64,18 @@ test('accept guesses, audit the model and export predictions and the classifier'
     await page.locator('[data-testid=confusion] td.diagonal button:not([disabled])').first().click();
     assert.ok((await page.locator('[data-testid=cell-items] li').count()) >= 1);
 
+    // Predictions cover the embedded items: wait for the whole pool.
+    await page.waitForFunction(
+      (n) => document.querySelector('[data-testid=embedded]').textContent.startsWith(`${n} / ${n}`),
+      gt.size, { timeout: 600_000 },
+    );
     // Predictions CSV: every item of the pool, person labels kept.
     const [csvDownload] = await Promise.all([
       page.waitForEvent('download'),
       page.getByRole('button', { name: 'Export predictions (CSV)' }).click(),
     ]);
     assert.equal(csvDownload.suggestedFilename(), 'quarry-predictions.csv');
+    if (process.env.QUARRY_DEBUG) await copyFile(await csvDownload.path(), '/tmp/pred.csv');
     const rows = (await readFile(await csvDownload.path(), 'utf8')).trim().split('\n');
     assert.ok(rows[0].startsWith('item,label,source,probability,'), rows[0]);
     assert.equal(rows.length - 1, gt.size);

@@ -1,7 +1,8 @@
 //! The Predictions view: every item of the pool with the model's guess, sortable and
 //! filterable (`quarry_core::predict::browse`), as a virtualised list (only the rows in sight
 //! are in the DOM, so 50,000 items scroll like 50). Clicking an item asks it now; checked items
-//! and a class key (or button) label them all, each its own answer.
+//! and a class key (or button) label them all, each its own answer. Sizes are set through the
+//! CSSOM (`style:` bindings): the page's CSP forbids style attributes.
 
 use leptos::prelude::*;
 use quarry_core::predict::{browse, predicted_set, top, BySource, Predictions, SortBy};
@@ -157,8 +158,8 @@ pub fn PredictionsView() -> impl IntoView {
                     }).collect_view()}
                 </div>
             </Show>
-            <div class="prediction-list" data-testid="prediction-list" style=format!("height:{HEIGHT}px") on:scroll=on_scroll>
-                <div class="prediction-space" style=move || format!("height:{}px", order.with(Vec::len) as f64 * ROW)>
+            <div class="prediction-list" data-testid="prediction-list" style:height=format!("{HEIGHT}px") on:scroll=on_scroll>
+                <div class="prediction-space" style:height=move || format!("{}px", order.with(Vec::len) as f64 * ROW)>
                     {rows}
                 </div>
             </div>
@@ -237,7 +238,8 @@ fn PredictionRow(position: usize, item: usize) -> impl IntoView {
             class="prediction-row"
             data-item=data_item
             data-probability=probability.map(|p| p.to_string())
-            style=format!("top:{}px;height:{ROW}px", position as f64 * ROW)
+            style:top=format!("{}px", position as f64 * ROW)
+            style:height=format!("{ROW}px")
         >
             <input type="checkbox" aria-label=format!("Select {label}") prop:checked=checked on:change=toggle />
             {match content {
