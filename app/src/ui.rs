@@ -31,6 +31,15 @@ use leptos::prelude::*;
 
 use state::{AppState, Phase};
 
+/// The value of the `<select>` an event came from (empty for any other target).
+fn select_value(ev: &leptos::ev::Event) -> String {
+    use wasm_bindgen::JsCast;
+    ev.target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
+        .map(|s| s.value())
+        .unwrap_or_default()
+}
+
 /// The root component.
 #[component]
 pub fn App() -> impl IntoView {

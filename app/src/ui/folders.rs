@@ -4,6 +4,8 @@
 //! the browser as a Blob part at once, so the zip is never whole in wasm memory.
 
 use leptos::prelude::*;
+
+use super::select_value;
 use quarry_core::archive::folders::{file_name, folder_plan, texts_by_class_zip, StreamingZip};
 use quarry_core::predict::Predictions;
 use wasm_bindgen::JsCast;
@@ -114,11 +116,7 @@ async fn zip_images(
 pub fn FolderExport() -> impl IntoView {
     let state = expect_context::<AppState>();
     let on_change = move |ev: leptos::ev::Event| {
-        let value = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
-            .map(|s| s.value())
-            .unwrap_or_default();
+        let value = select_value(&ev);
         if let Some((_, t)) = CHOICES.iter().find(|(n, _)| *n == value) {
             state.folder_threshold.set(*t);
         }

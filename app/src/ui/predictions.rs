@@ -5,6 +5,8 @@
 //! CSSOM (`style:` bindings): the page's CSP forbids style attributes.
 
 use leptos::prelude::*;
+
+use super::select_value;
 use quarry_core::predict::{browse, predicted_set, top, BySource, Predictions, SortBy};
 
 use super::controller::{ask_now, label_items};
@@ -39,14 +41,6 @@ pub fn toggle_view(state: AppState) {
     if open {
         refresh_view(state);
     }
-}
-
-fn select_value(ev: &leptos::ev::Event) -> String {
-    use wasm_bindgen::JsCast;
-    ev.target()
-        .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
-        .map(|s| s.value())
-        .unwrap_or_default()
 }
 
 #[component]

@@ -1,6 +1,8 @@
 //! The setup screen: what was opened, which columns (texts), which classes; then start.
 
 use leptos::prelude::*;
+
+use super::select_value;
 use wasm_bindgen::JsCast;
 
 use super::files::from_input;
@@ -8,13 +10,6 @@ use super::import::{cancel_draft, choose_columns, set_multi_label, start_draft};
 use super::model_pick::{edit_spec, pick_model, pick_tokenizer, use_bundled};
 use super::state::{AppState, Items};
 use quarry_core::model::{ChannelOrder, Layout, ModelChoice, Preset};
-
-fn select_value(ev: &leptos::ev::Event) -> String {
-    ev.target()
-        .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
-        .map(|s| s.value())
-        .unwrap_or_default()
-}
 
 #[component]
 pub fn SetupScreen() -> impl IntoView {

@@ -3,9 +3,10 @@
 //! by `quarry_core` (audit, quality) in the learner; this only renders it.
 
 use leptos::prelude::*;
+
+use super::select_value;
 use quarry_core::audit::{AuditMethod, AuditSettings};
 use quarry_core::quality::{ConfusionSource, Quality};
-use wasm_bindgen::JsCast;
 
 use super::controller::{relabel, request_refresh};
 use super::persist;
@@ -36,13 +37,6 @@ fn set_audit(state: AppState, settings: AuditSettings) {
     state.audit.set(settings);
     persist::save_soon(state);
     request_refresh(state);
-}
-
-fn select_value(ev: &leptos::ev::Event) -> String {
-    ev.target()
-        .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
-        .map(|s| s.value())
-        .unwrap_or_default()
 }
 
 #[component]
