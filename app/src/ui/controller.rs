@@ -276,10 +276,19 @@ pub fn install_keyboard(state: AppState) {
         if state.phase.get_untracked() != Phase::Labeling || ev.repeat() {
             return;
         }
+        // Keys typed into a field are the field's; a checkbox (the Predictions view's
+        // selection) leaves the class keys to the page.
         let typing = ev
             .target()
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+            .is_some_and(|el| match el.tag_name().as_str() {
+                "TEXTAREA" | "SELECT" => true,
+                "INPUT" => !matches!(
+                    el.get_attribute("type").as_deref(),
+                    Some("checkbox" | "radio" | "button")
+                ),
+                _ => false,
+            });
         if typing || ev.alt_key() {
             return;
         }
