@@ -289,6 +289,14 @@ pub fn install_keyboard(state: AppState) {
                 ),
                 _ => false,
             });
+        // Space on a focused checkbox toggles it, as everywhere.
+        let on_checkbox = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|el| el.get_attribute("type").as_deref() == Some("checkbox"));
+        if on_checkbox && ev.key() == " " {
+            return;
+        }
         if typing || ev.alt_key() {
             return;
         }
