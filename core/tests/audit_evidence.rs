@@ -6,20 +6,13 @@
 
 use quarry_core::acquire::{StrategyKind, Subpool};
 use quarry_core::audit::AuditSettings;
-use quarry_core::dataset::DemoManifest;
 use quarry_core::simulate::{simulate, SimConfig};
 
+#[path = "support/demo.rs"]
+mod support;
+
 fn demo(name: &str) -> (quarry_core::matrix::Matrix, Vec<usize>) {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../assets/demo")
-        .join(name);
-    let x =
-        quarry_core::npy::read_matrix(&std::fs::read(dir.join("embeddings.npy")).unwrap()).unwrap();
-    let m =
-        DemoManifest::from_json(&std::fs::read_to_string(dir.join("demo.json")).unwrap()).unwrap();
-    let y = m
-        .truth_ids(&std::fs::read_to_string(dir.join("truth.csv")).unwrap())
-        .unwrap();
+    let (x, y, _) = support::demo(name);
     (x, y)
 }
 

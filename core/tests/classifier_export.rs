@@ -6,12 +6,14 @@
 //! the expected probabilities) under `target/onnx-classifier/`, so onnxruntime checks the same
 //! file outside Rust (`cargo xtask test` runs it).
 
-use quarry_core::dataset::DemoManifest;
 use quarry_core::embed::classifier::{image_classifier, CLASSES_KEY, PROBABILITIES};
 use quarry_core::embed::image::resized_rgb;
 use quarry_core::embed::{ImageEmbedder, ImageSpec};
 use quarry_core::head::{HeadOptions, SoftmaxHead};
 use tract_onnx::prelude::*;
+
+#[path = "support/demo.rs"]
+mod support;
 
 fn root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -19,14 +21,7 @@ fn root() -> std::path::PathBuf {
 
 /// A head trained on every 4th emoji (the demo's embeddings) and the items it is checked on.
 fn emoji_head() -> (SoftmaxHead, Vec<String>, Vec<String>) {
-    let dir = root().join("assets/demo/emoji");
-    let x =
-        quarry_core::npy::read_matrix(&std::fs::read(dir.join("embeddings.npy")).unwrap()).unwrap();
-    let m =
-        DemoManifest::from_json(&std::fs::read_to_string(dir.join("demo.json")).unwrap()).unwrap();
-    let y = m
-        .truth_ids(&std::fs::read_to_string(dir.join("truth.csv")).unwrap())
-        .unwrap();
+    let (x, y, m) = support::demo("emoji");
     let train: Vec<usize> = (0..y.len()).step_by(4).collect();
     let ty: Vec<usize> = train.iter().map(|&i| y[i]).collect();
     let head = SoftmaxHead::fit(

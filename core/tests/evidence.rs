@@ -8,18 +8,13 @@
 //! single unlucky seed brings 2 SE close to the gap, so the test uses 10.
 
 use quarry_core::acquire::{StrategyKind, Subpool};
-use quarry_core::dataset::DemoManifest;
 use quarry_core::simulate::{simulate, SimConfig, SimReport, StrategySummary};
 
+#[path = "support/demo.rs"]
+mod support;
+
 fn demo() -> (quarry_core::matrix::Matrix, Vec<usize>) {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/demo/emoji");
-    let x =
-        quarry_core::npy::read_matrix(&std::fs::read(dir.join("embeddings.npy")).unwrap()).unwrap();
-    let m =
-        DemoManifest::from_json(&std::fs::read_to_string(dir.join("demo.json")).unwrap()).unwrap();
-    let y = m
-        .truth_ids(&std::fs::read_to_string(dir.join("truth.csv")).unwrap())
-        .unwrap();
+    let (x, y, _) = support::demo("emoji");
     (x, y)
 }
 
