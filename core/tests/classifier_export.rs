@@ -19,6 +19,19 @@ fn root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// The class names an exported classifier carries in its metadata.
+fn classes_in(onnx: &[u8]) -> Vec<String> {
+    let proto = tract_onnx::onnx()
+        .proto_model_for_read(&mut &*onnx)
+        .unwrap();
+    let meta = proto
+        .metadata_props
+        .iter()
+        .find(|p| p.key == CLASSES_KEY)
+        .unwrap();
+    serde_json::from_str(&meta.value).unwrap()
+}
+
 /// A head trained on every 4th emoji (the demo's embeddings) and the items it is checked on.
 fn emoji_head() -> (SoftmaxHead, Vec<String>, Vec<String>) {
     let (x, y, m) = support::demo("emoji");
@@ -52,18 +65,10 @@ fn exported_image_classifier_gives_the_apps_probabilities() {
         onnx.len()
     );
 
+    assert_eq!(classes_in(&onnx), classes);
     let proto = tract_onnx::onnx()
         .proto_model_for_read(&mut &onnx[..])
         .unwrap();
-    let meta = proto
-        .metadata_props
-        .iter()
-        .find(|p| p.key == CLASSES_KEY)
-        .unwrap();
-    assert_eq!(
-        serde_json::from_str::<Vec<String>>(&meta.value).unwrap(),
-        classes
-    );
     let graph = proto.graph.as_ref().unwrap();
     assert_eq!(graph.output.len(), 1);
     assert_eq!(graph.output[0].name, PROBABILITIES);
@@ -216,17 +221,7 @@ fn the_downloaded_classifier_agrees_with_the_predictions() {
     let out = root().join("e2e/out");
     let onnx = std::fs::read(out.join("quarry-classifier.onnx")).unwrap();
     let csv = std::fs::read_to_string(out.join("quarry-predictions.csv")).unwrap();
-    let classes: Vec<String> = {
-        let proto = tract_onnx::onnx()
-            .proto_model_for_read(&mut &onnx[..])
-            .unwrap();
-        let meta = proto
-            .metadata_props
-            .iter()
-            .find(|p| p.key == CLASSES_KEY)
-            .unwrap();
-        serde_json::from_str(&meta.value).unwrap()
-    };
+    let classes = classes_in(&onnx);
     let plan = tract_onnx::onnx()
         .model_for_read(&mut &onnx[..])
         .unwrap()

@@ -57,7 +57,7 @@ pub fn accept(state: AppState) {
         .with_untracked(|s| s.as_ref().is_some_and(|s| s.is_multi_label()));
     if multi {
         save_chosen(state);
-    } else if let Some(g) = state.session.with_untracked(|_| current_guess(state)) {
+    } else if let Some(g) = current_guess(state) {
         answer(state, g.classes[0]);
     }
 }

@@ -92,9 +92,9 @@ pub fn text_classifier(model: &[u8], head: &SoftmaxHead, classes: &[String]) -> 
         .output
         .iter()
         .find(|o| o.name == output)
-        .and_then(|o| dims_of(o).last().copied().flatten())
-        .unwrap_or(head.dim() as i64);
-    check_head(head, classes, dim as usize)?;
+        .and_then(|o| super::tensor_info(o).shape.last().copied().flatten())
+        .unwrap_or(head.dim());
+    check_head(head, classes, dim)?;
     finish(&mut proto, &output, head, classes)
 }
 
@@ -145,27 +145,8 @@ fn embedding_output(graph: &GraphProto, name: Option<&str>) -> Result<String> {
     }
 }
 
-fn dims_of(v: &ValueInfoProto) -> Vec<Option<i64>> {
-    match v.r#type.as_ref().and_then(|t| t.value.as_ref()) {
-        Some(type_proto::Value::TensorType(t)) => t
-            .shape
-            .as_ref()
-            .map(|s| {
-                s.dim
-                    .iter()
-                    .map(|d| match d.value {
-                        Some(dimension::Value::DimValue(v)) => Some(v),
-                        _ => None,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
-        _ => Vec::new(),
-    }
-}
-
 fn embedder_output_rank(graph: &GraphProto, output: &str) -> Option<usize> {
-    let dims = dims_of(graph.output.iter().find(|o| o.name == output)?);
+    let dims = super::tensor_info(graph.output.iter().find(|o| o.name == output)?).shape;
     (!dims.is_empty()).then_some(dims.len())
 }
 
