@@ -5,13 +5,19 @@
 //!
 //! Two ways to draw them:
 //! - [`AuditMethod::Uniform`]: uniformly from the unlabeled pool; the estimate is the share
-//!   correct, with a Wilson 95% interval (optionally with the finite-population correction).
+//!   correct, post-stratified by the head's confidence to follow the pool as active learning
+//!   drains it ([`Strata`]), with a Wilson 95% interval (optionally with the finite-population
+//!   correction).
 //! - [`AuditMethod::Active`]: active testing (Kossen et al. 2021): items are drawn with
 //!   probability `q ∝ expected loss` under the head, mixed with a uniform floor so every item
 //!   can be drawn; the LURE weights make the loss estimate unbiased again, and the interval is a
 //!   seeded percentile bootstrap.
 
 use crate::rng::Rng;
+
+mod strata;
+
+pub use strata::{stratum, Strata, CUTS, STRATA};
 
 /// How audits are drawn and estimated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -28,7 +34,9 @@ impl AuditMethod {
     /// What the UI says is in use.
     pub fn description(self) -> &'static str {
         match self {
-            AuditMethod::Uniform => "random audits, Wilson interval",
+            AuditMethod::Uniform => {
+                "random audits, Wilson interval, weighted to the pool's mix of sure and unsure items"
+            }
             AuditMethod::Active => "active testing (LURE weights), bootstrap interval",
         }
     }
@@ -193,10 +201,13 @@ pub fn wilson(correct: usize, n: usize, z: f64, population: Option<usize>) -> (f
     if n == 0 {
         return (0.0, 1.0);
     }
-    let nf = n as f64;
-    let p = correct as f64 / nf;
+    wilson_share(correct as f64 / n as f64, n as f64, z, population)
+}
+
+/// [`wilson`] for a share `p` from `n` (effective, possibly fractional) audits.
+fn wilson_share(p: f64, nf: f64, z: f64, population: Option<usize>) -> (f64, f64) {
     let f = match population {
-        Some(big) if big > n && big > 1 => (big - n) as f64 / (big - 1) as f64,
+        Some(big) if big as f64 > nf && big > 1 => (big as f64 - nf) / (big - 1) as f64,
         Some(_) => 0.0,
         None => 1.0,
     };
@@ -209,13 +220,16 @@ pub fn wilson(correct: usize, n: usize, z: f64, population: Option<usize>) -> (f
 
 /// The estimate from the audits' outcomes for the current head: `correct[m]` says whether the
 /// head predicts audit `records[m]` right (records in the order drawn). `population` (the
-/// unlabeled pool's size) turns on the finite-population correction of the uniform method.
-/// `seed` fixes the bootstrap of the active method. `None` without audits.
+/// unlabeled pool's size) turns on the finite-population correction of the uniform method;
+/// `strata` (the audits' and the pool's confidence strata) post-stratifies it
+/// ([`strata`](self::strata)). `seed` fixes the bootstrap of the active method. `None`
+/// without audits.
 pub fn estimate(
     records: &[AuditRecord],
     correct: &[bool],
     method: AuditMethod,
     population: Option<usize>,
+    strata: Option<&Strata>,
     seed: u64,
 ) -> Option<AuditEstimate> {
     let m = records.len().min(correct.len());
@@ -225,8 +239,12 @@ pub fn estimate(
     let hits = correct[..m].iter().filter(|&&c| c).count();
     let (accuracy, low, high) = match method {
         AuditMethod::Uniform => {
-            let (low, high) = wilson(hits, m, 1.96, population);
-            (hits as f64 / m as f64, low, high)
+            let (p, n_eff) = match strata {
+                Some(s) => strata::post_stratify(&correct[..m], s),
+                None => (hits as f64 / m as f64, m as f64),
+            };
+            let (low, high) = wilson_share(p, n_eff, 1.96, population);
+            (p, low, high)
         }
         AuditMethod::Active => {
             let weights = lure_weights(&records[..m]);
@@ -356,6 +374,7 @@ mod tests {
             &(0..34).map(|i| i % 8 != 0).collect::<Vec<_>>(),
             AuditMethod::Uniform,
             None,
+            None,
             0,
         )
         .unwrap();
@@ -392,7 +411,7 @@ mod tests {
                     records.push(r);
                 }
                 let correct: Vec<bool> = records.iter().map(|r| !wrong[r.item]).collect();
-                let e = estimate(&records, &correct, method, None, run).unwrap();
+                let e = estimate(&records, &correct, method, None, None, run).unwrap();
                 let err = e.accuracy - truth;
                 if method == AuditMethod::Active {
                     sum_active += err;

@@ -492,9 +492,13 @@ fn audit_checks(
         .map(|r| head.predict(train_x.row(r.item)) == y[train[r.item]])
         .collect();
     let fast = head.to_f32();
-    let predicted: Vec<usize> = (0..train_x.rows())
-        .map(|j| fast.predict(train_x.row(j)))
-        .collect();
+    let mut proba = vec![0.0f32; classes];
+    let (predicted, confidence): (Vec<usize>, Vec<f32>) = (0..train_x.rows())
+        .map(|j| {
+            fast.proba_into(train_x.row(j), &mut proba);
+            crate::predict::top(&proba)
+        })
+        .unzip();
     let mut answered = vec![false; train.len()];
     labeled.iter().for_each(|&j| answered[j] = true);
     audits.iter().for_each(|r| answered[r.item] = true);
@@ -507,8 +511,22 @@ fn audit_checks(
     let population = settings
         .finite_population
         .then(|| train.len() - labeled.len());
-    let estimate = audit::estimate(audits, &correct, settings.method, population, seed)
-        .map(|e| (e.accuracy, e.low, e.high));
+    let strata = audit::Strata::new(
+        &audits
+            .iter()
+            .map(|r| confidence[r.item])
+            .collect::<Vec<_>>(),
+        &left.iter().map(|&j| confidence[j]).collect::<Vec<_>>(),
+    );
+    let estimate = audit::estimate(
+        audits,
+        &correct,
+        settings.method,
+        population,
+        Some(&strata),
+        seed,
+    )
+    .map(|e| (e.accuracy, e.low, e.high));
     let snapshot = predicted.iter().map(|&c| c as u16).collect();
     stability.record(labeled.len(), snapshot);
     Ok(Checks {

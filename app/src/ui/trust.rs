@@ -62,8 +62,15 @@ pub fn TrustPanel() -> impl IntoView {
     let on_audit = move |ev: leptos::ev::Event| {
         let value = select_value(&ev);
         if let Some((_, s)) = AUDIT_CHOICES.iter().find(|(n, _)| *n == value) {
-            let method = state.audit.get_untracked().method;
-            set_audit(state, AuditSettings { method, ..*s });
+            let now = state.audit.get_untracked();
+            set_audit(
+                state,
+                AuditSettings {
+                    method: now.method,
+                    finite_population: now.finite_population,
+                    ..*s
+                },
+            );
         }
     };
     let on_method = move |ev: leptos::ev::Event| {
@@ -76,6 +83,15 @@ pub fn TrustPanel() -> impl IntoView {
             state,
             AuditSettings {
                 method,
+                ..state.audit.get_untracked()
+            },
+        );
+    };
+    let on_finite = move |ev: leptos::ev::Event| {
+        set_audit(
+            state,
+            AuditSettings {
+                finite_population: event_target_checked(&ev),
                 ..state.audit.get_untracked()
             },
         );
@@ -136,6 +152,16 @@ pub fn TrustPanel() -> impl IntoView {
                     "by expected loss (active testing)"
                 </option>
             </select>
+        </label>
+        <label class="setting" title="The unlabeled pool is finite and audits are drawn from it without replacement: with many audits of a small pool the interval narrows. Random audits only.">
+            <input
+                type="checkbox"
+                aria-label="Finite-population correction"
+                prop:checked=move || state.audit.get().finite_population
+                disabled=move || state.audit.get().method != AuditMethod::Uniform
+                on:change=on_finite
+            />
+            " Finite-population correction"
         </label>
         <p class="stopping" data-testid="stopping">{stopping}</p>
         {move || quality().map(|q| view! { <ConfusionTable quality=q /> })}

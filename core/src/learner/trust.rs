@@ -58,15 +58,38 @@ impl Learner {
             .labels
             .iter()
             .for_each(|a| class_of[a.item] = Some(a.class));
+        let mut proba = vec![0.0f32; self.class_ids.len()];
+        let mut guess = |item: usize| {
+            self.store.row_into(item, &mut x);
+            fast.proba_into(&x, &mut proba);
+            top(&proba)
+        };
         // Answered audits, in the order drawn, whose embedding has arrived.
+        let (mut audit_confidence, mut pool_confidence) = (Vec::new(), Vec::new());
         let audited: Vec<(AuditRecord, usize, usize)> = input
             .audits
             .iter()
             .filter(|r| held_out[r.item] && self.store.is_present(r.item))
             .filter_map(|r| {
                 let given = class_of[r.item]?;
-                self.store.row_into(r.item, &mut x);
-                Some((*r, given, fast.predict(&x)))
+                let (predicted, confidence) = guess(r.item);
+                audit_confidence.push(confidence);
+                Some((*r, given, predicted))
+            })
+            .collect();
+        // The stop set's predictions: the pool's confidence strata now, and the stopping
+        // check's snapshot when one is due.
+        let stop_set = self.stop_set();
+        let stop_guess: Vec<Option<usize>> = stop_set
+            .iter()
+            .map(|&i| {
+                self.store.is_present(i).then(|| {
+                    let (predicted, confidence) = guess(i);
+                    if class_of[i].is_none() {
+                        pool_confidence.push(confidence);
+                    }
+                    predicted
+                })
             })
             .collect();
         let records: Vec<AuditRecord> = audited.iter().map(|a| a.0).collect();
@@ -79,6 +102,7 @@ impl Learner {
             &correct,
             input.audit.method,
             input.audit.finite_population.then_some(unlabeled),
+            Some(&audit::Strata::new(&audit_confidence, &pool_confidence)),
             self.seed,
         );
         let classes = self.class_ids.len();
@@ -103,17 +127,9 @@ impl Learner {
         let window = STABILITY_WINDOW.max(input.batch);
         self.stability.truncate(items.len());
         if self.stability.due(items.len(), window) {
-            let stop_set = self.stop_set();
-            let snapshot = stop_set
+            let snapshot = stop_guess
                 .iter()
-                .map(|&i| {
-                    if self.store.is_present(i) {
-                        self.store.row_into(i, &mut x);
-                        fast.predict(&x) as u16
-                    } else {
-                        ABSENT
-                    }
-                })
+                .map(|g| g.map_or(ABSENT, |c| c as u16))
                 .collect();
             self.stability.record(items.len(), snapshot);
         }
