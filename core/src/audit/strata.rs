@@ -128,7 +128,7 @@ mod tests {
         };
         let (p, n_eff) = post_stratify(&correct, &strata);
         assert!((p - (0.1 * 0.5 + 0.9 * 1.0)).abs() < 1e-12, "{p}");
-        assert!(n_eff < 8.0 && n_eff >= 1.0, "{n_eff}");
+        assert!((1.0..8.0).contains(&n_eff), "{n_eff}");
         // A stratum of the pool without audits falls to its less confident neighbour.
         let (p, _) = post_stratify(
             &correct,
