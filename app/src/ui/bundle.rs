@@ -10,8 +10,8 @@ use quarry_core::project::read_project;
 
 use super::download::download_bytes;
 use super::files::{fetch_bytes, read_bytes, Picked};
-use super::persist::{self, attach_texts};
-use super::state::{AppState, Items, Reopen};
+use super::persist;
+use super::state::{AppState, Draft, Items, Reopen};
 
 /// Downloads the project with its items' files as `quarry-project.zip`; `packed` counts the
 /// files read so far. Items whose file cannot be read are left out and listed.
@@ -94,8 +94,17 @@ pub async fn export_bundle(state: AppState, packed: RwSignal<Option<usize>>) {
     }
 }
 
-/// Opens a self-contained project zip: the project resumes on the files inside it.
-pub async fn open_bundle(state: AppState, file: Picked) -> Result<(), String> {
+/// What a self-contained project zip holds for the project in it.
+pub enum BundleItems {
+    /// A text project's texts.
+    Texts(Vec<String>),
+    /// An image project: the zip's own images, read as a draft to attach.
+    Files(Box<Draft>),
+}
+
+/// Reads a self-contained project zip: its project, and its items to resume it on. The items'
+/// cached embeddings go into this browser's cache on the way.
+pub async fn read_bundle(file: Picked) -> Result<(Reopen, BundleItems), String> {
     let bytes = read_bytes(&file.blob).await?;
     let contents = read_project_zip(&bytes).map_err(|e| e.to_string())?.ok_or(
         "this zip holds no quarry-project.json (to label its images, use “Open images or a .zip…”)",
@@ -112,15 +121,13 @@ pub async fn open_bundle(state: AppState, file: Picked) -> Result<(), String> {
             web_sys::console::warn_1(&format!("the zip's embeddings were not used: {e}").into());
         }
     }
-    let texts = contents.texts;
     let reopen = Reopen { id: None, project };
-    match texts {
-        Some(texts) => attach_texts(state, reopen, texts),
-        None => {
-            // A zip project from now on: the saved copy keeps the zip.
-            let draft = super::import::draft_of(vec![file], String::new()).await?;
-            persist::attach(state, reopen, draft);
-        }
-    }
-    Ok(())
+    let items = match contents.texts {
+        Some(texts) => BundleItems::Texts(texts),
+        // A zip project from now on: the saved copy keeps the zip.
+        None => BundleItems::Files(Box::new(
+            super::import::draft_of(vec![file], String::new()).await?,
+        )),
+    };
+    Ok((reopen, items))
 }

@@ -1,115 +1,17 @@
-//! User actions → `quarry-core` calls and worker requests. Components call these; no business
-//! rule lives in a `view!`.
-
-use std::cell::Cell;
+//! User actions → `quarry-core` calls and worker requests: answers, undo, the class list, the
+//! strategy, the keyboard. Components call these; no business rule lives in a `view!`. The top
+//! of the app's layers (ARCHITECTURE.md): it calls the learner loop ([`super::run`]) and the
+//! storage layer ([`persist`]), never the other way round.
 
 use leptos::prelude::*;
 use quarry_core::acquire::{StrategyKind, Subpool};
-use quarry_core::dataset::DemoManifest;
-use quarry_core::export::labels_csv;
-use quarry_core::project::ItemSource;
-use quarry_core::{LearnerUpdate, Session};
+use quarry_core::Session;
 use wasm_bindgen::JsCast;
 
-use super::files::{fetch_blob, read_text};
 use super::persist;
-use super::pool;
-use super::run::{default_model, start_project, Project};
-use super::state::{AppState, Items, Phase};
-use crate::protocol::WorkerRequest;
-
-/// Items queued per refresh: the current one plus the thumbnails after it.
-pub const BATCH: usize = 10;
-
-thread_local! {
-    static NEXT_REFRESH: Cell<u64> = const { Cell::new(0) };
-    static APPLIED_REFRESH: Cell<Option<u64>> = const { Cell::new(None) };
-}
-
-/// The manifest and items of bundled demo `name` (a folder under `demo/`).
-pub async fn demo_items(name: &str) -> Result<(DemoManifest, Items), String> {
-    let url = format!("demo/{name}/demo.json");
-    let text = async { read_text(&fetch_blob(&url).await?).await }
-        .await
-        .map_err(|e| format!("the demo could not be loaded ({e})"))?;
-    let m = DemoManifest::from_json(&text).map_err(|e| e.to_string())?;
-    let items = match &m.texts {
-        Some(texts) => Items::Texts(texts.clone()),
-        None => Items::Images(
-            m.items
-                .iter()
-                .map(|i| format!("demo/{name}/images/{i}"))
-                .collect(),
-        ),
-    };
-    Ok((m, items))
-}
-
-/// Loads bundled demo `name` and starts labeling it.
-pub fn start_demo(state: AppState, name: &'static str) {
-    leptos::task::spawn_local(async move {
-        match demo_items(name).await {
-            Ok((m, items)) => {
-                let labels = vec![Vec::new(); m.items.len()];
-                start_project(
-                    state,
-                    Project {
-                        title: m.title,
-                        names: m.items,
-                        model: default_model(&items),
-                        items,
-                        classes: m.classes,
-                        labels,
-                        multi_label: false,
-                        source: ItemSource::Demo { name: name.into() },
-                        zip: None,
-                    },
-                );
-            }
-            Err(e) => state.report(e),
-        }
-    });
-}
-
-/// Applies the learner's answer to refresh `id`, unless a later one was applied already.
-pub fn apply_update(state: AppState, id: u64, update: LearnerUpdate) {
-    if APPLIED_REFRESH.get().is_some_and(|applied| id < applied) {
-        return;
-    }
-    APPLIED_REFRESH.set(Some(id));
-    state.session.update(|s| {
-        if let Some(s) = s.as_mut() {
-            if let Some(r) = update.audit {
-                s.add_audit(r);
-            }
-            s.set_queue(update.queue.clone());
-        }
-    });
-    state.update.set(Some(update));
-    if id + 1 == NEXT_REFRESH.get() {
-        state.thinking.set(false);
-    }
-    persist::save_soon(state);
-}
-
-/// Asks the learner for a new head, estimate and queue from the session's current labels.
-pub fn request_refresh(state: AppState) {
-    let Some(mut input) = state
-        .session
-        .with_untracked(|s| s.as_ref().map(|s| s.learner_input(BATCH)))
-    else {
-        return;
-    };
-    input.strategy = state.strategy.get_untracked();
-    input.subpool = state.subpool.get_untracked();
-    input.audit = state.audit.get_untracked();
-    let id = NEXT_REFRESH.get();
-    NEXT_REFRESH.set(id + 1);
-    state.thinking.set(true);
-    if let Err(e) = pool::send(0, WorkerRequest::Refresh { id, input }) {
-        state.report(e);
-    }
-}
+use super::results::current_guess;
+use super::run::request_refresh;
+use super::state::{AppState, Phase};
 
 /// Switches the acquisition strategy (`Auto` = the default policy) and re-scores the pool.
 /// Labels, skips and history are untouched.
@@ -225,49 +127,6 @@ pub fn remove_answer(state: AppState, item: usize) {
     change(state, |s| s.remove_answer(item).map(|()| true));
 }
 
-/// Downloads the labels as `quarry-labels.csv`.
-pub fn export_csv(state: AppState) {
-    let Some(csv) = state.session.with_untracked(|s| s.as_ref().map(labels_csv)) else {
-        return;
-    };
-    if let Err(e) = super::download::download_text("quarry-labels.csv", "text/csv", &csv) {
-        state.report(format!("the export failed: {e}"));
-    }
-}
-
-/// Downloads the whole project (labels, classes, history, queue, settings, model choice, the
-/// head's weights) as a versioned `quarry-project.json`; never the items' files. The head is
-/// asked of the learner first ([`head_arrived`] writes the file).
-pub fn export_project(state: AppState) {
-    if let Err(e) = pool::send(0, WorkerRequest::Head) {
-        // No learner to ask: the file goes without the head.
-        web_sys::console::warn_1(&e.into());
-        head_arrived(state, None);
-    }
-}
-
-/// Writes the project file with `head` (left out when it does not fit the classes as they are
-/// now, e.g. right after a class was added).
-pub fn head_arrived(state: AppState, head: Option<quarry_core::head::SoftmaxHead>) {
-    let Some(settings) = persist::settings(state) else {
-        return;
-    };
-    let Some(json) = state.session.with_untracked(|s| {
-        s.as_ref().map(|s| {
-            let head = head
-                .as_ref()
-                .filter(|h| !s.is_multi_label() && h.classes() == s.classes().len());
-            quarry_core::project::write_project(s, &settings, head)
-        })
-    }) else {
-        return;
-    };
-    let result = super::download::download_text("quarry-project.json", "application/json", &json);
-    if let Err(e) = result {
-        state.report(format!("the project could not be saved: {e}"));
-    }
-}
-
 /// Keys: 1–9 answer (multi-label: toggle, Enter saves), Enter or `a` accepts the model's guess,
 /// `n` none of these, `s` or Space skip,
 /// Backspace or Ctrl/Cmd+Z undo, Ctrl/Cmd+Y or Ctrl/Cmd+Shift+Z redo.
@@ -313,7 +172,7 @@ pub fn install_keyboard(state: AppState) {
         } else if key == "Enter" || key == "a" || key == "A" {
             // Accepts the model's guess (multi-label: saves the set as toggled).
             ev.prevent_default();
-            super::results::accept(state);
+            accept(state);
         } else if key == "n" || key == "N" {
             ev.prevent_default();
             none_of_these(state);
@@ -343,4 +202,17 @@ pub fn install_keyboard(state: AppState) {
     });
     // The listener lives as long as the page.
     std::mem::forget(handle);
+}
+
+/// Accepts the guess on the current item (Enter or `A`): an answer like any other. In a
+/// multi-label project Enter saves the set as toggled (the guess is toggled in advance).
+pub fn accept(state: AppState) {
+    let multi = state
+        .session
+        .with_untracked(|s| s.as_ref().is_some_and(|s| s.is_multi_label()));
+    if multi {
+        save_chosen(state);
+    } else if let Some(g) = current_guess(state) {
+        answer(state, g.classes[0]);
+    }
 }

@@ -1,15 +1,16 @@
-//! Opening the person's own data: files, folders, drops and zips become a [`Draft`] for the
-//! setup screen; the setup screen's choices become a [`Project`].
+//! Reading the person's own data: files, folders, drops and zips become a [`Draft`] for the
+//! setup screen, and the setup screen's choices change it. Knows only `state`, `files` and
+//! `core`; starting a project from the draft is the project lifecycle's
+//! ([`super::project::start_draft`]).
 
 use leptos::prelude::*;
 use quarry_core::import::{
     classes_of, layout_images, match_labels, read_label_csv, read_text_table, TextFormat,
 };
-use quarry_core::model::ModelChoice;
 use quarry_core::project::ItemSource;
 
 use super::files::{object_url, read_text, revoke, unzip, Picked};
-use super::run::{default_model, start_project, Project};
+use super::models::default_model;
 use super::state::{AppState, Draft, Items, Phase, TableChoice};
 
 fn is_zip(p: &Picked) -> bool {
@@ -18,30 +19,6 @@ fn is_zip(p: &Picked) -> bool {
 
 fn is_label_csv(p: &Picked) -> bool {
     p.path.to_ascii_lowercase().ends_with(".csv")
-}
-
-/// Opens what the person picked or dropped: images (zips unpacked, class folders found, a
-/// `.csv` among images read as labels) or one text file. Shows the setup screen, or says why not.
-pub fn open(state: AppState, picked: Vec<Picked>, title: String) {
-    if picked.is_empty() {
-        return;
-    }
-    leptos::task::spawn_local(async move {
-        let draft = draft_of(picked, title).await;
-        if let (Some(reopen), Ok(draft)) = (state.reopening.get_untracked(), &draft) {
-            return super::persist::attach(state, reopen, draft.clone());
-        }
-        match draft {
-            Ok(draft) => {
-                if let Some(old) = state.draft.get_untracked() {
-                    revoke(old.items.object_urls());
-                }
-                state.draft.set(Some(draft));
-                state.phase.set(Phase::Setup);
-            }
-            Err(e) => state.report(e),
-        }
-    });
 }
 
 pub(super) async fn draft_of(picked: Vec<Picked>, title: String) -> Result<Draft, String> {
@@ -242,7 +219,7 @@ fn proposed_classes(labels: &[Option<String>], multi_label: bool) -> Vec<String>
 }
 
 /// The classes of a multi-label cell `a;b`.
-fn split_set(label: &str) -> Vec<String> {
+pub(super) fn split_set(label: &str) -> Vec<String> {
     label
         .split(';')
         .map(str::trim)
@@ -302,68 +279,6 @@ pub fn parse_class_list(text: &str) -> Vec<String> {
         .map(|p| p.trim().to_string())
         .filter(|p| !p.is_empty())
         .collect()
-}
-
-/// Starts the draft with the classes typed in `class_list`. Labels that name no listed class are
-/// dropped (with a note); a draft with fewer than two classes is refused with a message.
-pub fn start_draft(state: AppState, class_list: &str) {
-    let Some(draft) = state.draft.get_untracked() else {
-        return;
-    };
-    let classes = parse_class_list(class_list);
-    if classes.len() < 2 {
-        state.report("name at least two classes, one per line (you can add more while labeling)");
-        return;
-    }
-    let mismatch = match (&draft.items, &draft.model) {
-        (Items::Images(_), ModelChoice::Text { .. }) => Some("a text model cannot embed images"),
-        (Items::Texts(_), ModelChoice::Image { .. }) => Some("an image model cannot embed texts"),
-        _ => None,
-    };
-    if let Some(m) = mismatch {
-        state.report(format!("{m}: choose another model or the bundled one"));
-        return;
-    }
-    let mut dropped = 0;
-    let labels: Vec<Vec<usize>> = draft
-        .labels
-        .iter()
-        .map(|l| {
-            let names = match l {
-                None => Vec::new(),
-                Some(l) if draft.multi_label => split_set(l),
-                Some(l) => vec![l.clone()],
-            };
-            let found: Vec<usize> = names
-                .iter()
-                .filter_map(|n| classes.iter().position(|c| c == n))
-                .collect();
-            dropped += names.len() - found.len();
-            found
-        })
-        .collect();
-    state.draft.set(None);
-    start_project(
-        state,
-        Project {
-            title: draft.title,
-            names: draft.names,
-            items: draft.items,
-            classes,
-            labels,
-            model: draft.model,
-            multi_label: draft.multi_label,
-            source: draft.source,
-            zip: draft.zip,
-        },
-    );
-    let mut notes = draft.notes;
-    if dropped > 0 {
-        notes.push(format!(
-            "{dropped} given labels name no class of the project and were not used"
-        ));
-    }
-    state.notices.update(|n| n.extend(notes));
 }
 
 /// Drops the draft and goes back to the start screen.

@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use quarry_core::model::{ImageSpec, ModelChoice, ModelKind};
 
 use super::files::{object_url, revoke, Picked};
+use super::models::{default_model, TEXT_TOKENIZER};
 use super::pool;
-use super::run::{default_model, TEXT_TOKENIZER};
 use super::state::AppState;
 use crate::protocol::{WorkerRequest, WorkerResponse};
 

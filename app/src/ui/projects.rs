@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use super::download::download_text;
-use super::persist::reopen;
+use super::project::reopen;
 use super::state::AppState;
 use super::storage::{self, Listed};
 

@@ -1,16 +1,12 @@
-//! What the person takes away: the head's guess on the current item (and accepting it), the
-//! predictions for the whole pool, and the classifier as ONNX. The heavy parts run in the
-//! learner worker; this module asks for them and writes the downloads.
+//! What the person takes away: the head's guess on the current item, and the export buttons
+//! of the side panel (the exports themselves are [`super::exports`]).
 
 use leptos::prelude::*;
-use quarry_core::export::{predictions_csv, predictions_jsonl};
-use quarry_core::predict::{predicted_set, top, Predictions};
+use quarry_core::predict::{predicted_set, top};
 
-use super::controller::{answer, save_chosen};
-use super::download::{download_bytes, download_text};
-use super::pool;
+use super::exports::{export_classifier, export_predictions};
 use super::state::AppState;
-use crate::protocol::{PredictionsFor, WorkerRequest};
+use crate::protocol::PredictionsFor;
 
 /// The head's guess on an item: the predicted classes (one in single-label projects) and the
 /// probability of that guess.
@@ -47,104 +43,6 @@ pub fn current_guess(state: AppState) -> Option<Guess> {
             }
         })
     })
-}
-
-/// Accepts the guess on the current item (Enter or `A`): an answer like any other. In a
-/// multi-label project Enter saves the set as toggled (the guess is toggled in advance).
-pub fn accept(state: AppState) {
-    let multi = state
-        .session
-        .with_untracked(|s| s.as_ref().is_some_and(|s| s.is_multi_label()));
-    if multi {
-        save_chosen(state);
-    } else if let Some(g) = current_guess(state) {
-        answer(state, g.classes[0]);
-    }
-}
-
-/// Asks the learner for the pool's predictions; [`predictions_arrived`] writes the file.
-pub fn export_predictions(state: AppState, purpose: PredictionsFor) {
-    state.exporting.set(Some(match purpose {
-        PredictionsFor::Csv => "predictions-csv",
-        PredictionsFor::Jsonl => "predictions-jsonl",
-        PredictionsFor::View | PredictionsFor::Folders => "folders",
-    }));
-    if let Err(e) = pool::send(0, WorkerRequest::Predictions { purpose }) {
-        // No learner: person labels only.
-        web_sys::console::warn_1(&e.into());
-        predictions_arrived(state, purpose, None);
-    }
-}
-
-/// Writes the predictions file: one row per item, the person's labels first.
-pub fn predictions_arrived(
-    state: AppState,
-    purpose: PredictionsFor,
-    predictions: Option<Predictions>,
-) {
-    match purpose {
-        PredictionsFor::View => {
-            state.pool_predictions.set(predictions);
-            return;
-        }
-        PredictionsFor::Folders => {
-            leptos::task::spawn_local(super::folders::write_folders(state, predictions));
-            return;
-        }
-        PredictionsFor::Csv | PredictionsFor::Jsonl => {}
-    }
-    state.exporting.set(None);
-    let written = state.session.with_untracked(|s| {
-        s.as_ref().map(|s| match purpose {
-            PredictionsFor::Csv => download_text(
-                "quarry-predictions.csv",
-                "text/csv",
-                &predictions_csv(s, predictions.as_ref(), true),
-            ),
-            PredictionsFor::View | PredictionsFor::Folders => Ok(()),
-            PredictionsFor::Jsonl => download_text(
-                "quarry-predictions.jsonl",
-                "application/jsonl",
-                &predictions_jsonl(s, predictions.as_ref(), true),
-            ),
-        })
-    });
-    if let Some(Err(e)) = written {
-        state.report(format!("the predictions could not be exported: {e}"));
-    }
-}
-
-/// Asks the learner worker for the classifier (embedding model + head) as ONNX;
-/// [`classifier_arrived`] downloads it.
-pub fn export_classifier(state: AppState) {
-    let model = state
-        .dataset
-        .with_untracked(|d| d.as_ref().map(|d| d.model.clone()));
-    let classes = state
-        .session
-        .with_untracked(|s| s.as_ref().map(|s| s.classes().to_vec()));
-    let (Some(model), Some(classes)) = (model, classes) else {
-        return;
-    };
-    state.exporting.set(Some("classifier"));
-    if let Err(e) = pool::send(0, WorkerRequest::Classifier { model, classes }) {
-        state.exporting.set(None);
-        state.report(format!("the classifier could not be exported: {e}"));
-    }
-}
-
-/// Downloads the exported classifier: `quarry-classifier.onnx`, or for a text model
-/// `quarry-classifier.zip` (the ONNX file and its tokenizer).
-pub fn classifier_arrived(state: AppState, bytes: &[u8], zip: bool) {
-    state.exporting.set(None);
-    let (name, mime) = if zip {
-        ("quarry-classifier.zip", "application/zip")
-    } else {
-        ("quarry-classifier.onnx", "application/octet-stream")
-    };
-    if let Err(e) = download_bytes(name, mime, bytes) {
-        state.report(format!("the classifier could not be saved: {e}"));
-    }
 }
 
 /// The export buttons of the side panel.

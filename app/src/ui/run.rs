@@ -1,64 +1,24 @@
-//! Starting a project and the embedding run behind it: worker 0 holds the learner, the others
-//! embed; every embedding goes to the learner as it arrives, so labeling starts after the first
-//! few items while the rest keep coming.
+//! The learner loop: the embedding run of an opened project (worker 0 holds the learner, the
+//! others embed; every embedding goes to the learner as it arrives, so labeling starts after
+//! the first few items while the rest keep coming), the refreshes asked of the learner and
+//! their answers, and the dispatch of every worker response. Below the project lifecycle and
+//! the controller; calls only the storage layer ([`persist`]) and [`exports`].
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use leptos::prelude::*;
-use quarry_core::acquire::{StrategyKind, Subpool};
-use quarry_core::audit::AuditSettings;
-use quarry_core::model::{ImageSpec, ModelChoice};
-use quarry_core::project::ItemSource;
-use quarry_core::Session;
+use quarry_core::{LearnerUpdate, Session};
 
-use super::controller::{request_refresh, BATCH};
+use super::exports;
+use super::persist;
 use super::pool;
 use super::state::{AppState, Dataset, Items, Phase, Progress};
-use super::storage::StoredItems;
 use crate::protocol::{EmbedInput, EmbedJob, WorkerRequest, WorkerResponse};
 
-/// URL of the bundled image model.
-pub const IMAGE_MODEL: &str = "models/efficientnet_lite0_int8.onnx";
-/// URL of the bundled text model and its tokenizer.
-pub const TEXT_MODEL: &str = "models/minilm_l6_int8.onnx";
-pub const TEXT_TOKENIZER: &str = "models/minilm_tokenizer.json";
-
-/// The bundled model for `items`.
-pub fn default_model(items: &Items) -> ModelChoice {
-    match items {
-        Items::Images(_) => ModelChoice::Image {
-            url: IMAGE_MODEL.into(),
-            spec: ImageSpec::efficientnet_lite(),
-        },
-        Items::Texts(_) => ModelChoice::Text {
-            url: TEXT_MODEL.into(),
-            tokenizer_url: TEXT_TOKENIZER.into(),
-        },
-    }
-}
 /// The learner's seed: fixed, so a session is reproducible.
 const SEED: u64 = 20_261_126;
 /// Items embedded before the first queue is asked for (all of them for smaller sets).
 const FIRST_READY: usize = 24;
-
-/// A project ready to start: items, classes, and the labels that came with the data.
-#[derive(Debug, Clone)]
-pub struct Project {
-    pub title: String,
-    pub names: Vec<String>,
-    pub items: Items,
-    pub classes: Vec<String>,
-    /// Classes of each item given with the data (at most one unless multi-label).
-    pub labels: Vec<Vec<usize>>,
-    /// Whether an item can have several classes.
-    pub multi_label: bool,
-    /// The model that embeds the items.
-    pub model: ModelChoice,
-    /// Where the items came from.
-    pub source: ItemSource,
-    /// The zip they came from, kept with the saved project.
-    pub zip: Option<web_sys::Blob>,
-}
 
 /// The embedding run in progress.
 struct EmbedRun {
@@ -72,54 +32,12 @@ struct EmbedRun {
 
 thread_local! {
     static RUN: RefCell<Option<EmbedRun>> = const { RefCell::new(None) };
+    static NEXT_REFRESH: Cell<u64> = const { Cell::new(0) };
+    static APPLIED_REFRESH: Cell<Option<u64>> = const { Cell::new(None) };
 }
 
 fn now_ms() -> f64 {
     js_sys::Date::now()
-}
-
-/// Starts labeling `project`: a session over all its items, saved in the browser, workers
-/// embedding the items, the learner receiving each embedding.
-pub fn start_project(state: AppState, project: Project) {
-    let session = Session::new(project.names.clone(), project.classes.clone())
-        .and_then(|s| s.with_multi_label(project.multi_label));
-    let mut session = match session {
-        Ok(s) => s,
-        Err(e) => {
-            state.report(format!("the project cannot start: {e}"));
-            return;
-        }
-    };
-    for (item, classes) in project.labels.iter().enumerate() {
-        for &class in classes {
-            if let Err(e) = session.import_label(item, class) {
-                state.report(e.to_string());
-            }
-        }
-    }
-    state.strategy.set(StrategyKind::Auto);
-    state.subpool.set(Subpool::Auto);
-    state.audit.set(AuditSettings::RECOMMENDED);
-    let keep = StoredItems {
-        names: project.names,
-        texts: match &project.items {
-            Items::Texts(t) => Some(t.clone()),
-            Items::Images(_) => None,
-        },
-        zip: project.zip,
-        ..StoredItems::default()
-    };
-    begin(
-        state,
-        session,
-        Dataset {
-            title: project.title,
-            items: project.items,
-            model: project.model,
-            source: project.source,
-        },
-    );
-    super::persist::create(state, keep);
 }
 
 /// Opens `session` over `dataset` (new or reopened: answers, queue and settings as they are)
@@ -213,13 +131,13 @@ pub fn begin(state: AppState, session: Session, dataset: Dataset) {
 fn on_response(state: AppState, worker: usize, response: WorkerResponse) {
     match response {
         WorkerResponse::Ready | WorkerResponse::Inspected { .. } => {}
-        WorkerResponse::Head { head } => super::controller::head_arrived(state, head),
+        WorkerResponse::Head { head } => exports::head_arrived(state, head),
         WorkerResponse::Predictions {
             purpose,
             predictions,
-        } => super::results::predictions_arrived(state, purpose, predictions),
+        } => exports::predictions_arrived(state, purpose, predictions),
         WorkerResponse::Classifier { bytes, zip } => {
-            super::results::classifier_arrived(state, &bytes, zip)
+            exports::classifier_arrived(state, &bytes, zip)
         }
         WorkerResponse::ModelLoaded { key, .. } => {
             state.model_key.set(Some(key));
@@ -257,7 +175,7 @@ fn on_response(state: AppState, worker: usize, response: WorkerResponse) {
         }
         WorkerResponse::ItemFailed { item, message } => record(state, item, Some(message)),
         WorkerResponse::Update { id, update } => {
-            super::controller::apply_update(state, id, update);
+            apply_update(state, id, update);
             if state.phase.get_untracked() == Phase::Loading {
                 state.phase.set(Phase::Labeling);
             }
@@ -323,5 +241,48 @@ fn record(state: AppState, item: usize, failure: Option<String>) {
     }
     if refresh {
         request_refresh(state);
+    }
+}
+
+/// Items queued per refresh: the current one plus the thumbnails after it.
+pub const BATCH: usize = 10;
+
+/// Applies the learner's answer to refresh `id`, unless a later one was applied already.
+pub fn apply_update(state: AppState, id: u64, update: LearnerUpdate) {
+    if APPLIED_REFRESH.get().is_some_and(|applied| id < applied) {
+        return;
+    }
+    APPLIED_REFRESH.set(Some(id));
+    state.session.update(|s| {
+        if let Some(s) = s.as_mut() {
+            if let Some(r) = update.audit {
+                s.add_audit(r);
+            }
+            s.set_queue(update.queue.clone());
+        }
+    });
+    state.update.set(Some(update));
+    if id + 1 == NEXT_REFRESH.get() {
+        state.thinking.set(false);
+    }
+    persist::save_soon(state);
+}
+
+/// Asks the learner for a new head, estimate and queue from the session's current labels.
+pub fn request_refresh(state: AppState) {
+    let Some(mut input) = state
+        .session
+        .with_untracked(|s| s.as_ref().map(|s| s.learner_input(BATCH)))
+    else {
+        return;
+    };
+    input.strategy = state.strategy.get_untracked();
+    input.subpool = state.subpool.get_untracked();
+    input.audit = state.audit.get_untracked();
+    let id = NEXT_REFRESH.get();
+    NEXT_REFRESH.set(id + 1);
+    state.thinking.set(true);
+    if let Err(e) = pool::send(0, WorkerRequest::Refresh { id, input }) {
+        state.report(e);
     }
 }

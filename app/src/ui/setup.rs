@@ -6,8 +6,9 @@ use super::select_value;
 use wasm_bindgen::JsCast;
 
 use super::files::from_input;
-use super::import::{cancel_draft, choose_columns, set_multi_label, start_draft};
+use super::import::{cancel_draft, choose_columns, set_multi_label};
 use super::model_pick::{edit_spec, pick_model, pick_tokenizer, use_bundled};
+use super::project::start_draft;
 use super::state::{AppState, Items};
 use quarry_core::model::{ChannelOrder, Layout, ModelChoice, Preset};
 

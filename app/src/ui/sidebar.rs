@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use super::bundle::export_bundle;
 use super::chart::LearningCurve;
 use super::classes::ClassEditor;
-use super::controller::{export_csv, export_project};
+use super::exports::{export_csv, export_project};
 use super::results::ResultExports;
 use super::state::{AppState, Storage};
 use super::trust::TrustPanel;

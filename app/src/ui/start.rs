@@ -4,10 +4,8 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::HtmlInputElement;
 
-use super::controller::start_demo;
 use super::files::{drop_entries, drop_files, from_input, walk_entries};
-use super::import::open;
-use super::persist::open_project_file;
+use super::project::{open, open_project_file, start_demo};
 use super::projects::{ReopenBox, SavedProjects};
 use super::state::AppState;
 

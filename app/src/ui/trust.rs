@@ -8,8 +8,9 @@ use super::select_value;
 use quarry_core::audit::{AuditMethod, AuditSettings};
 use quarry_core::quality::{ConfusionSource, Quality};
 
-use super::controller::{relabel, request_refresh};
+use super::controller::relabel;
 use super::persist;
+use super::run::request_refresh;
 use super::state::AppState;
 
 /// The audit choices offered: (name, settings).
