@@ -4,8 +4,6 @@
 //! the browser as a Blob part at once, so the zip is never whole in wasm memory.
 
 use leptos::prelude::*;
-
-use super::select_value;
 use quarry_core::archive::folders::{file_name, folder_plan, texts_by_class_zip, StreamingZip};
 use quarry_core::predict::Predictions;
 use wasm_bindgen::JsCast;
@@ -16,16 +14,8 @@ use super::pool;
 use super::state::{AppState, Items};
 use crate::protocol::{PredictionsFor, WorkerRequest};
 
-/// The choices offered: (option text, threshold of the model's labels; `None`: yours only).
-const CHOICES: [(&str, Option<f32>); 4] = [
-    ("your labels only", None),
-    ("yours + the model's at ≥ 95%", Some(0.95)),
-    ("yours + the model's at ≥ 80%", Some(0.8)),
-    ("yours + the model's at ≥ 50%", Some(0.5)),
-];
-
 /// Asks the learner for the pool's predictions; [`write_folders`] then builds the zip.
-fn export_folders(state: AppState) {
+pub fn export_folders(state: AppState) {
     state.exporting.set(Some("folders"));
     let purpose = PredictionsFor::Folders;
     if let Err(e) = pool::send(0, WorkerRequest::Predictions { purpose }) {
@@ -109,36 +99,4 @@ async fn zip_images(
         });
     }
     download_parts("quarry-folders.zip", "application/zip", &parts)
-}
-
-/// The side panel's folder export: what to include, and the button.
-#[component]
-pub fn FolderExport() -> impl IntoView {
-    let state = expect_context::<AppState>();
-    let on_change = move |ev: leptos::ev::Event| {
-        let value = select_value(&ev);
-        if let Some((_, t)) = CHOICES.iter().find(|(n, _)| *n == value) {
-            state.folder_threshold.set(*t);
-        }
-    };
-    let pool = move || state.session.with(|s| s.as_ref().map_or(0, |s| s.len()));
-    view! {
-        <label class="setting">
-            "Folders: "
-            <select aria-label="Items in the folder zip" on:change=on_change>
-                {CHOICES.iter().map(|(n, _)| view! { <option value=*n>{*n}</option> }).collect_view()}
-            </select>
-        </label>
-        <button
-            class="export"
-            title="Every item in a folder named after its class (the rest in unlabeled/), as one zip"
-            disabled=move || state.exporting.with(|e| *e == Some("folders"))
-            on:click=move |_| export_folders(state)
-        >
-            {move || match state.folder_progress.get() {
-                Some(n) => format!("Zipping {n} / {}…", pool()),
-                None => "Export class folders (.zip)".to_string(),
-            }}
-        </button>
-    }
 }

@@ -5,6 +5,8 @@ use leptos::prelude::*;
 use quarry_core::predict::{predicted_set, top};
 
 use super::exports::{export_classifier, export_predictions};
+use super::folders::export_folders;
+use super::select_value;
 use super::state::AppState;
 use crate::protocol::PredictionsFor;
 
@@ -71,7 +73,7 @@ pub fn ResultExports() -> impl IntoView {
         >
             "Export predictions (JSONL)"
         </button>
-        <super::folders::FolderExport />
+        <FolderExport />
         <Show when=move || !multi()>
             <button
                 class="export"
@@ -82,5 +84,45 @@ pub fn ResultExports() -> impl IntoView {
                 {move || if busy("classifier") { "Building the classifier…" } else { "Export classifier (ONNX)" }}
             </button>
         </Show>
+    }
+}
+
+/// The choices offered: (option text, threshold of the model's labels; `None`: yours only).
+const CHOICES: [(&str, Option<f32>); 4] = [
+    ("your labels only", None),
+    ("yours + the model's at ≥ 95%", Some(0.95)),
+    ("yours + the model's at ≥ 80%", Some(0.8)),
+    ("yours + the model's at ≥ 50%", Some(0.5)),
+];
+
+/// The side panel's folder export: what to include, and the button.
+#[component]
+pub fn FolderExport() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let on_change = move |ev: leptos::ev::Event| {
+        let value = select_value(&ev);
+        if let Some((_, t)) = CHOICES.iter().find(|(n, _)| *n == value) {
+            state.folder_threshold.set(*t);
+        }
+    };
+    let pool = move || state.session.with(|s| s.as_ref().map_or(0, |s| s.len()));
+    view! {
+        <label class="setting">
+            "Folders: "
+            <select aria-label="Items in the folder zip" on:change=on_change>
+                {CHOICES.iter().map(|(n, _)| view! { <option value=*n>{*n}</option> }).collect_view()}
+            </select>
+        </label>
+        <button
+            class="export"
+            title="Every item in a folder named after its class (the rest in unlabeled/), as one zip"
+            disabled=move || state.exporting.with(|e| *e == Some("folders"))
+            on:click=move |_| export_folders(state)
+        >
+            {move || match state.folder_progress.get() {
+                Some(n) => format!("Zipping {n} / {}…", pool()),
+                None => "Export class folders (.zip)".to_string(),
+            }}
+        </button>
     }
 }
