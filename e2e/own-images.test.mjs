@@ -250,6 +250,18 @@ test('a multi-label project: sets of classes, none, export', { timeout: 600_000 
     const csv = (await readFile(await download.path(), 'utf8')).trim().split('\n');
     assert.equal(csv[0], 'item,labels');
     assert.deepEqual(csv.slice(1), expected);
+    // The classifier of a multi-label project: one sigmoid per class, said in its metadata
+    // (core/tests/classifier_export.rs checks the numbers).
+    const [onnxDownload] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export classifier (ONNX)' }).click(),
+    ]);
+    assert.equal(onnxDownload.suggestedFilename(), 'quarry-classifier.onnx');
+    const onnx = await readFile(await onnxDownload.path());
+    assert.ok(onnx.length > 1_000_000, `classifier is ${onnx.length} bytes`);
+    for (const s of ['multi_label', 'Sigmoid', '["animals","food","travel","favourite"]']) {
+      assert.ok(onnx.includes(Buffer.from(s)), `the classifier holds ${s}`);
+    }
     assert.deepEqual(problems, []);
   } finally {
     await browser.close();

@@ -162,11 +162,13 @@ fn embed_fresh(
 /// whether they are a zip.
 async fn classifier(
     model: &ModelChoice,
-    head: Option<quarry_core::head::SoftmaxHead>,
+    head: Option<quarry_core::head::LinearHead>,
     classes: &[String],
 ) -> Result<(Vec<u8>, bool), String> {
     use quarry_core::embed::classifier::{image_classifier, text_classifier};
-    let head = head.ok_or("there is no trained head yet: label items of two classes first")?;
+    let head = head.ok_or(
+        "there is no trained head yet: label items of two classes first (multi-label: items with and without a class)",
+    )?;
     let bytes = fetch_bytes(model.url()).await?;
     match model {
         ModelChoice::Image { spec, .. } => image_classifier(&bytes, spec, &head, classes)
@@ -284,7 +286,7 @@ async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
                 .borrow()
                 .learner
                 .as_ref()
-                .and_then(|l| l.head().cloned());
+                .and_then(quarry_core::Learner::linear_head);
             match classifier(&model, head, &classes).await {
                 Ok((bytes, zip)) => post(&WorkerResponse::Classifier { bytes, zip }),
                 Err(message) => post(&WorkerResponse::Failed {

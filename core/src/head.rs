@@ -4,6 +4,10 @@ use crate::lbfgs::{minimize, LbfgsOptions};
 use crate::matrix::{dot, Matrix};
 use crate::{Error, Result};
 
+mod linear;
+
+pub use linear::{Activation, LinearHead};
+
 /// Training settings, in scikit-learn's convention so results can be compared with
 /// `LogisticRegression(C=c, solver="lbfgs")`: minimise `C · Σᵢ CEᵢ + ½‖W‖²` (bias unpenalised).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]

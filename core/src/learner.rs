@@ -7,7 +7,7 @@ use crate::acquire::{
 };
 use crate::audit::AuditRecord;
 use crate::evaluate::{cross_validate, out_of_fold, Accuracy, OutOfFold};
-use crate::head::{HeadF32, HeadOptions, SoftmaxHead};
+use crate::head::{HeadF32, HeadOptions, LinearHead, SoftmaxHead};
 use crate::labels::LearnerInput;
 use crate::matrix::Matrix;
 use crate::predict::Predictions;
@@ -143,6 +143,20 @@ impl Learner {
     /// The current head, once two classes have labels.
     pub fn head(&self) -> Option<&SoftmaxHead> {
         self.head.as_ref()
+    }
+
+    /// The current head as a linear layer, as the exported classifier writes it: the softmax
+    /// head, or in multi-label projects one sigmoid per class (`None` before any head).
+    pub fn linear_head(&self) -> Option<LinearHead> {
+        if let Some(head) = self.head.as_ref() {
+            return Some(LinearHead::softmax(head));
+        }
+        let heads: Vec<Option<&SoftmaxHead>> = self
+            .class_ids
+            .iter()
+            .map(|id| self.label_heads.get(id))
+            .collect();
+        LinearHead::one_vs_rest(&heads, &self.label_priors).ok()
     }
 
     /// Follows a change of the class list: classes are matched by id, so a kept class keeps its
@@ -699,6 +713,19 @@ mod tests {
         assert_eq!(truth[46], 1);
         let p = learner.label_probabilities_of(&[46]);
         assert!(p.row(0)[1] > 0.5 && p.row(0)[2] > 0.5, "{:?}", p.row(0));
+        // The exported classifier's head gives the same probabilities.
+        let linear = learner.linear_head().unwrap();
+        assert_eq!(linear.activation, crate::head::Activation::Sigmoid);
+        let mut row = vec![0.0; learner.store.cols()];
+        learner.store.row_into(46, &mut row);
+        let exported = linear.probabilities(&row);
+        for (k, &q) in exported.iter().enumerate() {
+            assert!(
+                (q - f64::from(p.row(0)[k])).abs() < 1e-5,
+                "{exported:?} {:?}",
+                p.row(0)
+            );
+        }
         // A softmax-specific choice becomes the multi-label measure.
         input.strategy = StrategyKind::Badge;
         assert_eq!(

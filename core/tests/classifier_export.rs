@@ -9,7 +9,7 @@
 use quarry_core::embed::classifier::{image_classifier, CLASSES_KEY, PROBABILITIES};
 use quarry_core::embed::image::resized_rgb;
 use quarry_core::embed::{ImageEmbedder, ImageSpec};
-use quarry_core::head::{HeadOptions, SoftmaxHead};
+use quarry_core::head::{HeadOptions, LinearHead, SoftmaxHead};
 use tract_onnx::prelude::*;
 
 #[path = "support/demo.rs"]
@@ -58,7 +58,7 @@ fn exported_image_classifier_gives_the_apps_probabilities() {
     let model = std::fs::read(root().join("assets/models/efficientnet_lite0_int8.onnx")).unwrap();
     let spec = ImageSpec::efficientnet_lite();
     let (head, classes, checked) = emoji_head();
-    let onnx = image_classifier(&model, &spec, &head, &classes).unwrap();
+    let onnx = image_classifier(&model, &spec, &LinearHead::softmax(&head), &classes).unwrap();
     assert!(
         onnx.len() < model.len() + 100_000,
         "the export keeps the int8 weights: {} bytes",
@@ -140,9 +140,14 @@ fn a_head_for_other_classes_is_refused() {
     let model = std::fs::read(root().join("assets/models/efficientnet_lite0_int8.onnx")).unwrap();
     let (head, mut classes, _) = emoji_head();
     classes.push("extra".into());
-    let err = image_classifier(&model, &ImageSpec::efficientnet_lite(), &head, &classes)
-        .unwrap_err()
-        .to_string();
+    let err = image_classifier(
+        &model,
+        &ImageSpec::efficientnet_lite(),
+        &LinearHead::softmax(&head),
+        &classes,
+    )
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("3 classes but the project 4"), "{err}");
 }
 
@@ -170,7 +175,7 @@ fn exported_text_classifier_gives_the_apps_probabilities() {
     let y: Vec<usize> = texts.iter().map(|(_, c)| *c).collect();
     let head = SoftmaxHead::fit(&x, &y, 2, &HeadOptions::default(), None).unwrap();
     let classes = vec!["food".to_string(), "travel".to_string()];
-    let onnx = text_classifier(&model, &head, &classes).unwrap();
+    let onnx = text_classifier(&model, &LinearHead::softmax(&head), &classes).unwrap();
     let plan = tract_onnx::onnx()
         .model_for_read(&mut &onnx[..])
         .unwrap()
@@ -209,6 +214,86 @@ fn exported_text_classifier_gives_the_apps_probabilities() {
         names.contains(&"classifier.onnx".to_string())
             && names.contains(&"tokenizer.json".to_string())
     );
+}
+
+/// A multi-label project's classifier: one sigmoid per class (the difference of each class's
+/// two-class head), a class without a head at its prior; `multi_label` in the metadata.
+#[test]
+fn exported_multi_label_classifier_gives_each_classes_probability() {
+    use quarry_core::embed::classifier::{text_classifier, MULTI_LABEL_KEY};
+    use quarry_core::embed::TextEmbedder;
+    let models = root().join("assets/models");
+    let model = std::fs::read(models.join("minilm_l6_int8.onnx")).unwrap();
+    let tokenizer = std::fs::read(models.join("minilm_tokenizer.json")).unwrap();
+    let embedder = TextEmbedder::from_bytes(&model, &tokenizer).unwrap();
+    // (text, food?, outdoors?)
+    let texts = [
+        ("a picnic in the park", true, true),
+        ("soup in the kitchen", true, false),
+        ("hiking up the mountain", false, true),
+        ("reading a book indoors", false, false),
+        ("grilling burgers by the lake", true, true),
+        ("a spreadsheet at the office", false, false),
+    ];
+    let rows: Vec<Vec<f32>> = texts
+        .iter()
+        .map(|(t, ..)| embedder.embed_text(t).unwrap())
+        .collect();
+    let x = quarry_core::matrix::Matrix::from_rows(&rows).unwrap();
+    let fit = |y: Vec<usize>| SoftmaxHead::fit(&x, &y, 2, &HeadOptions::default(), None).unwrap();
+    let food = fit(texts.iter().map(|t| usize::from(t.1)).collect());
+    let outdoors = fit(texts.iter().map(|t| usize::from(t.2)).collect());
+    // "music" never applied: no head, its prior (1 + 0) / (6 + 2).
+    let linear =
+        LinearHead::one_vs_rest(&[Some(&food), Some(&outdoors), None], &[0.5, 0.5, 0.125]).unwrap();
+    let classes = vec![
+        "food".to_string(),
+        "outdoors".to_string(),
+        "music".to_string(),
+    ];
+    let onnx = text_classifier(&model, &linear, &classes).unwrap();
+    let proto = tract_onnx::onnx()
+        .proto_model_for_read(&mut &onnx[..])
+        .unwrap();
+    let multi = proto
+        .metadata_props
+        .iter()
+        .find(|p| p.key == MULTI_LABEL_KEY)
+        .map(|p| p.value.clone());
+    assert_eq!(multi.as_deref(), Some("true"));
+    let plan = tract_onnx::onnx()
+        .model_for_read(&mut &onnx[..])
+        .unwrap()
+        .into_optimized()
+        .unwrap()
+        .into_runnable()
+        .unwrap();
+    for probe in ["pancakes at a campsite", "a quiet evening with tea"] {
+        let ids: Vec<i64> = embedder
+            .tokenize(probe)
+            .unwrap()
+            .into_iter()
+            .map(i64::from)
+            .collect();
+        let n = ids.len();
+        let out = plan
+            .run(tvec!(
+                Tensor::from_shape(&[1, n], &ids).unwrap().into(),
+                Tensor::from_shape(&[1, n], &vec![1i64; n]).unwrap().into()
+            ))
+            .unwrap();
+        let got = out[0].to_plain_array_view::<f32>().unwrap();
+        let e = embedder.embed_text(probe).unwrap();
+        let want = [
+            food.predict_proba(&e)[1],
+            outdoors.predict_proba(&e)[1],
+            0.125,
+        ];
+        for (c, w) in want.iter().enumerate() {
+            let d = (f64::from(got[[0, c]]) - w).abs();
+            assert!(d < 1e-4, "{probe}: class {c}: {} vs {w}", got[[0, c]]);
+        }
+    }
 }
 
 /// After the browser tests: the classifier the app downloaded (e2e/payoff.test.mjs) loads in

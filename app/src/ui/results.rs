@@ -52,11 +52,6 @@ pub fn current_guess(state: AppState) -> Option<Guess> {
 pub fn ResultExports() -> impl IntoView {
     let state = expect_context::<AppState>();
     let busy = move |what: &str| state.exporting.with(|e| *e == Some(what));
-    let multi = move || {
-        state
-            .session
-            .with(|s| s.as_ref().is_some_and(|s| s.is_multi_label()))
-    };
     view! {
         <button
             class="export"
@@ -74,16 +69,14 @@ pub fn ResultExports() -> impl IntoView {
             "Export predictions (JSONL)"
         </button>
         <FolderExport />
-        <Show when=move || !multi()>
-            <button
-                class="export"
-                title="The embedding model and the trained head as one ONNX file, runnable by any ONNX runtime"
-                disabled=move || busy("classifier")
-                on:click=move |_| export_classifier(state)
-            >
-                {move || if busy("classifier") { "Building the classifier…" } else { "Export classifier (ONNX)" }}
-            </button>
-        </Show>
+        <button
+            class="export"
+            title="The embedding model and the trained head as one ONNX file, runnable by any ONNX runtime (multi-label: one independent probability per class)"
+            disabled=move || busy("classifier")
+            on:click=move |_| export_classifier(state)
+        >
+            {move || if busy("classifier") { "Building the classifier…" } else { "Export classifier (ONNX)" }}
+        </button>
     }
 }
 

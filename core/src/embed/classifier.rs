@@ -1,12 +1,14 @@
 //! The project's classifier as one ONNX file: the embedding model's graph followed by the
-//! trained head (`Gemm` + `Softmax`), built on tract-onnx's protobuf types (prost) and encoded
+//! trained head (`Gemm` + `Softmax`; multi-label projects `Gemm` + `Sigmoid`), built on tract-onnx's protobuf types (prost) and encoded
 //! by prost, so any ONNX runtime can run it.
 //!
 //! Image classifiers take one float32 input `pixels`, `N × 3 × H × W`, RGB values 0–255 of the
 //! image resized to the model's `H × W`; the model's own scaling (mean/std), channel order and
 //! layout are nodes in the graph. Text classifiers keep the text model's inputs (`input_ids`,
 //! `attention_mask`). Both have one output `probabilities`, `N × C`, and the class names in the
-//! model's metadata under `classes` (a JSON array in output order).
+//! model's metadata under `classes` (a JSON array in output order). In a multi-label project
+//! each class's probability is independent (a class applies at ≥ 0.5), and the metadata says
+//! `multi_label` = `true`.
 
 use prost::Message;
 use tract_onnx::pb::{
@@ -16,7 +18,7 @@ use tract_onnx::pb::{
 };
 
 use super::{ImageEmbedder, Pooling};
-use crate::head::SoftmaxHead;
+use crate::head::{Activation, LinearHead};
 use crate::model::{ChannelOrder, ImageSpec, Layout};
 use crate::{Error, Result};
 
@@ -26,6 +28,8 @@ pub const PIXELS: &str = "pixels";
 pub const PROBABILITIES: &str = "probabilities";
 /// Metadata key holding the class names.
 pub const CLASSES_KEY: &str = "classes";
+/// Metadata key saying whether the probabilities are independent per class (`true`/`false`).
+pub const MULTI_LABEL_KEY: &str = "multi_label";
 
 /// Prefix of every node and tensor the export adds, so none collides with the model's names.
 const PREFIX: &str = "quarry_head/";
@@ -40,7 +44,7 @@ const PREFIX: &str = "quarry_head/";
 pub fn image_classifier(
     model: &[u8],
     spec: &ImageSpec,
-    head: &SoftmaxHead,
+    head: &LinearHead,
     classes: &[String],
 ) -> Result<Vec<u8>> {
     let embedder = ImageEmbedder::from_onnx_bytes(model, spec.clone())?;
@@ -84,7 +88,7 @@ pub fn image_classifier(
 ///
 /// # Errors
 /// As [`image_classifier`].
-pub fn text_classifier(model: &[u8], head: &SoftmaxHead, classes: &[String]) -> Result<Vec<u8>> {
+pub fn text_classifier(model: &[u8], head: &LinearHead, classes: &[String]) -> Result<Vec<u8>> {
     let mut proto = decode(model)?;
     let graph = proto.graph.as_mut().expect("checked by decode");
     let output = embedding_output(graph, None)?;
@@ -93,23 +97,23 @@ pub fn text_classifier(model: &[u8], head: &SoftmaxHead, classes: &[String]) -> 
         .iter()
         .find(|o| o.name == output)
         .and_then(|o| super::tensor_info(o).shape.last().copied().flatten())
-        .unwrap_or(head.dim());
+        .unwrap_or(head.dim);
     check_head(head, classes, dim)?;
     finish(&mut proto, &output, head, classes)
 }
 
-fn check_head(head: &SoftmaxHead, classes: &[String], dim: usize) -> Result<()> {
-    if head.classes() != classes.len() || !head.is_well_formed() {
+fn check_head(head: &LinearHead, classes: &[String], dim: usize) -> Result<()> {
+    if head.classes != classes.len() || !head.is_well_formed() {
         return Err(Error::Invalid(format!(
             "the head has {} classes but the project {}; label once more to retrain it",
-            head.classes(),
+            head.classes,
             classes.len()
         )));
     }
-    if head.dim() != dim {
+    if head.dim != dim {
         return Err(Error::Invalid(format!(
             "the head takes {}-d embeddings but the model gives {dim}",
-            head.dim()
+            head.dim
         )));
     }
     Ok(())
@@ -334,12 +338,12 @@ fn pool(graph: &mut GraphProto, output: &str, pooling: Pooling, rank: usize, ops
 fn finish(
     proto: &mut ModelProto,
     embedding: &str,
-    head: &SoftmaxHead,
+    head: &LinearHead,
     classes: &[String],
 ) -> Result<Vec<u8>> {
     let graph = proto.graph.as_mut().expect("checked by decode");
-    let (c, d) = (head.classes(), head.dim());
-    let (weights, bias) = head.weights_f32();
+    let (c, d) = (head.classes, head.dim);
+    let (weights, bias) = (head.weights.clone(), head.bias.clone());
     let name = |s: &str| format!("{PREFIX}{s}");
     graph.initializer.push(float_tensor(
         &name("weights"),
@@ -356,27 +360,48 @@ fn finish(
         &name("logits"),
         vec![int("transB", 1)],
     ));
-    graph.node.push(node(
-        "Softmax",
-        "softmax",
-        &[&name("logits")],
-        PROBABILITIES,
-        vec![int("axis", 1)],
-    ));
+    graph.node.push(match head.activation {
+        Activation::Softmax => node(
+            "Softmax",
+            "softmax",
+            &[&name("logits")],
+            PROBABILITIES,
+            vec![int("axis", 1)],
+        ),
+        Activation::Sigmoid => node(
+            "Sigmoid",
+            "sigmoid",
+            &[&name("logits")],
+            PROBABILITIES,
+            vec![],
+        ),
+    });
     graph.output = vec![value_info(
         PROBABILITIES,
         DataType::Float,
         &[None, Some(c as i64)],
     )];
     prune(graph);
-    proto.metadata_props.retain(|p| p.key != CLASSES_KEY);
+    let multi_label = head.activation == Activation::Sigmoid;
+    proto
+        .metadata_props
+        .retain(|p| p.key != CLASSES_KEY && p.key != MULTI_LABEL_KEY);
     proto.metadata_props.push(StringStringEntryProto {
         key: CLASSES_KEY.into(),
         value: serde_json::to_string(classes).expect("strings serialise"),
     });
+    proto.metadata_props.push(StringStringEntryProto {
+        key: MULTI_LABEL_KEY.into(),
+        value: multi_label.to_string(),
+    });
     proto.producer_name = "quarry".into();
+    let kind = if multi_label {
+        "independent probability per class (multi-label: a class applies at >= 0.5)"
+    } else {
+        "class probabilities"
+    };
     proto.doc_string = format!(
-        "Quarry classifier: embedding model + linear head over {c} classes; output '{PROBABILITIES}' (N x {c}), class names in metadata '{CLASSES_KEY}'."
+        "Quarry classifier: embedding model + linear head over {c} classes; output '{PROBABILITIES}' (N x {c}, {kind}), class names in metadata '{CLASSES_KEY}'."
     );
     Ok(proto.encode_to_vec())
 }
