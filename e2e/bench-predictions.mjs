@@ -1,0 +1,108 @@
+// Browser benchmark (prints numbers; not a test): the Predictions view on a 50,000-item pool in
+// headless Chromium. Make the pool, then run it on a built dist/:
+//
+//   cargo run -p quarry-core --example browser_pool -- target/bench/pool.zip [ITEMS]
+//   node e2e/bench-predictions.mjs target/bench/pool.zip
+//
+// The zip is a self-contained project (10 classes, 200 labels) whose items' embeddings
+// (1280-d) come along into the browser's embedding cache, so opening it "embeds" by cache
+// look-ups. Measured: opening until the pool is in the learner; opening the Predictions view
+// (the learner worker's probabilities for the whole pool, the transfer, the view's sort);
+// scrolling it frame by frame; a jump to the middle; changing the sort and the filters; bulk
+// labeling from the view until it shows the answers.
+import { performance } from 'node:perf_hooks';
+import { launch, serve, watch } from './harness.mjs';
+
+const zip = process.argv[2];
+if (!zip) {
+  console.error('usage: node e2e/bench-predictions.mjs POOL.zip');
+  process.exit(2);
+}
+const server = await serve();
+const browser = await launch();
+const ms = (t) => `${(performance.now() - t).toFixed(0)} ms`;
+const stats = (v) => {
+  const s = [...v].sort((a, b) => a - b);
+  const at = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))].toFixed(1);
+  return `median ${at(0.5)} ms, p95 ${at(0.95)} ms, max ${s[s.length - 1].toFixed(1)} ms over ${s.length} frames`;
+};
+try {
+  const page = await (await browser.newContext({ viewport: { width: 1200, height: 900 } })).newPage();
+  const problems = watch(page, server.url);
+  await page.goto(server.url);
+  let t = performance.now();
+  await page.getByTestId('open-project').setInputFiles(zip);
+  await page.getByRole('group', { name: 'Classes' }).waitFor({ timeout: 1_800_000 });
+  console.log(`open the project zip → labeling screen: ${ms(t)}`);
+  await page.waitForFunction(() => {
+    const m = document.querySelector('[data-testid=embedded]')?.textContent.match(/^(\d+) \/ (\d+) items embedded/);
+    return m && m[1] === m[2];
+  }, null, { timeout: 1_800_000, polling: 1000 });
+  const pool = await page.getByTestId('embedded').textContent();
+  console.log(`… every item in the learner: ${ms(t)} (${pool})`);
+
+  // Opening the view: whole-pool probabilities in the worker, transfer, sort, first rows.
+  t = performance.now();
+  await page.getByRole('button', { name: 'Predictions', exact: true }).click();
+  await page.locator('.prediction-row').first().waitFor({ timeout: 600_000 });
+  console.log(`open the Predictions view → first rows: ${ms(t)}`);
+  console.log(`rows in the DOM: ${await page.locator('.prediction-row').count()}`);
+  console.log(`summary: ${await page.getByTestId('predictions-summary').textContent()}`);
+
+  // Scrolling: three screens per frame, 240 frames; time between animation frames.
+  const scroll = await page.evaluate(async () => {
+    const list = document.querySelector('[data-testid=prediction-list]');
+    const frames = [];
+    let last = performance.now();
+    for (let f = 0; f < 240; f++) {
+      list.scrollTop += 3 * list.clientHeight;
+      await new Promise((r) => requestAnimationFrame(r));
+      const now = performance.now();
+      frames.push(now - last);
+      last = now;
+    }
+    return frames;
+  });
+  console.log(`scroll 3 screens per frame: ${stats(scroll)}`);
+  const jump = await page.evaluate(async () => {
+    const list = document.querySelector('[data-testid=prediction-list]');
+    const t0 = performance.now();
+    list.scrollTop = list.scrollHeight / 2;
+    await new Promise((r) => requestAnimationFrame(r));
+    return performance.now() - t0;
+  });
+  console.log(`jump to the middle → next frame: ${jump.toFixed(1)} ms`);
+
+  // Sort and filters: the change handler re-orders the whole pool, then one frame.
+  const change = (label, value) => page.evaluate(async ([label, value]) => {
+    const select = document.querySelector(`select[aria-label="${label}"]`);
+    const t0 = performance.now();
+    select.value = value;
+    select.dispatchEvent(new Event('change', { bubbles: true }));
+    await new Promise((r) => requestAnimationFrame(r));
+    return performance.now() - t0;
+  }, [label, value]);
+  for (const [label, value] of [['Sort predictions', 'most'], ['Predicted class', '3'],
+    ['Labeled by', 'model'], ['Predicted class', ''], ['Labeled by', 'all'], ['Sort predictions', 'least']]) {
+    console.log(`${label} → ${value || 'any'}: ${(await change(label, value)).toFixed(1)} ms`);
+  }
+
+  // Bulk labeling from the view: three checked, class key 1; until they are saved and the view
+  // shows them as yours.
+  for (let k = 0; k < 3; k++) await page.locator('.prediction-row input[type=checkbox]').nth(k).check();
+  const counter = page.getByTestId('labeled-count');
+  const before = await counter.textContent();
+  const firstRow = await page.locator('.prediction-row').first().textContent();
+  t = performance.now();
+  await page.keyboard.press('1');
+  await page.waitForFunction((b) => document.querySelector('[data-testid=labeled-count]').textContent !== b, before);
+  console.log(`bulk label 3 → saved and counted: ${ms(t)} (${await counter.textContent()})`);
+  await page.waitForFunction((f) => document.querySelector('.prediction-row')?.textContent !== f, firstRow, { timeout: 600_000 });
+  console.log(`… the view shows them as yours: ${ms(t)}`);
+  const heap = await page.evaluate(() => performance.memory?.usedJSHeapSize ?? 0);
+  console.log(`page JS heap: ${(heap / 1048576).toFixed(0)} MiB`);
+  if (problems.length) console.log(`problems: ${problems.join('; ')}`);
+} finally {
+  await browser.close();
+  await server.close();
+}
