@@ -151,14 +151,49 @@ fn a_head_for_other_classes_is_refused() {
     assert!(err.contains("3 classes but the project 4"), "{err}");
 }
 
-#[test]
-fn exported_text_classifier_gives_the_apps_probabilities() {
-    use quarry_core::embed::classifier::text_classifier;
-    use quarry_core::embed::TextEmbedder;
+/// The bundled text model's bytes and its embedder.
+fn text_model() -> (Vec<u8>, Vec<u8>, quarry_core::embed::TextEmbedder) {
     let models = root().join("assets/models");
     let model = std::fs::read(models.join("minilm_l6_int8.onnx")).unwrap();
     let tokenizer = std::fs::read(models.join("minilm_tokenizer.json")).unwrap();
-    let embedder = TextEmbedder::from_bytes(&model, &tokenizer).unwrap();
+    let embedder = quarry_core::embed::TextEmbedder::from_bytes(&model, &tokenizer).unwrap();
+    (model, tokenizer, embedder)
+}
+
+/// Runs an exported text classifier in tract on one text: its output row.
+fn run_text(onnx: &[u8], embedder: &quarry_core::embed::TextEmbedder, text: &str) -> Vec<f32> {
+    let plan = tract_onnx::onnx()
+        .model_for_read(&mut &onnx[..])
+        .unwrap()
+        .into_optimized()
+        .unwrap()
+        .into_runnable()
+        .unwrap();
+    let ids: Vec<i64> = embedder
+        .tokenize(text)
+        .unwrap()
+        .into_iter()
+        .map(i64::from)
+        .collect();
+    let n = ids.len();
+    let out = plan
+        .run(tvec!(
+            Tensor::from_shape(&[1, n], &ids).unwrap().into(),
+            Tensor::from_shape(&[1, n], &vec![1i64; n]).unwrap().into()
+        ))
+        .unwrap();
+    out[0]
+        .to_plain_array_view::<f32>()
+        .unwrap()
+        .iter()
+        .copied()
+        .collect()
+}
+
+#[test]
+fn exported_text_classifier_gives_the_apps_probabilities() {
+    use quarry_core::embed::classifier::text_classifier;
+    let (model, tokenizer, embedder) = text_model();
     let texts = [
         ("the pasta was delicious", 0),
         ("I loved the soup", 0),
@@ -176,31 +211,11 @@ fn exported_text_classifier_gives_the_apps_probabilities() {
     let head = SoftmaxHead::fit(&x, &y, 2, &HeadOptions::default(), None).unwrap();
     let classes = vec!["food".to_string(), "travel".to_string()];
     let onnx = text_classifier(&model, &LinearHead::softmax(&head), &classes).unwrap();
-    let plan = tract_onnx::onnx()
-        .model_for_read(&mut &onnx[..])
-        .unwrap()
-        .into_optimized()
-        .unwrap()
-        .into_runnable()
-        .unwrap();
     for probe in ["a bowl of noodles", "waiting at the airport"] {
-        let ids: Vec<i64> = embedder
-            .tokenize(probe)
-            .unwrap()
-            .into_iter()
-            .map(i64::from)
-            .collect();
-        let n = ids.len();
-        let out = plan
-            .run(tvec!(
-                Tensor::from_shape(&[1, n], &ids).unwrap().into(),
-                Tensor::from_shape(&[1, n], &vec![1i64; n]).unwrap().into()
-            ))
-            .unwrap();
-        let got = out[0].to_plain_array_view::<f32>().unwrap();
+        let got = run_text(&onnx, &embedder, probe);
         let want = head.predict_proba(&embedder.embed_text(probe).unwrap());
         for c in 0..2 {
-            let d = (f64::from(got[[0, c]]) - want[c]).abs();
+            let d = (f64::from(got[c]) - want[c]).abs();
             assert!(d < 1e-4, "{probe}: class {c} differs by {d}");
         }
     }
@@ -221,11 +236,7 @@ fn exported_text_classifier_gives_the_apps_probabilities() {
 #[test]
 fn exported_multi_label_classifier_gives_each_classes_probability() {
     use quarry_core::embed::classifier::{text_classifier, MULTI_LABEL_KEY};
-    use quarry_core::embed::TextEmbedder;
-    let models = root().join("assets/models");
-    let model = std::fs::read(models.join("minilm_l6_int8.onnx")).unwrap();
-    let tokenizer = std::fs::read(models.join("minilm_tokenizer.json")).unwrap();
-    let embedder = TextEmbedder::from_bytes(&model, &tokenizer).unwrap();
+    let (model, _, embedder) = text_model();
     // (text, food?, outdoors?)
     let texts = [
         ("a picnic in the park", true, true),
@@ -261,28 +272,8 @@ fn exported_multi_label_classifier_gives_each_classes_probability() {
         .find(|p| p.key == MULTI_LABEL_KEY)
         .map(|p| p.value.clone());
     assert_eq!(multi.as_deref(), Some("true"));
-    let plan = tract_onnx::onnx()
-        .model_for_read(&mut &onnx[..])
-        .unwrap()
-        .into_optimized()
-        .unwrap()
-        .into_runnable()
-        .unwrap();
     for probe in ["pancakes at a campsite", "a quiet evening with tea"] {
-        let ids: Vec<i64> = embedder
-            .tokenize(probe)
-            .unwrap()
-            .into_iter()
-            .map(i64::from)
-            .collect();
-        let n = ids.len();
-        let out = plan
-            .run(tvec!(
-                Tensor::from_shape(&[1, n], &ids).unwrap().into(),
-                Tensor::from_shape(&[1, n], &vec![1i64; n]).unwrap().into()
-            ))
-            .unwrap();
-        let got = out[0].to_plain_array_view::<f32>().unwrap();
+        let got = run_text(&onnx, &embedder, probe);
         let e = embedder.embed_text(probe).unwrap();
         let want = [
             food.predict_proba(&e)[1],
@@ -290,8 +281,8 @@ fn exported_multi_label_classifier_gives_each_classes_probability() {
             0.125,
         ];
         for (c, w) in want.iter().enumerate() {
-            let d = (f64::from(got[[0, c]]) - w).abs();
-            assert!(d < 1e-4, "{probe}: class {c}: {} vs {w}", got[[0, c]]);
+            let d = (f64::from(got[c]) - w).abs();
+            assert!(d < 1e-4, "{probe}: class {c}: {} vs {w}", got[c]);
         }
     }
 }
