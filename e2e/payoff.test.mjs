@@ -30,12 +30,18 @@ test('accept guesses, audit the model and export predictions and the classifier'
     const answered = new Map();
     let accepted = 0;
     for (let i = 0; i < ANSWERS; i++) {
-      const name = await page.locator('.item-name').textContent();
+      // One read of the screen: the item, its guess and the marked button belong together (a
+      // refresh may land between two separate reads).
+      const { name, guess, predicted, before } = await page.evaluate(() => {
+        const marked = document.querySelectorAll('.class-button.predicted');
+        return {
+          name: document.querySelector('.item-name').textContent,
+          guess: document.querySelector('[data-testid=guess]')?.textContent ?? '',
+          predicted: marked.length === 1 ? marked[0].getAttribute('aria-label') : null,
+          before: document.querySelector('[data-testid=labeled-count]').textContent,
+        };
+      });
       const label = gt.get(name);
-      const before = await counter.textContent();
-      const guess = await page.getByTestId('guess').textContent();
-      const marked = page.locator('.class-button.predicted');
-      const predicted = (await marked.count()) === 1 ? await marked.getAttribute('aria-label') : null;
       if (guess && predicted === label) {
         assert.match(guess, /Model's guess: .+ \(\d+%\)/);
         await page.keyboard.press('Enter');

@@ -8,6 +8,7 @@ pub mod acquire;
 pub mod archive;
 pub mod audit;
 pub mod cache;
+pub mod compute;
 pub mod dataset;
 #[cfg(feature = "embed")]
 pub mod embed;

@@ -83,6 +83,11 @@ impl Matrix {
         &self.data
     }
 
+    /// All values, row by row, mutable.
+    pub fn as_mut_slice(&mut self) -> &mut [f32] {
+        &mut self.data
+    }
+
     /// The same rows scaled to unit Euclidean length (zero rows stay zero).
     pub fn normalised(mut self) -> Matrix {
         for i in 0..self.rows {

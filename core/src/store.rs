@@ -123,6 +123,18 @@ impl CompactRows {
         self.filled
     }
 
+    /// Row `i`'s 8-bit codes and its scale (`x ≈ code · scale`); empty before any row arrived.
+    pub fn codes(&self, i: usize) -> (&[i8], f32) {
+        assert!(i < self.rows, "row {i} out of range");
+        if self.dim == 0 {
+            return (&[], 1.0);
+        }
+        (
+            &self.codes[i * self.dim..(i + 1) * self.dim],
+            self.scales[i],
+        )
+    }
+
     /// Bytes held by the store (codes, scales, presence flags).
     pub fn heap_bytes(&self) -> usize {
         self.codes.capacity() + self.scales.capacity() * 4 + self.present.capacity()

@@ -2,8 +2,12 @@
 //! estimate, confusion matrix, stopping check and suspicious labels of the current head.
 
 use super::{Learner, STABILITY_WINDOW, STOP_SET};
+use std::collections::BTreeMap;
+
 use crate::audit::{self, AuditRecord};
+use crate::compute;
 use crate::evaluate::OutOfFold;
+use crate::head::LinearHead;
 use crate::labels::LearnerInput;
 use crate::predict::top;
 use crate::quality::{
@@ -51,19 +55,23 @@ impl Learner {
             self.stability.truncate(items.len());
             return Quality::default();
         };
-        let fast = head.to_f32();
-        let mut x = vec![0.0; self.store.cols()];
         let mut class_of = vec![None; self.store.rows()];
         input
             .labels
             .iter()
             .for_each(|a| class_of[a.item] = Some(a.class));
-        let mut proba = vec![0.0f32; self.class_ids.len()];
-        let mut guess = |item: usize| {
-            self.store.row_into(item, &mut x);
-            fast.proba_into(&x, &mut proba);
-            top(&proba)
-        };
+        // The head's guesses on the audits and the stop set, in one pass over their rows.
+        let stop_set = self.stop_set();
+        let rows: Vec<usize> = input
+            .audits
+            .iter()
+            .map(|r| r.item)
+            .chain(stop_set.iter().copied())
+            .filter(|&i| self.store.is_present(i))
+            .collect();
+        let p = compute::probabilities(&self.store, &rows, &LinearHead::softmax(head));
+        let at: BTreeMap<usize, usize> = rows.iter().enumerate().map(|(r, &i)| (i, r)).collect();
+        let guess = |item: usize| top(p.row(at[&item]));
         // Answered audits, in the order drawn, whose embedding has arrived.
         let (mut audit_confidence, mut pool_confidence) = (Vec::new(), Vec::new());
         let audited: Vec<(AuditRecord, usize, usize)> = input
@@ -79,7 +87,6 @@ impl Learner {
             .collect();
         // The stop set's predictions: the pool's confidence strata now, and the stopping
         // check's snapshot when one is due.
-        let stop_set = self.stop_set();
         let stop_guess: Vec<Option<usize>> = stop_set
             .iter()
             .map(|&i| {

@@ -1,0 +1,138 @@
+//! The pool-compute layer against the machine's limits: `cargo run -p quarry-core --example
+//! pool_compute [-- ITEMS [DIM [CLASSES]]]` (defaults 100,000 × 1280, 10 classes).
+//!
+//! Times the class probabilities of the whole pool two ways — the old path (decode each 8-bit
+//! row to f32, then the f32 head: what the learner did before `compute`) and
+//! `compute::probabilities` (integer dot products on the codes) — and sets the new one against
+//! two limits measured on this machine in the same run: reading the pool's bytes once (a plain
+//! sum over the codes: the memory-bandwidth floor) and the same dot kernel on one row that stays
+//! in cache (the arithmetic ceiling).
+
+// A benchmark measures wall time; the clock ban is for the library.
+#![allow(clippy::disallowed_methods)]
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use quarry_core::compute::{probabilities, scores, Vectors};
+use quarry_core::head::{Activation, LinearHead};
+use quarry_core::rng::Rng;
+use quarry_core::store::{CompactRows, Rows};
+
+fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, T) {
+    let mut best = f64::INFINITY;
+    let mut out = None;
+    for _ in 0..runs {
+        let t = Instant::now();
+        let v = f();
+        best = best.min(t.elapsed().as_secs_f64() * 1e3);
+        out = Some(v);
+    }
+    (best, out.expect("at least one run"))
+}
+
+fn main() {
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let items = args.first().copied().unwrap_or(100_000);
+    let dim = args.get(1).copied().unwrap_or(1280);
+    let classes = args.get(2).copied().unwrap_or(10);
+    let mut rng = Rng::new(5);
+    let mut store = CompactRows::new(items);
+    let mut row = vec![0f32; dim];
+    for i in 0..items {
+        row.iter_mut()
+            .for_each(|v| *v = (rng.normal() as f32).max(0.0));
+        store.set(i, &row).unwrap();
+    }
+    let head = LinearHead {
+        weights: (0..classes * dim)
+            .map(|_| rng.normal() as f32 * 0.05)
+            .collect(),
+        bias: vec![0.0; classes],
+        classes,
+        dim,
+        activation: Activation::Softmax,
+    };
+    let rows: Vec<usize> = (0..items).collect();
+    println!(
+        "pool: {items} × {dim} (8-bit rows, {:.0} MB), {classes} classes",
+        (items * dim) as f64 / 1e6
+    );
+
+    // Before: decode each row to f32 and score it with f32 weights.
+    let (old_ms, old) = best_of(3, || {
+        let mut out = vec![0f32; items * classes];
+        let mut x = vec![0f32; dim];
+        for (&i, o) in rows.iter().zip(out.chunks_exact_mut(classes)) {
+            store.row_into(i, &mut x);
+            for (c, o) in o.iter_mut().enumerate() {
+                let w = &head.weights[c * dim..(c + 1) * dim];
+                *o = w.iter().zip(&x).map(|(a, b)| a * b).sum::<f32>() + head.bias[c];
+            }
+            let max = o.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let sum: f32 = o
+                .iter_mut()
+                .map(|v| {
+                    *v = (*v - max).exp();
+                    *v
+                })
+                .sum();
+            o.iter_mut().for_each(|v| *v /= sum);
+        }
+        out
+    });
+    let (new_ms, new) = best_of(3, || probabilities(&store, &rows, &head));
+    let worst = old
+        .iter()
+        .zip(new.as_slice())
+        .fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+
+    // Limits: one pass over the codes; the kernel on a row in cache.
+    let (read_ms, _) = best_of(3, || {
+        let mut total = 0i64;
+        for i in 0..items {
+            let (codes, _) = store.codes(i);
+            total = codes
+                .iter()
+                .fold(total, |t, &c| t.wrapping_add(i64::from(c)));
+        }
+        black_box(total)
+    });
+    let vectors = Vectors::new(&head.weights, dim);
+    let hot: Vec<usize> = vec![0; items];
+    let mut out = vec![0f32; items * classes];
+    let (hot_ms, _) = best_of(3, || {
+        scores(&store, black_box(&hot), &vectors, &mut out);
+        black_box(out[0])
+    });
+    let bytes = (items * dim) as f64;
+    let ops = 2.0 * (items * dim * classes) as f64;
+    println!("| step | time | rate |");
+    println!("|---|---|---|");
+    println!(
+        "| probabilities, old path (decode to f32, f32 head) | {old_ms:.0} ms | {:.1} G mul-add/s |",
+        ops / 2.0 / old_ms / 1e6
+    );
+    println!(
+        "| probabilities, `compute` (i8·i16 on the codes) | {new_ms:.0} ms | {:.1} G mul-add/s, {:.1} GB/s of rows |",
+        ops / 2.0 / new_ms / 1e6,
+        bytes / new_ms / 1e6
+    );
+    println!(
+        "| limit: read the pool's bytes once | {read_ms:.0} ms | {:.1} GB/s |",
+        bytes / read_ms / 1e6
+    );
+    println!(
+        "| limit: the kernel on one row in cache | {hot_ms:.0} ms | {:.1} G mul-add/s |",
+        ops / 2.0 / hot_ms / 1e6
+    );
+    println!(
+        "speed-up {:.1}×; memory ratio (read floor / time) {:.2}; arithmetic ratio (in-cache kernel / time) {:.2}; largest probability difference {worst:.1e}",
+        old_ms / new_ms,
+        read_ms / new_ms,
+        hot_ms / new_ms
+    );
+}
