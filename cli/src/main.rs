@@ -1,4 +1,5 @@
 //! `quarry simulate`: replays a labeled embedding set to compare acquisition strategies.
+//! `quarry bench`: times one learner refresh per strategy ([`bench`]).
 //!
 //! ```text
 //! quarry simulate --embeddings E.npy --labels L.npy --strategy margin,random --init 10 --batch 10 \
@@ -10,6 +11,7 @@
 // The CLI is where wall time is read (selection timings); core stays clock-free.
 #![allow(clippy::disallowed_methods)]
 
+mod bench;
 mod chart;
 
 use std::path::{Path, PathBuf};
@@ -49,8 +51,10 @@ fn main() -> ExitCode {
 }
 
 fn run(argv: &[String]) -> Result<(), String> {
-    if argv.first().map(String::as_str) != Some("simulate") {
-        return Err(USAGE.to_string());
+    match argv.first().map(String::as_str) {
+        Some("simulate") => {}
+        Some("bench") => return bench::run(&argv[1..]),
+        _ => return Err(format!("{USAGE}\n{}", bench::USAGE)),
     }
     let args = parse(&argv[1..])?;
     let (x, y) = load(&args)?;
@@ -106,18 +110,7 @@ fn parse(argv: &[String]) -> Result<Args, String> {
             "--embeddings" => a.embeddings = Some(value()?.into()),
             "--labels" => a.labels = Some(value()?.into()),
             "--demo" => a.demo = Some(value()?),
-            "--strategy" => {
-                a.config.strategies = value()?
-                    .split(',')
-                    .map(|s| {
-                        StrategyKind::from_name(s.trim()).ok_or_else(|| {
-                            let known: Vec<&str> =
-                                StrategyKind::ALL.iter().map(|k| k.name()).collect();
-                            format!("unknown strategy '{s}' (known: {})", known.join(", "))
-                        })
-                    })
-                    .collect::<Result<_, _>>()?
-            }
+            "--strategy" => a.config.strategies = strategies(&value()?)?,
             "--init" => a.config.init = number(value()?)?,
             "--batch" => a.config.batch = number(value()?)?,
             "--rounds" => a.config.rounds = number(value()?)?,
@@ -166,6 +159,18 @@ fn parse(argv: &[String]) -> Result<Args, String> {
         }
     }
     Ok(a)
+}
+
+/// Strategy names, comma-separated.
+fn strategies(list: &str) -> Result<Vec<StrategyKind>, String> {
+    list.split(',')
+        .map(|s| {
+            StrategyKind::from_name(s.trim()).ok_or_else(|| {
+                let known: Vec<&str> = StrategyKind::ALL.iter().map(|k| k.name()).collect();
+                format!("unknown strategy '{s}' (known: {})", known.join(", "))
+            })
+        })
+        .collect()
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, String> {

@@ -51,4 +51,8 @@ pub struct LearnerInput {
     /// audits are on, their labels are kept out of training.
     #[serde(default)]
     pub audits: Vec<AuditRecord>,
+    /// The item on screen when the refresh was asked: the update's guesses include it, so its
+    /// guess does not vanish when the new queue was chosen without it.
+    #[serde(default)]
+    pub current: Option<usize>,
 }

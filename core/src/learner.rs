@@ -28,6 +28,17 @@ pub struct CurvePoint {
     pub accuracy: f64,
 }
 
+/// Where a refresh's time went (from [`Learner::refresh_timed`]'s clock).
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+pub struct RefreshTimes {
+    /// Fitting the head (and its cross-validated estimate).
+    pub fit_ms: f64,
+    /// Scoring the candidates and picking the batch (the strategy, AnchorAL included).
+    pub select_ms: f64,
+    /// The whole refresh.
+    pub total_ms: f64,
+}
+
 /// What the learner answers after a refresh.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LearnerUpdate {
@@ -182,6 +193,21 @@ impl Learner {
     /// [`Error::Invalid`] when a label names an item or class out of range, or the input has
     /// fewer than two classes.
     pub fn refresh(&mut self, input: &LearnerInput) -> Result<LearnerUpdate> {
+        self.refresh_timed(input, &mut || 0.0)
+            .map(|(update, _)| update)
+    }
+
+    /// [`Learner::refresh`], reading `clock` (milliseconds; core has no clock of its own)
+    /// around its steps: for benchmarks (`quarry bench`).
+    ///
+    /// # Errors
+    /// As [`Learner::refresh`].
+    pub fn refresh_timed(
+        &mut self,
+        input: &LearnerInput,
+        clock: &mut dyn FnMut() -> f64,
+    ) -> Result<(LearnerUpdate, RefreshTimes)> {
+        let start = clock();
         if !input.class_ids.is_empty() && input.class_ids.len() < 2 {
             return Err(Error::Invalid(
                 "a project needs at least two classes".into(),
@@ -222,6 +248,7 @@ impl Learner {
         } else {
             self.fit_single_label(input, &held_out)?
         };
+        let fitted_at = clock();
         let Fitted {
             items,
             y,
@@ -270,7 +297,9 @@ impl Learner {
             candidates = (0..n).filter(offered).collect();
         }
         let mut rng = Rng::new(self.seed ^ (items.len() as u64).wrapping_mul(0x9e37_79b9));
+        let select_start = clock();
         let mut queue = self.select(strategy, &candidates, &items, &y, input, &mut rng);
+        let selected_at = clock();
         let audit = if auditing && input.audit.due(input.labels.len(), input.audits.len()) {
             let fresh: Vec<usize> = candidates
                 .iter()
@@ -290,8 +319,12 @@ impl Learner {
         } else {
             self.quality(input, &held_out, &items, &y, oof.as_ref())
         };
-        let guesses = self.predictions_of(&queue).unwrap_or_default();
-        Ok(LearnerUpdate {
+        let mut guessed = queue.clone();
+        if let Some(c) = input.current.filter(|c| !queue.contains(c) && *c < n) {
+            guessed.push(c);
+        }
+        let guesses = self.predictions_of(&guessed).unwrap_or_default();
+        let update = LearnerUpdate {
             queue,
             strategy,
             accuracy,
@@ -300,7 +333,16 @@ impl Learner {
             guesses,
             audit,
             quality,
-        })
+        };
+        let end = clock();
+        Ok((
+            update,
+            RefreshTimes {
+                fit_ms: fitted_at - start,
+                select_ms: selected_at - select_start,
+                total_ms: end - start,
+            },
+        ))
     }
 
     /// The current head's probabilities of every embedded item (`None` before a head exists).
@@ -556,6 +598,14 @@ mod tests {
             update.accuracy
         );
         assert_eq!(update.curve.last().unwrap().labels, input.labels.len());
+        // The item on screen gets its guess even when the new queue left it out.
+        let unqueued = (0..x.rows())
+            .find(|i| !update.queue.contains(i) && input.labels.iter().all(|a| a.item != *i))
+            .unwrap();
+        input.current = Some(unqueued);
+        let with_current = learner.refresh(&input).unwrap();
+        assert!(with_current.guesses.of(unqueued).is_some());
+        input.current = None;
         // Undo: fewer labels truncate the curve.
         input.labels.truncate(10);
         let after = learner.refresh(&input).unwrap();

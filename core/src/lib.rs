@@ -35,5 +35,5 @@ pub mod table;
 
 pub use error::{Error, Result};
 pub use labels::{Answer, LearnerInput};
-pub use learner::{CurvePoint, Learner, LearnerUpdate};
+pub use learner::{CurvePoint, Learner, LearnerUpdate, RefreshTimes};
 pub use session::{ClassEntry, DeletedItems, Session, SessionSnapshot, Step};

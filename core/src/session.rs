@@ -725,6 +725,7 @@ impl Session {
             labeled: self.order.clone(),
             audit: Default::default(),
             audits: self.audits(),
+            current: self.current(),
         }
     }
 }

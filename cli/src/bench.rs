@@ -1,0 +1,229 @@
+//! `quarry bench`: one learner refresh per strategy, exactly as the app runs it after an answer
+//! (the learner on 8-bit rows, the head refit warm, the estimate, the audits, the selection), on a
+//! seeded synthetic pool or on given embeddings. Prints a table and writes
+//! `{"backend": "cpu", "strategies": {name: {"refresh_ms", "select_ms", "peak_extra_mib"}}}`.
+//!
+//! ```text
+//! quarry bench --pool 100000 --dim 1280 --classes 10 --labels 200 --batch 100 \
+//!     --strategy auto,margin,badge,coreset --json out.json
+//! quarry bench --embeddings E.npy --labels Y.npy --labels 200 ...   # a pool of your own
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use quarry_core::acquire::{StrategyKind, Subpool};
+use quarry_core::audit::AuditSettings;
+use quarry_core::rng::Rng;
+use quarry_core::{Answer, Learner, LearnerInput};
+
+#[path = "../../core/examples/support/rss.rs"]
+mod rss;
+
+pub const USAGE: &str = "usage: quarry bench [--pool N] [--dim D] [--classes C] [--labels L] \
+[--batch B] [--strategy a,b] [--backend cpu|gpu] [--embeddings E.npy --labels Y.npy] [--json OUT]";
+
+struct Args {
+    pool: usize,
+    dim: usize,
+    classes: usize,
+    labels: usize,
+    batch: usize,
+    strategies: Vec<StrategyKind>,
+    embeddings: Option<PathBuf>,
+    truth: Option<PathBuf>,
+    json: Option<PathBuf>,
+}
+
+/// One strategy's refresh.
+struct Timing {
+    refresh_ms: f64,
+    select_ms: f64,
+    peak_extra_mib: f64,
+}
+
+fn parse(argv: &[String]) -> Result<Args, String> {
+    let mut a = Args {
+        pool: 100_000,
+        dim: 1280,
+        classes: 10,
+        labels: 200,
+        batch: 100,
+        strategies: vec![StrategyKind::Auto, StrategyKind::Margin],
+        embeddings: None,
+        truth: None,
+        json: None,
+    };
+    let mut it = argv.iter();
+    while let Some(flag) = it.next() {
+        let mut value = || {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{flag} needs a value"))
+        };
+        let number = |v: String| {
+            v.parse::<usize>()
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or_else(|| format!("{flag} takes a whole number above 0, not '{v}'"))
+        };
+        match flag.as_str() {
+            "--pool" => a.pool = number(value()?)?,
+            "--dim" => a.dim = number(value()?)?,
+            "--classes" => a.classes = number(value()?)?,
+            "--batch" => a.batch = number(value()?)?,
+            // A count, or (with --embeddings) the file of the pool's classes.
+            "--labels" => {
+                let v = value()?;
+                match v.parse::<usize>() {
+                    Ok(n) => a.labels = n,
+                    Err(_) => a.truth = Some(v.into()),
+                }
+            }
+            "--embeddings" => a.embeddings = Some(value()?.into()),
+            "--strategy" => a.strategies = super::strategies(&value()?)?,
+            "--backend" => match value()?.as_str() {
+                "cpu" => {}
+                "gpu" => {
+                    return Err(
+                        "the GPU backend is not built yet (issue 12); use --backend cpu".into(),
+                    )
+                }
+                v => return Err(format!("--backend takes cpu or gpu, not '{v}'")),
+            },
+            "--json" => a.json = Some(value()?.into()),
+            other => return Err(format!("unknown option {other}; {USAGE}")),
+        }
+    }
+    if a.classes < 2 {
+        return Err("--classes needs at least 2".into());
+    }
+    Ok(a)
+}
+
+/// The pool's rows (row-major) and classes: read, or synthetic (Gaussian classes around seeded
+/// centres, overlapping enough that the head is unsure of some).
+fn pool(a: &mut Args) -> Result<(Vec<f32>, Vec<usize>), String> {
+    match (&a.embeddings, &a.truth) {
+        (Some(e), Some(t)) => {
+            let read =
+                |p: &PathBuf| std::fs::read(p).map_err(|err| format!("{}: {err}", p.display()));
+            let x = quarry_core::npy::read_matrix(&read(e)?).map_err(|err| err.to_string())?;
+            let y = quarry_core::npy::read_labels(&read(t)?).map_err(|err| err.to_string())?;
+            if x.rows() != y.len() {
+                return Err(format!("{} rows but {} classes", x.rows(), y.len()));
+            }
+            a.pool = x.rows();
+            a.dim = x.cols();
+            a.classes = y.iter().max().map_or(0, |m| m + 1).max(2);
+            Ok((x.as_slice().to_vec(), y))
+        }
+        (None, None) => {
+            let mut rng = Rng::new(7);
+            let centres: Vec<Vec<f32>> = (0..a.classes)
+                .map(|_| (0..a.dim).map(|_| rng.normal() as f32 * 0.15).collect())
+                .collect();
+            let mut data = Vec::with_capacity(a.pool * a.dim);
+            let y: Vec<usize> = (0..a.pool).map(|i| i % a.classes).collect();
+            for &c in &y {
+                data.extend(centres[c].iter().map(|m| m + rng.normal() as f32));
+            }
+            Ok((data, y))
+        }
+        _ => Err(format!(
+            "--embeddings needs --labels FILE and the other way round; {USAGE}"
+        )),
+    }
+}
+
+pub fn run(argv: &[String]) -> Result<(), String> {
+    let mut a = parse(argv)?;
+    let (data, y) = pool(&mut a)?;
+    if a.labels >= a.pool {
+        return Err(format!(
+            "--labels {} leaves nothing to pick from {}",
+            a.labels, a.pool
+        ));
+    }
+    let mut learner = Learner::new(a.pool, a.classes, 1).map_err(|e| e.to_string())?;
+    for (i, row) in data.chunks_exact(a.dim).enumerate() {
+        learner.add_embedding(i, row).map_err(|e| e.to_string())?;
+    }
+    drop(data);
+    // The labels a person gave: a seeded sample of the pool.
+    let mut order: Vec<usize> = (0..a.pool).collect();
+    Rng::new(11).shuffle(&mut order);
+    let answers: Vec<Answer> = order[..a.labels]
+        .iter()
+        .map(|&item| Answer {
+            item,
+            class: y[item],
+        })
+        .collect();
+    let mut input = LearnerInput {
+        labels: answers[..a.labels - 1].to_vec(),
+        batch: a.batch,
+        audit: AuditSettings::RECOMMENDED,
+        ..LearnerInput::default()
+    };
+    // As in the app, the refresh after an answer starts from the previous one's head.
+    learner.refresh(&input).map_err(|e| e.to_string())?;
+    input.labels = answers;
+    println!(
+        "pool: {} × {} (8-bit rows), {} classes, {} labels, batch {}; backend cpu, one thread",
+        a.pool, a.dim, a.classes, a.labels, a.batch
+    );
+    println!("| strategy | refresh | of which selection | peak extra |");
+    println!("|---|---|---|---|");
+    let start = Instant::now();
+    let mut clock = move || start.elapsed().as_secs_f64() * 1e3;
+    let mut report: BTreeMap<String, Timing> = BTreeMap::new();
+    for &kind in &a.strategies {
+        let mut l = learner.clone();
+        let mut input = input.clone();
+        input.strategy = kind;
+        // The whole pool, AnchorAL off, unless the strategy is the default policy with its default.
+        input.subpool = if kind == StrategyKind::Auto {
+            Subpool::Auto
+        } else {
+            Subpool::Off
+        };
+        rss::reset_peak();
+        let (base, _) = rss::rss_kib();
+        let (_, times) = l
+            .refresh_timed(&input, &mut clock)
+            .map_err(|e| e.to_string())?;
+        let (_, peak) = rss::rss_kib();
+        let t = Timing {
+            refresh_ms: times.total_ms,
+            select_ms: times.select_ms,
+            peak_extra_mib: peak.saturating_sub(base) as f64 / 1024.0,
+        };
+        println!(
+            "| {} | {:.0} ms | {:.0} ms | {:.1} MiB |",
+            kind.name(),
+            t.refresh_ms,
+            t.select_ms,
+            t.peak_extra_mib
+        );
+        report.insert(kind.name().to_string(), t);
+    }
+    if let Some(path) = &a.json {
+        let strategies: serde_json::Map<String, serde_json::Value> = report
+            .iter()
+            .map(|(name, t)| {
+                let v = serde_json::json!({
+                    "refresh_ms": t.refresh_ms,
+                    "select_ms": t.select_ms,
+                    "peak_extra_mib": t.peak_extra_mib,
+                });
+                (name.clone(), v)
+            })
+            .collect();
+        let json = serde_json::json!({ "backend": "cpu", "strategies": strategies });
+        let text = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?;
+        std::fs::write(path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(())
+}
