@@ -54,7 +54,7 @@ fn run(argv: &[String]) -> Result<(), String> {
     match argv.first().map(String::as_str) {
         Some("simulate") => {}
         Some("bench") => return bench::run(&argv[1..]),
-        _ => return Err(format!("{USAGE}\n{}", bench::USAGE)),
+        _ => return Err(format!("{USAGE} | {}", bench::USAGE)),
     }
     let args = parse(&argv[1..])?;
     let (x, y) = load(&args)?;

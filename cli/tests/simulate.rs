@@ -1,5 +1,5 @@
-//! `quarry simulate` as scripts use it: the documented JSON on the demo, and exit code 2 with a
-//! one-line message on bad input.
+//! `quarry simulate` and `quarry bench` as scripts use them: the documented JSON, and exit code
+//! 2 with a one-line message on bad input.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -71,7 +71,7 @@ fn bad_input_exits_2_with_one_line() {
     let nan = temp("nan.csv", b"1,2\nNaN,4\n");
     let labels = temp("l.csv", b"0\n1\n0\n");
     let empty = temp("empty.npy", b"");
-    let cases: [&[&str]; 5] = [
+    let cases: [&[&str]; 9] = [
         &[
             "simulate",
             "--embeddings",
@@ -95,10 +95,52 @@ fn bad_input_exits_2_with_one_line() {
         ],
         &["simulate", "--demo", "emoji", "--strategy", "nonsense"],
         &["frobnicate"],
+        &["bench", "--pool", "0"],
+        &["bench", "--backend", "gpu"],
+        &["bench", "--pool", "10", "--labels", "10"],
+        &["bench", "--embeddings", "x.npy"],
     ];
     for args in cases {
         let (code, _, stderr) = quarry(args);
         assert_eq!(code, 2, "{args:?}: {stderr}");
         assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
+    }
+}
+
+/// `quarry bench` writes the JSON other scripts read: the backend, and per strategy the
+/// refresh time, the selection time within it and the peak extra memory.
+#[test]
+fn bench_writes_the_documented_json() {
+    let json = temp("bench.json", b"");
+    let (code, stdout, stderr) = quarry(&[
+        "bench",
+        "--pool",
+        "400",
+        "--dim",
+        "16",
+        "--classes",
+        "3",
+        "--labels",
+        "30",
+        "--batch",
+        "5",
+        "--strategy",
+        "auto,margin,badge",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("| badge |"), "{stdout}");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(v["backend"], "cpu");
+    for name in ["auto", "margin", "badge"] {
+        let s = &v["strategies"][name];
+        for key in ["refresh_ms", "select_ms", "peak_extra_mib"] {
+            assert!(
+                s[key].as_f64().is_some_and(|t| t >= 0.0),
+                "{name}.{key}: {v}"
+            );
+        }
+        assert!(s["select_ms"].as_f64() <= s["refresh_ms"].as_f64(), "{v}");
     }
 }
