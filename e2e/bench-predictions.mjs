@@ -89,7 +89,14 @@ try {
 
   // Bulk labeling from the view: three checked, class key 1; until they are saved and the view
   // shows them as yours.
-  for (let k = 0; k < 3; k++) await page.locator('.prediction-row input[type=checkbox]').nth(k).check();
+  await page.evaluate(async () => {
+    document.querySelector('[data-testid=prediction-list]').scrollTop = 0;
+    await new Promise((r) => requestAnimationFrame(r));
+  });
+  for (let k = 0; k < 3; k++) {
+    await page.locator('.prediction-row input[type=checkbox]').nth(k).click();
+    await page.getByTestId('predictions-summary').getByText(`${k + 1} selected`).waitFor();
+  }
   const counter = page.getByTestId('labeled-count');
   const before = await counter.textContent();
   const firstRow = await page.locator('.prediction-row').first().textContent();
