@@ -1,9 +1,9 @@
 //! The learner's answers about trust: the audit question to ask next, and per refresh the audit
 //! estimate, confusion matrix, stopping check and suspicious labels of the current head.
 
-use super::{Learner, STABILITY_WINDOW, STOP_SET};
 use std::collections::BTreeMap;
 
+use super::{Learner, STABILITY_WINDOW, STOP_SET};
 use crate::audit::{self, AuditRecord};
 use crate::compute;
 use crate::evaluate::OutOfFold;
