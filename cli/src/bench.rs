@@ -43,6 +43,13 @@ struct Timing {
     peak_extra_mib: f64,
 }
 
+/// The value after `flag`, a whole number above 0.
+fn positive(f: &mut super::Flags, flag: &str) -> Result<usize, String> {
+    Some(f.number(flag)?)
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("{flag} takes a whole number above 0"))
+}
+
 fn parse(argv: &[String]) -> Result<Args, String> {
     let mut a = Args {
         pool: 100_000,
@@ -55,35 +62,24 @@ fn parse(argv: &[String]) -> Result<Args, String> {
         truth: None,
         json: None,
     };
-    let mut it = argv.iter();
-    while let Some(flag) = it.next() {
-        let mut value = || {
-            it.next()
-                .cloned()
-                .ok_or_else(|| format!("{flag} needs a value"))
-        };
-        let number = |v: String| {
-            v.parse::<usize>()
-                .ok()
-                .filter(|&n| n > 0)
-                .ok_or_else(|| format!("{flag} takes a whole number above 0, not '{v}'"))
-        };
-        match flag.as_str() {
-            "--pool" => a.pool = number(value()?)?,
-            "--dim" => a.dim = number(value()?)?,
-            "--classes" => a.classes = number(value()?)?,
-            "--batch" => a.batch = number(value()?)?,
+    let mut f = super::Flags::new(argv);
+    while let Some(flag) = f.next_flag() {
+        match flag {
+            "--pool" => a.pool = positive(&mut f, flag)?,
+            "--dim" => a.dim = positive(&mut f, flag)?,
+            "--classes" => a.classes = positive(&mut f, flag)?,
+            "--batch" => a.batch = positive(&mut f, flag)?,
             // A count, or (with --embeddings) the file of the pool's classes.
             "--labels" => {
-                let v = value()?;
+                let v = f.value(flag)?;
                 match v.parse::<usize>() {
                     Ok(n) => a.labels = n,
                     Err(_) => a.truth = Some(v.into()),
                 }
             }
-            "--embeddings" => a.embeddings = Some(value()?.into()),
-            "--strategy" => a.strategies = super::strategies(&value()?)?,
-            "--backend" => match value()?.as_str() {
+            "--embeddings" => a.embeddings = Some(f.value(flag)?.into()),
+            "--strategy" => a.strategies = super::strategies(&f.value(flag)?)?,
+            "--backend" => match f.value(flag)?.as_str() {
                 "cpu" => {}
                 "gpu" => {
                     return Err(
@@ -92,7 +88,7 @@ fn parse(argv: &[String]) -> Result<Args, String> {
                 }
                 v => return Err(format!("--backend takes cpu or gpu, not '{v}'")),
             },
-            "--json" => a.json = Some(value()?.into()),
+            "--json" => a.json = Some(f.value(flag)?.into()),
             other => return Err(format!("unknown option {other}; {USAGE}")),
         }
     }

@@ -95,35 +95,26 @@ fn parse(argv: &[String]) -> Result<Args, String> {
         csv: None,
         svg: None,
     };
-    let mut it = argv.iter();
-    while let Some(flag) = it.next() {
-        let mut value = || {
-            it.next()
-                .cloned()
-                .ok_or_else(|| format!("{flag} needs a value"))
-        };
-        let number = |v: String| {
-            v.parse::<usize>()
-                .map_err(|_| format!("{flag} takes a whole number, not '{v}'"))
-        };
-        match flag.as_str() {
-            "--embeddings" => a.embeddings = Some(value()?.into()),
-            "--labels" => a.labels = Some(value()?.into()),
-            "--demo" => a.demo = Some(value()?),
-            "--strategy" => a.config.strategies = strategies(&value()?)?,
-            "--init" => a.config.init = number(value()?)?,
-            "--batch" => a.config.batch = number(value()?)?,
-            "--rounds" => a.config.rounds = number(value()?)?,
-            "--seeds" => a.config.seeds = number(value()?)?,
-            "--seed" => a.config.base_seed = number(value()?)? as u64,
+    let mut f = Flags::new(argv);
+    while let Some(flag) = f.next_flag() {
+        match flag {
+            "--embeddings" => a.embeddings = Some(f.value(flag)?.into()),
+            "--labels" => a.labels = Some(f.value(flag)?.into()),
+            "--demo" => a.demo = Some(f.value(flag)?),
+            "--strategy" => a.config.strategies = strategies(&f.value(flag)?)?,
+            "--init" => a.config.init = f.number(flag)?,
+            "--batch" => a.config.batch = f.number(flag)?,
+            "--rounds" => a.config.rounds = f.number(flag)?,
+            "--seeds" => a.config.seeds = f.number(flag)?,
+            "--seed" => a.config.base_seed = f.number(flag)? as u64,
             "--test-fraction" => {
-                let v = value()?;
+                let v = f.value(flag)?;
                 a.config.test_fraction = v
                     .parse()
                     .map_err(|_| format!("--test-fraction takes a number, not '{v}'"))?
             }
             "--subpool" => {
-                let v = value()?;
+                let v = f.value(flag)?;
                 a.config.subpool = Subpool::from_name(&v)
                     .ok_or_else(|| format!("--subpool takes auto, anchoral or off, not '{v}'"))?
             }
@@ -131,18 +122,18 @@ fn parse(argv: &[String]) -> Result<Args, String> {
                 a.config.audit = Some(a.config.audit.unwrap_or(AuditSettings::RECOMMENDED))
             }
             "--audit-every" => {
-                let every = number(value()?)?;
+                let every = f.number(flag)?;
                 a.config
                     .audit
                     .get_or_insert(AuditSettings::RECOMMENDED)
                     .every = every;
             }
             "--audit-max" => {
-                let max = number(value()?)?;
+                let max = f.number(flag)?;
                 a.config.audit.get_or_insert(AuditSettings::RECOMMENDED).max = max;
             }
             "--audit-method" => {
-                let v = value()?;
+                let v = f.value(flag)?;
                 a.config
                     .audit
                     .get_or_insert(AuditSettings::RECOMMENDED)
@@ -152,13 +143,41 @@ fn parse(argv: &[String]) -> Result<Args, String> {
                     _ => return Err(format!("--audit-method takes uniform or active, not '{v}'")),
                 }
             }
-            "--json" => a.json = Some(value()?.into()),
-            "--csv" => a.csv = Some(value()?.into()),
-            "--svg" => a.svg = Some(value()?.into()),
+            "--json" => a.json = Some(f.value(flag)?.into()),
+            "--csv" => a.csv = Some(f.value(flag)?.into()),
+            "--svg" => a.svg = Some(f.value(flag)?.into()),
             other => return Err(format!("unknown option {other}; {USAGE}")),
         }
     }
     Ok(a)
+}
+
+/// The command line's flags in order, each flag's value read on demand.
+struct Flags<'a>(std::slice::Iter<'a, String>);
+
+impl<'a> Flags<'a> {
+    fn new(argv: &'a [String]) -> Flags<'a> {
+        Flags(argv.iter())
+    }
+
+    fn next_flag(&mut self) -> Option<&'a str> {
+        self.0.next().map(String::as_str)
+    }
+
+    /// The value after `flag`.
+    fn value(&mut self, flag: &str) -> Result<String, String> {
+        self.0
+            .next()
+            .cloned()
+            .ok_or_else(|| format!("{flag} needs a value"))
+    }
+
+    /// The value after `flag`, a whole number.
+    fn number(&mut self, flag: &str) -> Result<usize, String> {
+        let v = self.value(flag)?;
+        v.parse()
+            .map_err(|_| format!("{flag} takes a whole number, not '{v}'"))
+    }
 }
 
 /// Strategy names, comma-separated.
