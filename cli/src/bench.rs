@@ -170,8 +170,8 @@ pub fn run(argv: &[String]) -> Result<(), String> {
         "pool: {} × {} (8-bit rows), {} classes, {} labels, batch {}; backend cpu, one thread",
         a.pool, a.dim, a.classes, a.labels, a.batch
     );
-    println!("| strategy | refresh | of which selection | peak extra |");
-    println!("|---|---|---|---|");
+    println!("| strategy | refresh | of which fit + estimate | of which selection | peak extra |");
+    println!("|---|---|---|---|---|");
     let start = Instant::now();
     let mut clock = move || start.elapsed().as_secs_f64() * 1e3;
     let mut report: BTreeMap<String, Timing> = BTreeMap::new();
@@ -197,9 +197,10 @@ pub fn run(argv: &[String]) -> Result<(), String> {
             peak_extra_mib: peak.saturating_sub(base) as f64 / 1024.0,
         };
         println!(
-            "| {} | {:.0} ms | {:.0} ms | {:.1} MiB |",
+            "| {} | {:.0} ms | {:.0} ms | {:.0} ms | {:.1} MiB |",
             kind.name(),
             t.refresh_ms,
+            times.fit_ms,
             t.select_ms,
             t.peak_extra_mib
         );

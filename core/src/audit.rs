@@ -17,7 +17,7 @@ use crate::rng::Rng;
 
 mod strata;
 
-pub use strata::{stratum, Strata, CUTS, STRATA};
+pub use strata::{Strata, STRATA};
 
 /// How audits are drawn and estimated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]

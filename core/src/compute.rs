@@ -11,7 +11,7 @@
 //! [`class_probabilities`] and [`label_probabilities`] put the softmax or the per-class sigmoid
 //! of a [`LinearHead`] on top.
 
-use crate::head::{Activation, LinearHead};
+use crate::head::{softmax_f32, Activation, LinearHead};
 use crate::matrix::Matrix;
 use crate::store::{CompactRows, Rows};
 
@@ -55,11 +55,6 @@ impl Vectors {
             codes,
             scales,
         }
-    }
-
-    /// Number of vectors.
-    pub fn count(&self) -> usize {
-        self.count
     }
 }
 
@@ -119,21 +114,11 @@ pub fn probabilities(store: &CompactRows, rows: &[usize], head: &LinearHead) -> 
             *v += b;
         }
         match head.activation {
-            Activation::Softmax => softmax(row),
+            Activation::Softmax => softmax_f32(row),
             Activation::Sigmoid => row.iter_mut().for_each(|v| *v = 1.0 / (1.0 + (-*v).exp())),
         }
     }
     out
-}
-
-fn softmax(row: &mut [f32]) {
-    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut sum = 0.0;
-    for v in row.iter_mut() {
-        *v = (*v - max).exp();
-        sum += *v;
-    }
-    row.iter_mut().for_each(|v| *v /= sum);
 }
 
 #[cfg(test)]

@@ -232,13 +232,7 @@ impl HeadF32 {
         for ((o, w), b) in out.iter_mut().zip(&self.weights).zip(&self.bias) {
             *o = dot(w, x) + b;
         }
-        let max = out.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let mut sum = 0.0;
-        for o in out.iter_mut() {
-            *o = (*o - max).exp();
-            sum += *o;
-        }
-        out.iter_mut().for_each(|o| *o /= sum);
+        softmax_f32(out);
     }
 
     /// The most probable class of `x` (the first on ties).
@@ -252,6 +246,17 @@ impl HeadF32 {
         }
         best.0
     }
+}
+
+/// Turns logits into probabilities in place (shifted by the largest, so nothing overflows).
+pub(crate) fn softmax_f32(row: &mut [f32]) {
+    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0.0;
+    for v in row.iter_mut() {
+        *v = (*v - max).exp();
+        sum += *v;
+    }
+    row.iter_mut().for_each(|v| *v /= sum);
 }
 
 fn softmax_into(w: &[f64], x: &[f32], stride: usize, out: &mut [f64]) {
