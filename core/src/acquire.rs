@@ -45,6 +45,7 @@ use crate::head::SoftmaxHead;
 use crate::kmeans::{closest, kmeans, Clustering};
 use crate::matrix::Matrix;
 use crate::rng::Rng;
+use crate::store::CompactRows;
 
 /// What a strategy may look at when it picks a batch.
 #[derive(Debug, Clone, Copy)]
@@ -64,6 +65,26 @@ pub struct Pool<'a> {
     pub probabilities: Option<&'a Matrix>,
     /// The current head (the one `probabilities` came from), when one exists.
     pub head: Option<&'a SoftmaxHead>,
+    /// The same rows as the learner holds them (8-bit), when it does: strategies with a
+    /// compute-layer path ([`StrategyKind::runs_on_compact_rows`]) read these instead of
+    /// `embeddings`, which the learner then leaves empty.
+    pub stored: Option<Stored<'a>>,
+}
+
+/// A pool's rows in the learner's compact store: pool row `r` is store row `index[r]`.
+#[derive(Debug, Clone, Copy)]
+pub struct Stored<'a> {
+    /// The 8-bit rows.
+    pub store: &'a CompactRows,
+    /// Store row of each pool row.
+    pub index: &'a [usize],
+}
+
+impl Stored<'_> {
+    /// The store rows of pool rows `items`.
+    pub fn rows_of(&self, items: &[usize]) -> Vec<usize> {
+        items.iter().map(|&i| self.index[i]).collect()
+    }
 }
 
 impl<'a> Pool<'a> {
@@ -77,6 +98,15 @@ impl<'a> Pool<'a> {
             classes,
             probabilities: None,
             head: None,
+            stored: None,
+        }
+    }
+
+    /// The same pool with its rows also in the learner's compact store.
+    pub fn with_stored(self, store: &'a CompactRows, index: &'a [usize]) -> Pool<'a> {
+        Pool {
+            stored: Some(Stored { store, index }),
+            ..self
         }
     }
 
@@ -227,6 +257,12 @@ impl StrategyKind {
             Auto | Margin | MeanMargin | LeastConfidence | Entropy | PowerMargin | Badge => true,
             Random | ColdStart | Bald | DropQuery | CoreSet | TypiClust | ProbCover => false,
         }
+    }
+
+    /// Whether the strategy, given [`Pool::stored`], reads only those compact rows (never
+    /// [`Pool::embeddings`]): the learner then decodes nothing for it.
+    pub fn runs_on_compact_rows(self) -> bool {
+        matches!(self, StrategyKind::Badge | StrategyKind::CoreSet)
     }
 
     /// Whether the strategy reads embeddings (else only class probabilities, or nothing): the
@@ -511,6 +547,60 @@ mod tests {
                 let again = kind.build().select(&pool, batch, &mut Rng::new(3));
                 assert_eq!(picked, again, "{kind:?} is not deterministic");
             }
+        }
+    }
+
+    #[test]
+    fn compact_rows_pick_what_the_f32_rows_pick() {
+        // 2,000 rows of 64 dimensions in 8 clusters, 20 labeled. The f32 path runs on the
+        // decoded 8-bit rows, so both paths see the same points and differ only in rounding.
+        let mut rng = Rng::new(8);
+        let centres: Vec<Vec<f32>> = (0..8)
+            .map(|_| (0..64).map(|_| 3.0 * rng.normal() as f32).collect())
+            .collect();
+        let rows: Vec<Vec<f32>> = (0..2000)
+            .map(|i| {
+                centres[i % 8]
+                    .iter()
+                    .map(|c| c + rng.normal() as f32)
+                    .collect()
+            })
+            .collect();
+        let store = CompactRows::from_matrix(&Matrix::from_rows(&rows).unwrap());
+        let index: Vec<usize> = (0..2000).collect();
+        let x = crate::store::Rows::decode(&store, &index);
+        let labeled: Vec<usize> = (0..20).collect();
+        let labels: Vec<usize> = (0..20).map(|i| i % 8).collect();
+        let c: Vec<usize> = (20..2000).collect();
+        let probs = Matrix::from_rows(
+            &(0..2000)
+                .map(|i| {
+                    let mut p = vec![0.02f32; 8];
+                    p[i % 8] += 0.5 + 0.3 * ((i * 7 % 13) as f32 / 13.0);
+                    p[(i + 3) % 8] += 0.34 - 0.3 * ((i * 7 % 13) as f32 / 13.0);
+                    p
+                })
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+        let pool = Pool::unlabeled(&x, &c, 8)
+            .with_labels(&labeled, &labels)
+            .with_probabilities(&probs, None);
+        let empty = Matrix::zeros(2000, 0);
+        let compact = Pool {
+            embeddings: &empty,
+            ..pool
+        }
+        .with_stored(&store, &index);
+        let kinds: Vec<StrategyKind> = StrategyKind::ALL
+            .into_iter()
+            .filter(|k| k.runs_on_compact_rows())
+            .collect();
+        assert_eq!(kinds, [StrategyKind::Badge, StrategyKind::CoreSet]);
+        for kind in kinds {
+            let want = kind.build().select(&pool, 40, &mut Rng::new(1));
+            let got = kind.build().select(&compact, 40, &mut Rng::new(1));
+            assert_eq!(got, want, "{kind:?}");
         }
     }
 }

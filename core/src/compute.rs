@@ -1,15 +1,19 @@
 //! The pool-compute layer: the passes over every stored row that a refresh makes, working on
 //! the learner's 8-bit rows ([`CompactRows`]) directly, never decoding the pool to f32.
 //!
-//! [`scores`] is the kernel: the dot products of rows with a few vectors (class weights), each
-//! row read once for all the vectors. The vectors are quantised to 14-bit integers with one
-//! scale each (relative error ~6e-5, far below the rows' own 8-bit error), so the inner loop is
-//! an integer multiply-add of `i8 · i16` into `i32` lanes — what `pmaddwd` (x86) and
-//! `i32x4.dot_i16x8_s` (wasm SIMD128) do in one instruction; the loop is written plainly and
-//! left to the compiler to vectorise. Blocks of [`BLOCK`] values keep each `i32` sum from
-//! overflowing (127 · 8191 · 2048 < 2³¹); blocks add up in `i64`.
-//! [`class_probabilities`] and [`label_probabilities`] put the softmax or the per-class sigmoid
-//! of a [`LinearHead`] on top.
+//! [`scores`] is the kernel every pass goes through: exact integer dot products of rows with a
+//! few vectors ([`Vectors`]: class weights quantised to 14 bits with one scale each, or pool rows
+//! themselves), in tiles of two rows × four vectors (or four rows × one vector) so each loaded
+//! value serves several products ([`simd`]: SSE2/AVX2, wasm SIMD128, or a plain loop). Rows go
+//! in blocks of [`ROW_BLOCK`] so a tile's vectors stay in the first-level cache while a block of
+//! rows streams past. On top: [`probabilities`] (softmax or per-class sigmoid of a
+//! [`LinearHead`]), [`cosines`] (AnchorAL's retrieval) and [`kcenter`] (distances to a growing
+//! set of centres: Core-Set's k-center greedy and BADGE's k-means++ seeding).
+
+pub mod kcenter;
+mod simd;
+
+pub use kcenter::{Centres, GradientCentres};
 
 use crate::head::{softmax_f32, Activation, LinearHead};
 use crate::matrix::Matrix;
@@ -19,9 +23,12 @@ use crate::store::{CompactRows, Rows};
 const VECTOR_MAX: f32 = 8191.0;
 
 /// Values summed in `i32` before moving to `i64`.
-pub const BLOCK: usize = 2048;
+pub const BLOCK: usize = simd::MAX_LEN;
 
-/// A few vectors quantised for [`scores`]: `count × dim` 14-bit codes, one scale per vector.
+/// Rows per block of a pass.
+pub const ROW_BLOCK: usize = 64;
+
+/// A few vectors for [`scores`]: `count × dim` integer codes, one scale per vector.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Vectors {
     count: usize,
@@ -31,7 +38,7 @@ pub struct Vectors {
 }
 
 impl Vectors {
-    /// Quantises `values` (`count × dim`, row-major).
+    /// Quantises `values` (`count × dim`, row-major) to 14 bits, one scale per vector.
     ///
     /// # Panics
     /// When `values.len()` is not a multiple of `dim`.
@@ -56,25 +63,165 @@ impl Vectors {
             scales,
         }
     }
-}
 
-/// `Σ a·b` over one row's codes and one vector's codes.
-#[inline]
-fn dot(a: &[i8], b: &[i16]) -> i64 {
-    let mut total = 0i64;
-    for (a, b) in a.chunks(BLOCK).zip(b.chunks(BLOCK)) {
-        // Wrapping ops: the block bound rules out overflow, and without overflow checks the
-        // loop vectorises in every profile.
-        let s = a.iter().zip(b).fold(0i32, |s, (&x, &y)| {
-            s.wrapping_add(i32::from(x).wrapping_mul(i32::from(y)))
-        });
-        total += i64::from(s);
+    /// Rows of `store` as vectors, exactly (their 8-bit codes and scales).
+    pub fn from_rows(store: &CompactRows, rows: &[usize]) -> Vectors {
+        let dim = store.cols();
+        let mut codes = Vec::with_capacity(rows.len() * dim);
+        let mut scales = Vec::with_capacity(rows.len());
+        for &i in rows {
+            let (c, s) = store.codes(i);
+            codes.extend(c.iter().map(|&c| i16::from(c)));
+            scales.push(s);
+        }
+        Vectors {
+            count: rows.len(),
+            dim,
+            codes,
+            scales,
+        }
     }
-    total
+
+    /// Number of vectors.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// Vector `v`'s codes.
+    fn codes(&self, v: usize) -> &[i16] {
+        &self.codes[v * self.dim..(v + 1) * self.dim]
+    }
+
+    /// Vector `v`'s scale: its values are `codes · scale`.
+    pub fn scale(&self, v: usize) -> f32 {
+        self.scales[v]
+    }
+
+    /// `Σ code²` of vector `v` (its squared norm is this times its scale squared).
+    pub fn code_sq(&self, v: usize) -> i64 {
+        self.codes(v)
+            .iter()
+            .map(|&c| i64::from(c) * i64::from(c))
+            .sum()
+    }
 }
 
-/// `out[r · k + c] = row(rows[r]) · vector c` for the `k` vectors, each row read once. Rows not
-/// present score 0.
+/// `Σ code²` of row `i` of `store`: the row's squared norm is this times its scale squared.
+pub fn row_code_sq(store: &CompactRows, i: usize) -> i64 {
+    let (codes, _) = store.codes(i);
+    codes
+        .chunks(BLOCK)
+        .map(|c| {
+            i64::from(c.iter().fold(0i32, |s, &x| {
+                s.wrapping_add(i32::from(x).wrapping_mul(i32::from(x)))
+            }))
+        })
+        .sum()
+}
+
+/// The exact dot products of the rows `rows` (store indices) with the vectors `vs`.
+#[inline]
+fn tile<const R: usize, const V: usize>(
+    store: &CompactRows,
+    rows: [usize; R],
+    vectors: &Vectors,
+    vs: [usize; V],
+) -> [[i64; V]; R] {
+    let codes = rows.map(|i| store.codes(i).0);
+    let vecs = vs.map(|v| vectors.codes(v));
+    let mut out = [[0i64; V]; R];
+    let mut from = 0;
+    while from < vectors.dim {
+        let to = (from + BLOCK).min(vectors.dim);
+        let part = simd::dots(codes.map(|c| &c[from..to]), vecs.map(|v| &v[from..to]));
+        for (o, p) in out.iter_mut().zip(part) {
+            for (o, p) in o.iter_mut().zip(p) {
+                *o += i64::from(p);
+            }
+        }
+        from = to;
+    }
+    out
+}
+
+/// Calls `f(r, v, dot)` with the exact integer dot product of row `rows[r]`'s codes and vector
+/// `v`'s codes, for every `r` and `v` (in an order chosen for speed).
+///
+/// # Panics
+/// When the rows and the vectors differ in length.
+pub fn each_dot(
+    store: &CompactRows,
+    rows: &[usize],
+    vectors: &Vectors,
+    mut f: impl FnMut(usize, usize, i64),
+) {
+    if vectors.count == 0 || rows.is_empty() {
+        return;
+    }
+    assert_eq!(
+        store.cols(),
+        vectors.dim,
+        "rows and vectors differ in length"
+    );
+    let k = vectors.count;
+    for (b, block) in rows.chunks(ROW_BLOCK).enumerate() {
+        let base = b * ROW_BLOCK;
+        if k < 4 {
+            for v in 0..k {
+                let mut quads = block.chunks_exact(4);
+                for (q, rs) in quads.by_ref().enumerate() {
+                    let d = tile(store, [rs[0], rs[1], rs[2], rs[3]], vectors, [v]);
+                    for (r, d) in d.iter().enumerate() {
+                        f(base + 4 * q + r, v, d[0]);
+                    }
+                }
+                let done = block.len() - quads.remainder().len();
+                for (r, &i) in quads.remainder().iter().enumerate() {
+                    f(base + done + r, v, tile(store, [i], vectors, [v])[0][0]);
+                }
+            }
+            continue;
+        }
+        let mut v = 0;
+        while v < k {
+            let mut pairs = block.chunks_exact(2);
+            if v + 4 <= k {
+                let vs = [v, v + 1, v + 2, v + 3];
+                for (p, rs) in pairs.by_ref().enumerate() {
+                    let d = tile(store, [rs[0], rs[1]], vectors, vs);
+                    for (r, d) in d.iter().enumerate() {
+                        d.iter()
+                            .enumerate()
+                            .for_each(|(w, &d)| f(base + 2 * p + r, v + w, d));
+                    }
+                }
+                if let [i] = pairs.remainder() {
+                    let d = tile(store, [*i], vectors, vs);
+                    d[0].iter()
+                        .enumerate()
+                        .for_each(|(w, &d)| f(base + block.len() - 1, v + w, d));
+                }
+                v += 4;
+            } else {
+                for (p, rs) in pairs.by_ref().enumerate() {
+                    let d = tile(store, [rs[0], rs[1]], vectors, [v]);
+                    f(base + 2 * p, v, d[0][0]);
+                    f(base + 2 * p + 1, v, d[1][0]);
+                }
+                if let [i] = pairs.remainder() {
+                    f(
+                        base + block.len() - 1,
+                        v,
+                        tile(store, [*i], vectors, [v])[0][0],
+                    );
+                }
+                v += 1;
+            }
+        }
+    }
+}
+
+/// `out[r · k + c] = row(rows[r]) · vector c` for the `k` vectors. Rows not present score 0.
 ///
 /// # Panics
 /// When the dimensions disagree or `out` is not `rows.len() × k`.
@@ -85,21 +232,31 @@ pub fn scores(store: &CompactRows, rows: &[usize], vectors: &Vectors, out: &mut 
         out.fill(0.0);
         return;
     }
-    assert_eq!(
-        store.cols(),
-        vectors.dim,
-        "rows and vectors differ in length"
-    );
-    for (&i, o) in rows.iter().zip(out.chunks_exact_mut(k)) {
-        let (codes, scale) = store.codes(i);
-        for ((o, v), s) in o
-            .iter_mut()
-            .zip(vectors.codes.chunks_exact(vectors.dim))
-            .zip(&vectors.scales)
-        {
-            *o = (dot(codes, v) as f64 * f64::from(scale * s)) as f32;
-        }
+    each_dot(store, rows, vectors, |r, v, d| {
+        let scale = f64::from(store.codes(rows[r]).1) * f64::from(vectors.scales[v]);
+        out[r * k + v] = (d as f64 * scale) as f32;
+    });
+}
+
+/// Cosine similarity of every row of `rows` to every vector: `out[v][r]`. A zero row or vector
+/// has similarity 0.
+pub fn cosines(store: &CompactRows, rows: &[usize], vectors: &Vectors) -> Vec<Vec<f32>> {
+    let mut out = vec![vec![0f32; rows.len()]; vectors.count];
+    if store.cols() == 0 {
+        return out;
     }
+    let row_norms: Vec<f64> = rows
+        .iter()
+        .map(|&i| (row_code_sq(store, i) as f64).sqrt())
+        .collect();
+    let vec_norms: Vec<f64> = (0..vectors.count)
+        .map(|v| (vectors.code_sq(v) as f64).sqrt())
+        .collect();
+    each_dot(store, rows, vectors, |r, v, d| {
+        let n = row_norms[r] * vec_norms[v];
+        out[v][r] = if n > 0.0 { (d as f64 / n) as f32 } else { 0.0 };
+    });
+    out
 }
 
 /// `head`'s probabilities of `rows` (one row of the result per item): the softmax over classes,

@@ -504,13 +504,15 @@ impl Learner {
         let narrowed = input
             .subpool
             .applies_to(candidates.len(), !y.is_empty())
-            .then(|| anchoral::subpool(&self.store, candidates, items, y, classes, rng))
+            .then(|| anchoral::compact_subpool(&self.store, candidates, items, y, classes, rng))
             .filter(|sub| sub.len() >= input.batch.min(candidates.len()));
         let candidates = narrowed.as_deref().unwrap_or(candidates);
         let rows: Vec<usize> = items.iter().chain(candidates).copied().collect();
-        // Strategies that never read embeddings get an empty matrix; their probabilities are
-        // computed row by row from the compact store, so the pool is never decoded whole.
-        let work = if strategy.reads_embeddings() {
+        // Strategies that never read embeddings, or read them through the compute layer, get
+        // an empty matrix; their probabilities come from the compact store too, so the pool is
+        // never decoded whole for them.
+        let decoded = strategy.reads_embeddings() && !strategy.runs_on_compact_rows();
+        let work = if decoded {
             self.store.decode(&rows)
         } else {
             Matrix::zeros(rows.len(), 0)
@@ -523,15 +525,16 @@ impl Learner {
             (!self.label_heads.is_empty()).then(|| self.label_probabilities_of(&rows))
         } else {
             self.head.as_ref().map(|h| {
-                if strategy.reads_embeddings() {
+                if decoded {
                     h.predict_proba_rows(&work)
                 } else {
                     self.probabilities_of(h, &rows)
                 }
             })
         };
-        let mut pool =
-            Pool::unlabeled(&work, &local_candidates, classes).with_labels(&local_labeled, y);
+        let mut pool = Pool::unlabeled(&work, &local_candidates, classes)
+            .with_labels(&local_labeled, y)
+            .with_stored(&self.store, &rows);
         if let Some(p) = probabilities.as_ref() {
             pool = pool.with_probabilities(p, self.head.as_ref());
         }

@@ -423,6 +423,7 @@ fn run_one(
             classes,
             probabilities: probabilities.as_ref(),
             head: head.as_ref(),
+            stored: None,
         };
         let t0 = clock();
         let picked = select(kind, &pool, cfg.batch, cfg.subpool, &mut rng);

@@ -10,9 +10,10 @@
 use std::collections::BTreeMap;
 
 use super::{Pool, StrategyKind};
+use crate::compute::{self, Vectors};
 use crate::matrix::{dot, norm};
 use crate::rng::Rng;
-use crate::store::Rows;
+use crate::store::{CompactRows, Rows};
 
 /// Anchors drawn per class.
 pub const ANCHORS_PER_CLASS: usize = 5;
@@ -120,7 +121,32 @@ pub fn subpool(
 ) -> Vec<usize> {
     let (anchors, anchor_class) = pick_anchors(labeled, labels, classes, rng);
     let sims = similarities(rows, candidates, &anchors);
-    let ranked = retrieve(&sims, &anchor_class, classes);
+    gather(&sims, &anchor_class, candidates, classes)
+}
+
+/// [`subpool`] on the learner's 8-bit rows: the cosines come from the compute layer's integer
+/// kernel (every anchor against a block of rows at once), not from decoded rows.
+pub fn compact_subpool(
+    store: &CompactRows,
+    candidates: &[usize],
+    labeled: &[usize],
+    labels: &[usize],
+    classes: usize,
+    rng: &mut Rng,
+) -> Vec<usize> {
+    let (anchors, anchor_class) = pick_anchors(labeled, labels, classes, rng);
+    let sims = compute::cosines(store, candidates, &Vectors::from_rows(store, &anchors));
+    gather(&sims, &anchor_class, candidates, classes)
+}
+
+/// The subpool from the anchors' similarities: retrieval, then the classes' turns.
+fn gather(
+    sims: &[Vec<f32>],
+    anchor_class: &[usize],
+    candidates: &[usize],
+    classes: usize,
+) -> Vec<usize> {
+    let ranked = retrieve(sims, anchor_class, classes);
     let mut sub: Vec<usize> = round_robin(&ranked, candidates.len(), SUBPOOL)
         .into_iter()
         .map(|j| candidates[j])
@@ -272,6 +298,20 @@ mod tests {
             sub.len()
         );
         assert_eq!(count(3), 0);
+        // The same subpool from the integer kernel on the 8-bit rows, up to rounding at the
+        // edge of a retrieval: in 3 dimensions many cosines nearly tie.
+        let store = CompactRows::from_matrix(&x);
+        let compact = compact_subpool(&store, &candidates, &labeled, &labels, 3, &mut Rng::new(1));
+        let decoded = subpool(&store, &candidates, &labeled, &labels, 3, &mut Rng::new(1));
+        let shared = compact
+            .iter()
+            .filter(|i| decoded.binary_search(i).is_ok())
+            .count();
+        assert!(
+            shared * 100 >= 99 * decoded.len() && compact.len() == decoded.len(),
+            "{shared} of {}",
+            decoded.len()
+        );
         let picked = select(
             StrategyKind::Random,
             &pool,

@@ -5,6 +5,7 @@
 //! so distances cost O(C + d) and memory stays O(n·(C + d)), never O(n·C·d).
 
 use super::{Pool, RandomSampler, Strategy};
+use crate::compute::GradientCentres;
 use crate::matrix::dot;
 use crate::rng::Rng;
 
@@ -12,6 +13,18 @@ use crate::rng::Rng;
 /// largest gradient. Without a head it falls back to random.
 #[derive(Debug, Clone, Copy)]
 pub struct Badge;
+
+/// `p − e(ŷ)`, where `ŷ` is the most probable class (the first of equals).
+fn gradient_u(p: &[f32]) -> Vec<f32> {
+    let top = p
+        .iter()
+        .enumerate()
+        .fold(0, |b, (k, v)| if *v > p[b] { k } else { b });
+    p.iter()
+        .enumerate()
+        .map(|(k, v)| v - f32::from(k == top))
+        .collect()
+}
 
 /// The factors of one item's gradient embedding `g = u ⊗ [x, 1]` (shared with VeSSAL).
 pub(super) struct Factors {
@@ -25,15 +38,7 @@ pub(super) struct Factors {
 
 /// The gradient-embedding factors of an item with class probabilities `p` and embedding `x`.
 pub(super) fn factors(p: &[f32], x: &[f32]) -> Factors {
-    let top = p
-        .iter()
-        .enumerate()
-        .fold(0, |b, (k, v)| if *v > p[b] { k } else { b });
-    let u: Vec<f32> = p
-        .iter()
-        .enumerate()
-        .map(|(k, v)| v - if k == top { 1.0 } else { 0.0 })
-        .collect();
+    let u = gradient_u(p);
     let u_sq = dot(&u, &u);
     Factors {
         u,
@@ -48,6 +53,98 @@ fn grad_sq_dist(fa: &Factors, xa: &[f32], fb: &Factors, xb: &[f32]) -> f32 {
     (fa.u_sq * fa.x_sq + fb.u_sq * fb.x_sq - 2.0 * cross).max(0.0)
 }
 
+/// What k-means++ seeding reads of the gradient embeddings: their norms, and each one's
+/// distance to the nearest centre picked so far.
+trait Seeding {
+    fn len(&self) -> usize;
+    /// `‖gₖ‖²`.
+    fn norm_sq(&self, k: usize) -> f64;
+    /// Makes `k` a centre.
+    fn add(&mut self, k: usize);
+    /// Squared distance of each embedding to its nearest centre.
+    fn nearest(&self) -> &[f32];
+}
+
+/// Gradient embeddings from f32 rows.
+struct F32Gradients<'a> {
+    f: Vec<Factors>,
+    rows: Vec<&'a [f32]>,
+    nearest: Vec<f32>,
+}
+
+impl Seeding for F32Gradients<'_> {
+    fn len(&self) -> usize {
+        self.f.len()
+    }
+    fn norm_sq(&self, k: usize) -> f64 {
+        f64::from(self.f[k].u_sq * self.f[k].x_sq)
+    }
+    fn add(&mut self, j: usize) {
+        for k in 0..self.f.len() {
+            let d = grad_sq_dist(&self.f[k], self.rows[k], &self.f[j], self.rows[j]);
+            self.nearest[k] = self.nearest[k].min(d);
+        }
+    }
+    fn nearest(&self) -> &[f32] {
+        &self.nearest
+    }
+}
+
+impl Seeding for GradientCentres<'_> {
+    fn len(&self) -> usize {
+        self.norms_sq().len()
+    }
+    fn norm_sq(&self, k: usize) -> f64 {
+        self.norms_sq()[k]
+    }
+    fn add(&mut self, k: usize) {
+        GradientCentres::add(self, k);
+    }
+    fn nearest(&self) -> &[f32] {
+        GradientCentres::nearest(self)
+    }
+}
+
+/// k-means++ seeding: the largest gradient first, then D² sampling among the rest. Positions.
+fn seed(g: &mut impl Seeding, batch: usize, rng: &mut Rng) -> Vec<usize> {
+    let n = g.len();
+    let want = batch.min(n);
+    let mut picked: Vec<usize> = Vec::with_capacity(want);
+    let mut taken = vec![false; n];
+    while picked.len() < want {
+        let j = if picked.is_empty() {
+            (0..n).fold(0, |b, k| if g.norm_sq(k) > g.norm_sq(b) { k } else { b })
+        } else {
+            let nearest = g.nearest();
+            let total: f64 = (0..n)
+                .filter(|&k| !taken[k])
+                .map(|k| f64::from(nearest[k]))
+                .sum();
+            if total <= 0.0 {
+                // Every remaining gradient coincides with a centre: take any remaining item.
+                (0..n).find(|&k| !taken[k]).expect("a remaining candidate")
+            } else {
+                let mut target = rng.next_f64() * total;
+                let mut choice = None;
+                for k in (0..n).filter(|&k| !taken[k]) {
+                    choice = Some(k);
+                    target -= f64::from(nearest[k]);
+                    if target <= 0.0 {
+                        break;
+                    }
+                }
+                choice.expect("a remaining candidate")
+            }
+        };
+        taken[j] = true;
+        picked.push(j);
+        if picked.len() < want {
+            g.add(j);
+        }
+    }
+    picked
+}
+
 impl Strategy for Badge {
     fn name(&self) -> &'static str {
         "badge"
@@ -57,54 +154,32 @@ impl Strategy for Badge {
         let Some(probs) = pool.probabilities else {
             return RandomSampler.select(pool, batch, rng);
         };
-        let x = pool.embeddings;
         let c = pool.candidates;
-        let f: Vec<Factors> = c.iter().map(|&i| factors(probs.row(i), x.row(i))).collect();
-        let mut picked: Vec<usize> = Vec::with_capacity(batch.min(c.len()));
-        let mut taken = vec![false; c.len()];
-        let mut nearest = vec![f32::INFINITY; c.len()];
-        while picked.len() < batch.min(c.len()) {
-            let j = if picked.is_empty() {
-                (0..c.len()).fold(0, |b, k| {
-                    if f[k].u_sq * f[k].x_sq > f[b].u_sq * f[b].x_sq {
-                        k
-                    } else {
-                        b
-                    }
-                })
-            } else {
-                let total: f64 = (0..c.len())
-                    .filter(|&k| !taken[k])
-                    .map(|k| f64::from(nearest[k]))
-                    .sum();
-                if total <= 0.0 {
-                    // Every remaining gradient coincides with a centre: take any remaining item.
-                    (0..c.len())
-                        .find(|&k| !taken[k])
-                        .expect("a remaining candidate")
-                } else {
-                    let mut target = rng.next_f64() * total;
-                    let mut choice = None;
-                    for k in (0..c.len()).filter(|&k| !taken[k]) {
-                        choice = Some(k);
-                        target -= f64::from(nearest[k]);
-                        if target <= 0.0 {
-                            break;
-                        }
-                    }
-                    choice.expect("a remaining candidate")
-                }
-            };
-            taken[j] = true;
-            picked.push(c[j]);
-            for k in 0..c.len() {
-                if !taken[k] {
-                    nearest[k] =
-                        nearest[k].min(grad_sq_dist(&f[k], x.row(c[k]), &f[j], x.row(c[j])));
-                }
+        let picked = match pool.stored {
+            Some(stored) => {
+                let rows = stored.rows_of(c);
+                let classes = probs.cols();
+                let u: Vec<f32> = c.iter().flat_map(|&i| gradient_u(probs.row(i))).collect();
+                seed(
+                    &mut GradientCentres::new(stored.store, &rows, &u, classes),
+                    batch,
+                    rng,
+                )
             }
-        }
-        picked
+            None => {
+                let x = pool.embeddings;
+                seed(
+                    &mut F32Gradients {
+                        f: c.iter().map(|&i| factors(probs.row(i), x.row(i))).collect(),
+                        rows: c.iter().map(|&i| x.row(i)).collect(),
+                        nearest: vec![f32::INFINITY; c.len()],
+                    },
+                    batch,
+                    rng,
+                )
+            }
+        };
+        picked.into_iter().map(|j| c[j]).collect()
     }
 }
 

@@ -1,6 +1,7 @@
 //! Core-Set (Sener & Savarese, 2018): k-center greedy in embedding space.
 
-use super::{Pool, RandomSampler, Strategy};
+use super::{Pool, RandomSampler, Stored, Strategy};
+use crate::compute::Centres;
 use crate::matrix::sq_dist;
 use crate::rng::Rng;
 
@@ -49,13 +50,49 @@ pub fn k_center_greedy(pool: &Pool<'_>, batch: usize, rng: &mut Rng) -> (Vec<usi
     (picked, radii)
 }
 
+/// [`k_center_greedy`]'s picks on the learner's compact rows ([`Centres`]): the labeled items
+/// are added as centres in one pass, then each pick costs one pass over the candidates.
+fn k_center_compact(
+    pool: &Pool<'_>,
+    stored: Stored<'_>,
+    batch: usize,
+    rng: &mut Rng,
+) -> Vec<usize> {
+    let c = pool.candidates;
+    let rows = stored.rows_of(c);
+    let mut centres = Centres::new(stored.store, &rows);
+    let labeled = stored.rows_of(pool.labeled);
+    if !labeled.is_empty() {
+        centres.add(&labeled);
+    }
+    let want = batch.min(c.len());
+    let mut taken = vec![false; c.len()];
+    let mut picked = Vec::with_capacity(want);
+    while picked.len() < want {
+        let j = if labeled.is_empty() && picked.is_empty() {
+            rng.below(c.len())
+        } else {
+            centres.farthest(&taken).expect("a candidate is left")
+        };
+        taken[j] = true;
+        picked.push(c[j]);
+        if picked.len() < want {
+            centres.add(&[rows[j]]);
+        }
+    }
+    picked
+}
+
 impl Strategy for CoreSet {
     fn name(&self) -> &'static str {
         "coreset"
     }
 
     fn select(&self, pool: &Pool<'_>, batch: usize, rng: &mut Rng) -> Vec<usize> {
-        k_center_greedy(pool, batch, rng).0
+        match pool.stored {
+            Some(stored) => k_center_compact(pool, stored, batch, rng),
+            None => k_center_greedy(pool, batch, rng).0,
+        }
     }
 }
 
