@@ -18,6 +18,7 @@ mod random;
 mod stochastic;
 mod typiclust;
 mod vessal;
+mod weighted;
 
 pub use anchoral::{anchor_subpool, select, Subpool, AUTO_ABOVE as ANCHORAL_AUTO_ABOVE};
 pub use badge::Badge;

@@ -82,6 +82,18 @@ impl Vectors {
         }
     }
 
+    /// Appends row `i` of `store` as one more vector, exactly.
+    ///
+    /// # Panics
+    /// When the row's length differs from the vectors'.
+    pub fn push_row(&mut self, store: &CompactRows, i: usize) {
+        let (c, s) = store.codes(i);
+        assert_eq!(c.len(), self.dim, "rows and vectors differ in length");
+        self.codes.extend(c.iter().map(|&c| i16::from(c)));
+        self.scales.push(s);
+        self.count += 1;
+    }
+
     /// Number of vectors.
     pub fn count(&self) -> usize {
         self.count
@@ -153,9 +165,20 @@ pub fn each_dot(
     store: &CompactRows,
     rows: &[usize],
     vectors: &Vectors,
+    f: impl FnMut(usize, usize, i64),
+) {
+    each_dot_from(store, rows, vectors, 0, f);
+}
+
+/// [`each_dot`] with the vectors from `first` on only.
+pub fn each_dot_from(
+    store: &CompactRows,
+    rows: &[usize],
+    vectors: &Vectors,
+    first: usize,
     mut f: impl FnMut(usize, usize, i64),
 ) {
-    if vectors.count == 0 || rows.is_empty() {
+    if vectors.count <= first || rows.is_empty() {
         return;
     }
     assert_eq!(
@@ -166,8 +189,8 @@ pub fn each_dot(
     let k = vectors.count;
     for (b, block) in rows.chunks(ROW_BLOCK).enumerate() {
         let base = b * ROW_BLOCK;
-        if k < 4 {
-            for v in 0..k {
+        if k - first < 4 {
+            for v in first..k {
                 let mut quads = block.chunks_exact(4);
                 for (q, rs) in quads.by_ref().enumerate() {
                     let d = tile(store, [rs[0], rs[1], rs[2], rs[3]], vectors, [v]);
@@ -182,7 +205,7 @@ pub fn each_dot(
             }
             continue;
         }
-        let mut v = 0;
+        let mut v = first;
         while v < k {
             let mut pairs = block.chunks_exact(2);
             if v + 4 <= k {

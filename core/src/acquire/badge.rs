@@ -4,6 +4,7 @@
 //! `x̃ᵢ = [xᵢ, 1]` (d + 1 values). It is never materialised: `⟨gᵢ, gⱼ⟩ = ⟨uᵢ, uⱼ⟩·⟨x̃ᵢ, x̃ⱼ⟩`,
 //! so distances cost O(C + d) and memory stays O(n·(C + d)), never O(n·C·d).
 
+use super::weighted::Weights;
 use super::{Pool, RandomSampler, Strategy};
 use crate::compute::GradientCentres;
 use crate::matrix::dot;
@@ -54,14 +55,16 @@ fn grad_sq_dist(fa: &Factors, xa: &[f32], fb: &Factors, xb: &[f32]) -> f32 {
 }
 
 /// What k-means++ seeding reads of the gradient embeddings: their norms, and each one's
-/// distance to the nearest centre picked so far.
+/// distance to the nearest centre picked so far, kept lazily.
 trait Seeding {
     fn len(&self) -> usize;
     /// `‖gₖ‖²`.
     fn norm_sq(&self, k: usize) -> f64;
-    /// Makes `k` a centre.
-    fn add(&mut self, k: usize);
-    /// Squared distance of each embedding to its nearest centre.
+    /// Makes `k` a centre; with `pass`, every distance is brought up to date at once.
+    fn add(&mut self, k: usize, pass: bool);
+    /// `k`'s exact distance to its nearest centre.
+    fn refresh(&mut self, k: usize) -> f32;
+    /// Distances as last computed: upper bounds of the exact ones.
     fn nearest(&self) -> &[f32];
 }
 
@@ -69,6 +72,8 @@ trait Seeding {
 struct F32Gradients<'a> {
     f: Vec<Factors>,
     rows: Vec<&'a [f32]>,
+    centres: Vec<usize>,
+    upto: Vec<usize>,
     nearest: Vec<f32>,
 }
 
@@ -79,11 +84,21 @@ impl Seeding for F32Gradients<'_> {
     fn norm_sq(&self, k: usize) -> f64 {
         f64::from(self.f[k].u_sq * self.f[k].x_sq)
     }
-    fn add(&mut self, j: usize) {
-        for k in 0..self.f.len() {
+    fn add(&mut self, j: usize, pass: bool) {
+        self.centres.push(j);
+        if pass {
+            (0..self.f.len()).for_each(|k| {
+                self.refresh(k);
+            });
+        }
+    }
+    fn refresh(&mut self, k: usize) -> f32 {
+        for &j in &self.centres[self.upto[k]..] {
             let d = grad_sq_dist(&self.f[k], self.rows[k], &self.f[j], self.rows[j]);
             self.nearest[k] = self.nearest[k].min(d);
         }
+        self.upto[k] = self.centres.len();
+        self.nearest[k]
     }
     fn nearest(&self) -> &[f32] {
         &self.nearest
@@ -97,49 +112,63 @@ impl Seeding for GradientCentres<'_> {
     fn norm_sq(&self, k: usize) -> f64 {
         self.norms_sq()[k]
     }
-    fn add(&mut self, k: usize) {
-        GradientCentres::add(self, k);
+    fn add(&mut self, k: usize, pass: bool) {
+        GradientCentres::add(self, k, pass);
+    }
+    fn refresh(&mut self, k: usize) -> f32 {
+        GradientCentres::refresh(self, k)
     }
     fn nearest(&self) -> &[f32] {
         GradientCentres::nearest(self)
     }
 }
 
-/// k-means++ seeding: the largest gradient first, then D² sampling among the rest. Positions.
+/// k-means++ seeding: the largest gradient first, then D² sampling among the rest; positions.
+///
+/// The D² draws are exact but lazy (rejection sampling): an item is proposed in proportion to
+/// its last computed distance (an upper bound, as distances only fall when centres are added),
+/// brought up to date, and accepted with probability exact ÷ bound; a rejected item keeps its
+/// exact distance as its new bound. After the first centre's pass, a pick costs the few items
+/// it proposes, not a pass over the pool.
 fn seed(g: &mut impl Seeding, batch: usize, rng: &mut Rng) -> Vec<usize> {
     let n = g.len();
     let want = batch.min(n);
-    let mut picked: Vec<usize> = Vec::with_capacity(want);
+    if want == 0 {
+        return Vec::new();
+    }
+    let first = (0..n).fold(0, |b, k| if g.norm_sq(k) > g.norm_sq(b) { k } else { b });
+    let mut picked = vec![first];
+    if want == 1 {
+        return picked;
+    }
+    g.add(first, true);
     let mut taken = vec![false; n];
-    while picked.len() < want {
-        let j = if picked.is_empty() {
-            (0..n).fold(0, |b, k| if g.norm_sq(k) > g.norm_sq(b) { k } else { b })
+    taken[first] = true;
+    let mut bounds = Weights::new((0..n).map(|k| {
+        if taken[k] {
+            0.0
         } else {
-            let nearest = g.nearest();
-            let total: f64 = (0..n)
-                .filter(|&k| !taken[k])
-                .map(|k| f64::from(nearest[k]))
-                .sum();
-            if total <= 0.0 {
+            f64::from(g.nearest()[k])
+        }
+    }));
+    while picked.len() < want {
+        let j = loop {
+            let Some(k) = bounds.draw(rng.next_f64()) else {
                 // Every remaining gradient coincides with a centre: take any remaining item.
-                (0..n).find(|&k| !taken[k]).expect("a remaining candidate")
-            } else {
-                let mut target = rng.next_f64() * total;
-                let mut choice = None;
-                for k in (0..n).filter(|&k| !taken[k]) {
-                    choice = Some(k);
-                    target -= f64::from(nearest[k]);
-                    if target <= 0.0 {
-                        break;
-                    }
-                }
-                choice.expect("a remaining candidate")
+                break (0..n).find(|&k| !taken[k]).expect("a remaining candidate");
+            };
+            let bound = bounds.get(k);
+            let exact = f64::from(g.refresh(k));
+            if exact >= bound || rng.next_f64() * bound < exact {
+                break k;
             }
+            bounds.set(k, exact);
         };
         taken[j] = true;
+        bounds.set(j, 0.0);
         picked.push(j);
         if picked.len() < want {
-            g.add(j);
+            g.add(j, false);
         }
     }
     picked
@@ -172,6 +201,8 @@ impl Strategy for Badge {
                     &mut F32Gradients {
                         f: c.iter().map(|&i| factors(probs.row(i), x.row(i))).collect(),
                         rows: c.iter().map(|&i| x.row(i)).collect(),
+                        centres: Vec::new(),
+                        upto: vec![0; c.len()],
                         nearest: vec![f32::INFINITY; c.len()],
                     },
                     batch,

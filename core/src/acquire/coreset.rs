@@ -51,36 +51,24 @@ pub fn k_center_greedy(pool: &Pool<'_>, batch: usize, rng: &mut Rng) -> (Vec<usi
 }
 
 /// [`k_center_greedy`]'s picks on the learner's compact rows ([`Centres`]): the labeled items
-/// are added as centres in one pass, then each pick costs one pass over the candidates.
+/// are added as centres in one pass, then [`Centres::greedy`] picks lazily.
 fn k_center_compact(
     pool: &Pool<'_>,
     stored: Stored<'_>,
     batch: usize,
     rng: &mut Rng,
 ) -> Vec<usize> {
-    let c = pool.candidates;
-    let rows = stored.rows_of(c);
+    let rows = stored.rows_of(pool.candidates);
     let mut centres = Centres::new(stored.store, &rows);
     let labeled = stored.rows_of(pool.labeled);
     if !labeled.is_empty() {
         centres.add(&labeled);
     }
-    let want = batch.min(c.len());
-    let mut taken = vec![false; c.len()];
-    let mut picked = Vec::with_capacity(want);
-    while picked.len() < want {
-        let j = if labeled.is_empty() && picked.is_empty() {
-            rng.below(c.len())
-        } else {
-            centres.farthest(&taken).expect("a candidate is left")
-        };
-        taken[j] = true;
-        picked.push(c[j]);
-        if picked.len() < want {
-            centres.add(&[rows[j]]);
-        }
-    }
-    picked
+    centres
+        .greedy(batch, rng)
+        .into_iter()
+        .map(|j| pool.candidates[j])
+        .collect()
 }
 
 impl Strategy for CoreSet {
