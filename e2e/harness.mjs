@@ -98,3 +98,28 @@ export function storedZip(files) {
   end.writeUInt32LE(dir.length, 12); end.writeUInt32LE(offset, 16);
   return Buffer.concat([...locals, dir, end]);
 }
+
+/** Starts timing answer → next item: from each keydown to the frame after `.item-name` shows
+ * another item. Read with `answerLatency`. */
+export async function timeAnswers(page) {
+  await page.evaluate(() => {
+    window.__answerMs = [];
+    let pending = null;
+    const name = () => document.querySelector('.item-name')?.textContent ?? null;
+    document.addEventListener('keydown', () => { pending = { t: performance.now(), from: name() }; }, { capture: true });
+    new MutationObserver(() => {
+      if (pending && name() !== pending.from) {
+        const { t } = pending;
+        pending = null;
+        requestAnimationFrame(() => window.__answerMs.push(performance.now() - t));
+      }
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+}
+
+/** Median, 95th percentile and largest answer → next item time (ms) since `timeAnswers`. */
+export async function answerLatency(page) {
+  const ms = (await page.evaluate(() => window.__answerMs)).slice().sort((a, b) => a - b);
+  const at = (q) => ms[Math.min(ms.length - 1, Math.floor(q * ms.length))];
+  return { n: ms.length, median: at(0.5), p95: at(0.95), max: ms[ms.length - 1] };
+}

@@ -118,19 +118,6 @@ impl Vectors {
     }
 }
 
-/// `Σ code²` of row `i` of `store`: the row's squared norm is this times its scale squared.
-pub fn row_code_sq(store: &CompactRows, i: usize) -> i64 {
-    let (codes, _) = store.codes(i);
-    codes
-        .chunks(BLOCK)
-        .map(|c| {
-            i64::from(c.iter().fold(0i32, |s, &x| {
-                s.wrapping_add(i32::from(x).wrapping_mul(i32::from(x)))
-            }))
-        })
-        .sum()
-}
-
 /// The exact dot products of the rows `rows` (store indices) with the vectors `vs`.
 #[inline]
 fn tile<const R: usize, const V: usize>(
@@ -270,7 +257,7 @@ pub fn cosines(store: &CompactRows, rows: &[usize], vectors: &Vectors) -> Vec<Ve
     }
     let row_norms: Vec<f64> = rows
         .iter()
-        .map(|&i| (row_code_sq(store, i) as f64).sqrt())
+        .map(|&i| f64::from(store.code_sq(i)).sqrt())
         .collect();
     let vec_norms: Vec<f64> = (0..vectors.count)
         .map(|v| (vectors.code_sq(v) as f64).sqrt())

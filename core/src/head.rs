@@ -259,16 +259,29 @@ pub(crate) fn softmax_f32(row: &mut [f32]) {
     row.iter_mut().for_each(|v| *v /= sum);
 }
 
+/// `Σ a·b` in eight independent lanes (so the compiler can vectorise the sum), then the lanes.
+fn dot_mixed(a: &[f64], b: &[f32]) -> f64 {
+    let mut lanes = [0f64; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f64 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * f64::from(*y))
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for l in 0..8 {
+            lanes[l] += x[l] * f64::from(y[l]);
+        }
+    }
+    lanes.iter().sum::<f64>() + tail
+}
+
 fn softmax_into(w: &[f64], x: &[f32], stride: usize, out: &mut [f64]) {
     let dim = stride - 1;
     for (k, o) in out.iter_mut().enumerate() {
         let wk = &w[k * stride..(k + 1) * stride];
-        *o = wk[dim]
-            + wk[..dim]
-                .iter()
-                .zip(x)
-                .map(|(a, b)| a * f64::from(*b))
-                .sum::<f64>();
+        *o = wk[dim] + dot_mixed(&wk[..dim], x);
     }
     let max = out.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     let mut sum = 0.0;

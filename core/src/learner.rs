@@ -7,7 +7,7 @@ use crate::acquire::{
 };
 use crate::audit::AuditRecord;
 use crate::compute;
-use crate::evaluate::{cross_validate, out_of_fold, Accuracy, OutOfFold};
+use crate::evaluate::{cross_validate, out_of_fold_warm, Accuracy, OutOfFold, WarmFolds};
 use crate::head::{HeadOptions, LinearHead, SoftmaxHead};
 use crate::labels::LearnerInput;
 use crate::matrix::Matrix;
@@ -97,6 +97,8 @@ pub struct Learner {
     curve: Vec<CurvePoint>,
     seed: u64,
     stability: StabilityTracker,
+    /// The cross-validation's fold heads, warm starts for the next refresh.
+    folds: WarmFolds,
 }
 
 impl Learner {
@@ -121,6 +123,7 @@ impl Learner {
             curve: Vec::new(),
             seed,
             stability: StabilityTracker::default(),
+            folds: WarmFolds::default(),
         })
     }
 
@@ -182,6 +185,7 @@ impl Learner {
             .map(|id| self.class_ids.iter().position(|o| o == id))
             .collect();
         self.head = self.head.take().map(|h| h.remap(&sources));
+        self.folds.remap(&sources);
         self.class_ids = ids.to_vec();
     }
 
@@ -406,7 +410,15 @@ impl Learner {
         } else {
             None
         };
-        let oof = out_of_fold(&x, &y, classes, &self.options.quick(), self.seed)?;
+        let oof = out_of_fold_warm(
+            &x,
+            &y,
+            &items,
+            classes,
+            &self.options.quick(),
+            self.seed,
+            &mut self.folds,
+        )?;
         Ok(Fitted {
             accuracy: oof.as_ref().map(|o| o.accuracy(&y)),
             items,

@@ -207,9 +207,7 @@ fn retrieve(sims: &[Vec<f32>], anchor_class: &[usize], classes: usize) -> Vec<Ve
         if k == 0 {
             continue;
         }
-        let mut order: Vec<usize> = (0..s.len()).collect();
-        order.select_nth_unstable_by(k - 1, |&p, &q| s[q].total_cmp(&s[p]).then(p.cmp(&q)));
-        for &j in &order[..k] {
+        for j in most_similar(s, k) {
             let e = per_class[class].entry(j).or_insert((0.0, 0));
             e.0 += s[j];
             e.1 += 1;
@@ -224,6 +222,35 @@ fn retrieve(sims: &[Vec<f32>], anchor_class: &[usize], classes: usize) -> Vec<Ve
             v.into_iter().map(|(_, j)| j).collect()
         })
         .collect()
+}
+
+/// Positions of the `k` largest values of `s` (the lower position first among equals), in no
+/// particular order: one pass keeping the best `k` in a heap whose top is the worst of them.
+fn most_similar(s: &[f32], k: usize) -> Vec<usize> {
+    // Heap order: a larger entry is a worse one (lower similarity, then higher position).
+    #[derive(PartialEq)]
+    struct Worse(f32, usize);
+    impl Eq for Worse {}
+    impl PartialOrd for Worse {
+        fn partial_cmp(&self, o: &Worse) -> Option<std::cmp::Ordering> {
+            Some(self.cmp(o))
+        }
+    }
+    impl Ord for Worse {
+        fn cmp(&self, o: &Worse) -> std::cmp::Ordering {
+            o.0.total_cmp(&self.0).then(self.1.cmp(&o.1))
+        }
+    }
+    let mut heap = std::collections::BinaryHeap::with_capacity(k + 1);
+    for (j, &v) in s.iter().enumerate() {
+        if heap.len() < k {
+            heap.push(Worse(v, j));
+        } else if heap.peek().is_some_and(|w| Worse(v, j) < *w) {
+            heap.pop();
+            heap.push(Worse(v, j));
+        }
+    }
+    heap.into_iter().map(|w| w.1).collect()
 }
 
 /// Takes from the ranked lists in turn, skipping what another list already gave, until `cap`

@@ -9,7 +9,7 @@
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
-use super::{each_dot_from, row_code_sq, Vectors};
+use super::{each_dot_from, Vectors};
 use crate::rng::Rng;
 use crate::store::CompactRows;
 
@@ -205,7 +205,7 @@ pub fn farthest(values: &[f32], taken: &[bool]) -> Option<usize> {
 
 fn sq_norm(store: &CompactRows, i: usize) -> f64 {
     let s = f64::from(store.codes(i).1);
-    row_code_sq(store, i) as f64 * s * s
+    f64::from(store.code_sq(i)) * s * s
 }
 
 /// Squared distance of gradient embeddings: `‖gᵣ‖² + ‖g꜀‖² − 2 ⟨uᵣ, u꜀⟩ (xᵣ·x꜀ + 1)`.
