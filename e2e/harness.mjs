@@ -100,7 +100,7 @@ export function storedZip(files) {
 }
 
 /** Starts timing answer → next item: from each keydown to the frame after `.item-name` shows
- * another item. Read with `answerLatency`. */
+ * another item and its picture (if any) has loaded. Read with `answerLatency`. */
 export async function timeAnswers(page) {
   await page.evaluate(() => {
     window.__answerMs = [];
@@ -111,7 +111,10 @@ export async function timeAnswers(page) {
       if (pending && name() !== pending.from) {
         const { t } = pending;
         pending = null;
-        requestAnimationFrame(() => window.__answerMs.push(performance.now() - t));
+        const shown = () => requestAnimationFrame(() => window.__answerMs.push(performance.now() - t));
+        const img = document.querySelector('.item-image');
+        if (!img || img.complete) shown();
+        else img.addEventListener('load', shown, { once: true });
       }
     }).observe(document.body, { subtree: true, childList: true, characterData: true });
   });

@@ -46,7 +46,7 @@ use crate::head::SoftmaxHead;
 use crate::kmeans::{closest, kmeans, Clustering};
 use crate::matrix::Matrix;
 use crate::rng::Rng;
-use crate::store::CompactRows;
+use crate::store::{CompactRows, Rows};
 
 /// What a strategy may look at when it picks a batch.
 #[derive(Debug, Clone, Copy)]
@@ -100,6 +100,16 @@ impl<'a> Pool<'a> {
             probabilities: None,
             head: None,
             stored: None,
+        }
+    }
+
+    /// The embeddings of pool rows `items`, one row each: decoded from [`Pool::stored`] when the
+    /// learner left `embeddings` empty, else copied from `embeddings`. What the sampling
+    /// strategies read: only their sample is ever decoded.
+    pub fn select_rows(&self, items: &[usize]) -> Matrix {
+        match self.stored {
+            Some(s) if self.embeddings.cols() == 0 => s.store.decode(&s.rows_of(items)),
+            _ => self.embeddings.select_rows(items),
         }
     }
 
@@ -263,7 +273,8 @@ impl StrategyKind {
     /// Whether the strategy, given [`Pool::stored`], reads only those compact rows (never
     /// [`Pool::embeddings`]): the learner then decodes nothing for it.
     pub fn runs_on_compact_rows(self) -> bool {
-        matches!(self, StrategyKind::Badge | StrategyKind::CoreSet)
+        use StrategyKind::*;
+        matches!(self, Badge | CoreSet | TypiClust | ProbCover | ColdStart)
     }
 
     /// Whether the strategy reads embeddings (else only class probabilities, or nothing): the
@@ -373,6 +384,8 @@ pub fn top_k_by_probabilities(
 pub struct PoolClusters {
     /// Labeled and candidate items, ascending: the rows that were clustered.
     pub all: Vec<usize>,
+    /// Their embeddings, row `j` = item `all[j]`.
+    pub rows: Matrix,
     /// `labeled + batch` clusters (fewer when the pool is smaller); assignment follows `all`.
     pub clustering: Clustering,
     /// Whether each cluster's centre is the nearest centre of some labeled item.
@@ -383,18 +396,21 @@ pub struct PoolClusters {
 /// clusters a label already covers. Above [`MAX_CLUSTERED`] candidates (or labels) a uniform
 /// sample of them is clustered.
 pub fn cluster_pool(pool: &Pool<'_>, batch: usize, rng: &mut Rng) -> PoolClusters {
-    let x = pool.embeddings;
     let mut all = sample_at_most(pool.candidates, MAX_CLUSTERED, rng);
     all.extend(sample_at_most(pool.labeled, MAX_CLUSTERED, rng));
     all.sort_unstable();
+    let rows = pool.select_rows(&all);
+    let positions: Vec<usize> = (0..all.len()).collect();
     let k = (pool.labeled.len() + batch).min(all.len());
-    let clustering = kmeans(x, &all, k, 25, rng);
+    let clustering = kmeans(&rows, &positions, k, 25, rng);
     let mut covered = vec![false; k];
-    for &l in pool.labeled {
-        covered[closest(&clustering.centroids, x.row(l))] = true;
+    let labeled = pool.select_rows(pool.labeled);
+    for l in 0..labeled.rows() {
+        covered[closest(&clustering.centroids, labeled.row(l))] = true;
     }
     PoolClusters {
         all,
+        rows,
         clustering,
         covered,
     }
@@ -597,7 +613,8 @@ mod tests {
             .into_iter()
             .filter(|k| k.runs_on_compact_rows())
             .collect();
-        assert_eq!(kinds, [StrategyKind::Badge, StrategyKind::CoreSet]);
+        use StrategyKind::*;
+        assert_eq!(kinds, [Badge, CoreSet, TypiClust, ProbCover, ColdStart]);
         for kind in kinds {
             let want = kind.build().select(&pool, 40, &mut Rng::new(1));
             let got = kind.build().select(&compact, 40, &mut Rng::new(1));

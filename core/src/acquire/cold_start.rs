@@ -17,20 +17,20 @@ impl Strategy for ColdStart {
     }
 
     fn select(&self, pool: &Pool<'_>, batch: usize, rng: &mut Rng) -> Vec<usize> {
-        let x = pool.embeddings;
         let PoolClusters {
             all,
+            rows,
             clustering,
             covered,
         } = cluster_pool(pool, batch, rng);
         let k = covered.len();
         let mut members: Vec<Vec<(f32, usize)>> = vec![Vec::new(); k];
-        let mut is_candidate = vec![false; x.rows()];
+        let mut is_candidate = vec![false; pool.embeddings.rows()];
         pool.candidates.iter().for_each(|&i| is_candidate[i] = true);
         for (j, &i) in all.iter().enumerate() {
             let c = clustering.assignment[j];
             if is_candidate[i] {
-                members[c].push((sq_dist(x.row(i), clustering.centroids.row(c)), i));
+                members[c].push((sq_dist(rows.row(j), clustering.centroids.row(c)), i));
             }
         }
         let mut sizes: Vec<(usize, usize)> = (0..k)

@@ -69,7 +69,7 @@ impl Strategy for ProbCover {
         if n == 0 {
             return Vec::new();
         }
-        let z = pool.embeddings.select_rows(&nodes).normalised();
+        let z = pool.select_rows(&nodes).normalised();
         let d = distances(&z);
         let all: Vec<usize> = (0..n).collect();
         let clusters = kmeans(&z, &all, pool.classes.max(2), 25, rng);

@@ -42,18 +42,19 @@ impl Strategy for TypiClust {
     }
 
     fn select(&self, pool: &Pool<'_>, batch: usize, rng: &mut Rng) -> Vec<usize> {
-        let x = pool.embeddings;
         let PoolClusters {
             all,
+            rows,
             clustering,
             covered,
         } = cluster_pool(pool, batch, rng);
         let k = covered.len();
-        let mut is_candidate = vec![false; x.rows()];
+        let mut is_candidate = vec![false; pool.embeddings.rows()];
         pool.candidates.iter().for_each(|&i| is_candidate[i] = true);
+        // Members by position in `all` (ascending like the items, so ties break alike).
         let mut members: Vec<Vec<usize>> = vec![Vec::new(); k];
-        for (j, &i) in all.iter().enumerate() {
-            members[clustering.assignment[j]].push(i);
+        for j in 0..all.len() {
+            members[clustering.assignment[j]].push(j);
         }
         let mut order: Vec<usize> = (0..k).collect();
         order.sort_by(|&a, &b| {
@@ -72,13 +73,14 @@ impl Strategy for TypiClust {
                 rng.shuffle(&mut sample);
                 sample.truncate(MAX_SAMPLE);
             }
-            let typ = typicality(x, &sample);
+            let typ = typicality(&rows, &sample);
             let best = sample
                 .iter()
+                .map(|&j| all[j])
                 .zip(&typ)
-                .filter(|(i, _)| is_candidate[**i] && !picked.contains(*i))
-                .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(a.0)))
-                .map(|(i, _)| *i);
+                .filter(|(i, _)| is_candidate[*i] && !picked.contains(i))
+                .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))
+                .map(|(i, _)| i);
             if let Some(i) = best {
                 picked.push(i);
             }
