@@ -43,6 +43,27 @@ impl Predictions {
             .map(|r| self.row(r))
     }
 
+    /// Keeps `previous`'s row for `item` (the item on screen, whose guess must not change under
+    /// the person's eyes when a newer refresh lands): replaces or adds it here. Nothing changes
+    /// when `previous` has no row for it or counts other classes.
+    pub fn keep_row(&mut self, item: usize, previous: &Predictions) {
+        if previous.classes != self.classes || previous.multi_label != self.multi_label {
+            return;
+        }
+        let Some(row) = previous.of(item) else {
+            return;
+        };
+        match self.items.iter().position(|&i| i == item) {
+            Some(r) => {
+                self.probabilities[r * self.classes..(r + 1) * self.classes].copy_from_slice(row)
+            }
+            None => {
+                self.items.push(item);
+                self.probabilities.extend_from_slice(row);
+            }
+        }
+    }
+
     /// Row index of every item of a pool of `n` items (`None`: not predicted).
     pub fn by_item(&self, n: usize) -> Vec<Option<usize>> {
         let mut out = vec![None; n];
@@ -199,5 +220,35 @@ mod tests {
         let (set, conf) = predicted_set(&[0.9, 0.2, 0.5]);
         assert_eq!(set, vec![0, 2]);
         assert!((conf - 0.9 * 0.8 * 0.5).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_kept_row_replaces_or_joins() {
+        let old = Predictions {
+            classes: 2,
+            multi_label: false,
+            items: vec![4, 7],
+            probabilities: vec![0.9, 0.1, 0.3, 0.7],
+        };
+        let mut new = Predictions {
+            classes: 2,
+            multi_label: false,
+            items: vec![7],
+            probabilities: vec![0.6, 0.4],
+        };
+        new.keep_row(7, &old);
+        assert_eq!(new.of(7), Some(&[0.3, 0.7][..]));
+        new.keep_row(4, &old);
+        assert_eq!(new.of(4), Some(&[0.9, 0.1][..]));
+        new.keep_row(5, &old);
+        assert_eq!(new.len(), 2);
+        let three = Predictions {
+            classes: 3,
+            multi_label: false,
+            items: vec![7],
+            probabilities: vec![1.0, 0.0, 0.0],
+        };
+        new.keep_row(7, &three);
+        assert_eq!(new.of(7), Some(&[0.3, 0.7][..]));
     }
 }

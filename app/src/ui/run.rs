@@ -34,6 +34,9 @@ thread_local! {
     static RUN: RefCell<Option<EmbedRun>> = const { RefCell::new(None) };
     static NEXT_REFRESH: Cell<u64> = const { Cell::new(0) };
     static APPLIED_REFRESH: Cell<Option<u64>> = const { Cell::new(None) };
+    /// The session's class ids when the last update was applied: a guess kept across updates
+    /// must mean the same classes.
+    static APPLIED_CLASSES: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
 }
 
 fn now_ms() -> f64 {
@@ -248,11 +251,31 @@ fn record(state: AppState, item: usize, failure: Option<String>) {
 pub const BATCH: usize = 10;
 
 /// Applies the learner's answer to refresh `id`, unless a later one was applied already.
-pub fn apply_update(state: AppState, id: u64, update: LearnerUpdate) {
+///
+/// The guess of the item on screen stays what it was while the item stays (a newer head may
+/// guess otherwise; the person is looking at, and may accept with Enter, the one shown).
+pub fn apply_update(state: AppState, id: u64, mut update: LearnerUpdate) {
     if APPLIED_REFRESH.get().is_some_and(|applied| id < applied) {
         return;
     }
     APPLIED_REFRESH.set(Some(id));
+    let (current, ids) = state.session.with_untracked(|s| {
+        s.as_ref().map_or((None, Vec::new()), |s| {
+            (s.current(), s.class_ids().to_vec())
+        })
+    });
+    let same_classes = APPLIED_CLASSES.with_borrow_mut(|applied| {
+        let same = *applied == ids;
+        *applied = ids;
+        same
+    });
+    if let (Some(item), true) = (current, same_classes) {
+        state.update.with_untracked(|old| {
+            if let Some(old) = old {
+                update.guesses.keep_row(item, &old.guesses);
+            }
+        });
+    }
     state.session.update(|s| {
         if let Some(s) = s.as_mut() {
             if let Some(r) = update.audit {
