@@ -13,10 +13,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use quarry_core::acquire::{StrategyKind, Subpool};
-use quarry_core::audit::AuditSettings;
-use quarry_core::rng::Rng;
-use quarry_core::{Answer, Learner, LearnerInput};
+use quarry_core::acquire::StrategyKind;
+use quarry_core::bench::Bench;
 
 #[path = "../../core/examples/support/rss.rs"]
 mod rss;
@@ -98,9 +96,8 @@ fn parse(argv: &[String]) -> Result<Args, String> {
     Ok(a)
 }
 
-/// The pool's rows (row-major) and classes: read, or synthetic (Gaussian classes around seeded
-/// centres, overlapping enough that the head is unsure of some).
-fn pool(a: &mut Args) -> Result<(Vec<f32>, Vec<usize>), String> {
+/// The measured setup: a pool read from `--embeddings`/`--labels`, or the seeded synthetic one.
+fn bench(a: &mut Args) -> Result<Bench, String> {
     match (&a.embeddings, &a.truth) {
         (Some(e), Some(t)) => {
             let read =
@@ -113,19 +110,13 @@ fn pool(a: &mut Args) -> Result<(Vec<f32>, Vec<usize>), String> {
             a.pool = x.rows();
             a.dim = x.cols();
             a.classes = y.iter().max().map_or(0, |m| m + 1).max(2);
-            Ok((x.as_slice().to_vec(), y))
+            check_counts(a)?;
+            let rows = (0..x.rows()).map(|r| x.row(r));
+            Bench::new(rows, &y, a.classes, a.labels, a.batch).map_err(|e| e.to_string())
         }
         (None, None) => {
-            let mut rng = Rng::new(7);
-            let centres: Vec<Vec<f32>> = (0..a.classes)
-                .map(|_| (0..a.dim).map(|_| rng.normal() as f32 * 0.15).collect())
-                .collect();
-            let mut data = Vec::with_capacity(a.pool * a.dim);
-            let y: Vec<usize> = (0..a.pool).map(|i| i % a.classes).collect();
-            for &c in &y {
-                data.extend(centres[c].iter().map(|m| m + rng.normal() as f32));
-            }
-            Ok((data, y))
+            check_counts(a)?;
+            Bench::synthetic(a.pool, a.dim, a.classes, a.labels, a.batch).map_err(|e| e.to_string())
         }
         _ => Err(format!(
             "--embeddings needs --labels FILE and the other way round; {USAGE}"
@@ -133,39 +124,19 @@ fn pool(a: &mut Args) -> Result<(Vec<f32>, Vec<usize>), String> {
     }
 }
 
-pub fn run(argv: &[String]) -> Result<(), String> {
-    let mut a = parse(argv)?;
-    let (data, y) = pool(&mut a)?;
+fn check_counts(a: &Args) -> Result<(), String> {
     if a.labels >= a.pool {
         return Err(format!(
             "--labels {} leaves nothing to pick from {}",
             a.labels, a.pool
         ));
     }
-    let mut learner = Learner::new(a.pool, a.classes, 1).map_err(|e| e.to_string())?;
-    for (i, row) in data.chunks_exact(a.dim).enumerate() {
-        learner.add_embedding(i, row).map_err(|e| e.to_string())?;
-    }
-    drop(data);
-    // The labels a person gave: a seeded sample of the pool.
-    let mut order: Vec<usize> = (0..a.pool).collect();
-    Rng::new(11).shuffle(&mut order);
-    let answers: Vec<Answer> = order[..a.labels]
-        .iter()
-        .map(|&item| Answer {
-            item,
-            class: y[item],
-        })
-        .collect();
-    let mut input = LearnerInput {
-        labels: answers[..a.labels - 1].to_vec(),
-        batch: a.batch,
-        audit: AuditSettings::RECOMMENDED,
-        ..LearnerInput::default()
-    };
-    // As in the app, the refresh after an answer starts from the previous one's head.
-    learner.refresh(&input).map_err(|e| e.to_string())?;
-    input.labels = answers;
+    Ok(())
+}
+
+pub fn run(argv: &[String]) -> Result<(), String> {
+    let mut a = parse(argv)?;
+    let setup = bench(&mut a)?;
     println!(
         "pool: {} × {} (8-bit rows), {} classes, {} labels, batch {}; backend cpu, one thread",
         a.pool, a.dim, a.classes, a.labels, a.batch
@@ -176,15 +147,8 @@ pub fn run(argv: &[String]) -> Result<(), String> {
     let mut clock = move || start.elapsed().as_secs_f64() * 1e3;
     let mut report: BTreeMap<String, Timing> = BTreeMap::new();
     for &kind in &a.strategies {
-        let mut l = learner.clone();
-        let mut input = input.clone();
-        input.strategy = kind;
         // The whole pool, AnchorAL off, unless the strategy is the default policy with its default.
-        input.subpool = if kind == StrategyKind::Auto {
-            Subpool::Auto
-        } else {
-            Subpool::Off
-        };
+        let (mut l, input) = setup.prepared(kind);
         rss::reset_peak();
         let (base, _) = rss::rss_kib();
         let (_, times) = l

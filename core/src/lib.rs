@@ -7,6 +7,7 @@
 pub mod acquire;
 pub mod archive;
 pub mod audit;
+pub mod bench;
 pub mod cache;
 pub mod compute;
 pub mod dataset;

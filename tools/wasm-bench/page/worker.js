@@ -1,0 +1,21 @@
+// Runs bench.wasm in a dedicated worker, as the app's learner runs: one refresh per strategy.
+onmessage = async ({ data: { pool, dim, classes, labels, batch, kinds } }) => {
+  try {
+    const { instance } = await WebAssembly.instantiateStreaming(fetch('bench.wasm'), {
+      bench: { now: () => performance.now() },
+    });
+    const x = instance.exports;
+    const t0 = performance.now();
+    if (x.setup(pool, dim, classes, labels, batch) !== 0) throw new Error('setup failed');
+    const setupMs = performance.now() - t0;
+    const results = {};
+    for (const [name, index] of kinds) {
+      const rc = x.run(index);
+      if (rc !== 0) throw new Error(`${name}: error ${rc}`);
+      results[name] = { refresh_ms: x.total_ms(), fit_ms: x.fit_ms(), select_ms: x.select_ms() };
+    }
+    postMessage({ setupMs, results });
+  } catch (e) {
+    postMessage({ error: String(e) });
+  }
+};
