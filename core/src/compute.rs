@@ -293,7 +293,8 @@ mod tests {
     use super::*;
     use crate::rng::Rng;
 
-    fn pool(rows: usize, dim: usize, seed: u64) -> CompactRows {
+    /// `rows` seeded Gaussian rows of `dim` values (also for `kcenter`'s tests).
+    pub(super) fn pool(rows: usize, dim: usize, seed: u64) -> CompactRows {
         let mut rng = Rng::new(seed);
         let mut store = CompactRows::new(rows);
         for i in 0..rows {

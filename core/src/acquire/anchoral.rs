@@ -119,9 +119,9 @@ pub fn subpool(
     classes: usize,
     rng: &mut Rng,
 ) -> Vec<usize> {
-    let (anchors, anchor_class) = pick_anchors(labeled, labels, classes, rng);
-    let sims = similarities(rows, candidates, &anchors);
-    gather(&sims, &anchor_class, candidates, classes)
+    anchored(candidates, labeled, labels, classes, rng, |anchors| {
+        similarities(rows, candidates, anchors)
+    })
 }
 
 /// [`subpool`] on the learner's 8-bit rows: the cosines come from the compute layer's integer
@@ -134,19 +134,24 @@ pub fn compact_subpool(
     classes: usize,
     rng: &mut Rng,
 ) -> Vec<usize> {
-    let (anchors, anchor_class) = pick_anchors(labeled, labels, classes, rng);
-    let sims = compute::cosines(store, candidates, &Vectors::from_rows(store, &anchors));
-    gather(&sims, &anchor_class, candidates, classes)
+    anchored(candidates, labeled, labels, classes, rng, |anchors| {
+        compute::cosines(store, candidates, &Vectors::from_rows(store, anchors))
+    })
 }
 
-/// The subpool from the anchors' similarities: retrieval, then the classes' turns.
-fn gather(
-    sims: &[Vec<f32>],
-    anchor_class: &[usize],
+/// The subpool: anchors drawn, their similarities to the candidates (`sims`, one list per
+/// anchor), retrieval, then the classes' turns.
+fn anchored(
     candidates: &[usize],
+    labeled: &[usize],
+    labels: &[usize],
     classes: usize,
+    rng: &mut Rng,
+    sims: impl FnOnce(&[usize]) -> Vec<Vec<f32>>,
 ) -> Vec<usize> {
-    let ranked = retrieve(sims, anchor_class, classes);
+    let (anchors, anchor_class) = pick_anchors(labeled, labels, classes, rng);
+    let sims = sims(&anchors);
+    let ranked = retrieve(&sims, &anchor_class, classes);
     let mut sub: Vec<usize> = round_robin(&ranked, candidates.len(), SUBPOOL)
         .into_iter()
         .map(|j| candidates[j])

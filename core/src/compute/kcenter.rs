@@ -303,19 +303,10 @@ fn u_dot(a: &[f32], b: &[f32]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compute::tests::pool;
     use crate::matrix::sq_dist;
     use crate::rng::Rng;
     use crate::store::Rows;
-
-    fn pool(rows: usize, dim: usize, seed: u64) -> CompactRows {
-        let mut rng = Rng::new(seed);
-        let mut store = CompactRows::new(rows);
-        for i in 0..rows {
-            let row: Vec<f32> = (0..dim).map(|_| rng.normal() as f32).collect();
-            store.set(i, &row).unwrap();
-        }
-        store
-    }
 
     #[test]
     fn distances_match_the_decoded_rows() {
