@@ -404,9 +404,18 @@ pub fn cluster_pool(pool: &Pool<'_>, batch: usize, rng: &mut Rng) -> PoolCluster
     let k = (pool.labeled.len() + batch).min(all.len());
     let clustering = kmeans(&rows, &positions, k, 25, rng);
     let mut covered = vec![false; k];
-    let labeled = pool.select_rows(pool.labeled);
-    for l in 0..labeled.rows() {
-        covered[closest(&clustering.centroids, labeled.row(l))] = true;
+    // Labeled items in the sample are decoded already; only the others are read again.
+    let (sampled, others): (Vec<usize>, Vec<usize>) = pool
+        .labeled
+        .iter()
+        .partition(|l| all.binary_search(l).is_ok());
+    for l in sampled {
+        let at = all.binary_search(&l).expect("sampled");
+        covered[closest(&clustering.centroids, rows.row(at))] = true;
+    }
+    let others = pool.select_rows(&others);
+    for r in 0..others.rows() {
+        covered[closest(&clustering.centroids, others.row(r))] = true;
     }
     PoolClusters {
         all,

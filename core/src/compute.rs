@@ -176,58 +176,51 @@ pub fn each_dot_from(
     let k = vectors.count;
     for (b, block) in rows.chunks(ROW_BLOCK).enumerate() {
         let base = b * ROW_BLOCK;
-        if k - first < 4 {
-            for v in first..k {
-                let mut quads = block.chunks_exact(4);
-                for (q, rs) in quads.by_ref().enumerate() {
-                    let d = tile(store, [rs[0], rs[1], rs[2], rs[3]], vectors, [v]);
-                    for (r, d) in d.iter().enumerate() {
-                        f(base + 4 * q + r, v, d[0]);
-                    }
-                }
-                let done = block.len() - quads.remainder().len();
-                for (r, &i) in quads.remainder().iter().enumerate() {
-                    f(base + done + r, v, tile(store, [i], vectors, [v])[0][0]);
-                }
-            }
-            continue;
-        }
+        // Four vectors at a time against pairs of rows; the vectors left over one at a time
+        // against four rows.
         let mut v = first;
-        while v < k {
-            let mut pairs = block.chunks_exact(2);
-            if v + 4 <= k {
-                let vs = [v, v + 1, v + 2, v + 3];
-                for (p, rs) in pairs.by_ref().enumerate() {
-                    let d = tile(store, [rs[0], rs[1]], vectors, vs);
-                    for (r, d) in d.iter().enumerate() {
-                        d.iter()
-                            .enumerate()
-                            .for_each(|(w, &d)| f(base + 2 * p + r, v + w, d));
-                    }
-                }
-                if let [i] = pairs.remainder() {
-                    let d = tile(store, [*i], vectors, vs);
-                    d[0].iter()
-                        .enumerate()
-                        .for_each(|(w, &d)| f(base + block.len() - 1, v + w, d));
-                }
-                v += 4;
-            } else {
-                for (p, rs) in pairs.by_ref().enumerate() {
-                    let d = tile(store, [rs[0], rs[1]], vectors, [v]);
-                    f(base + 2 * p, v, d[0][0]);
-                    f(base + 2 * p + 1, v, d[1][0]);
-                }
-                if let [i] = pairs.remainder() {
-                    f(
-                        base + block.len() - 1,
-                        v,
-                        tile(store, [*i], vectors, [v])[0][0],
-                    );
-                }
-                v += 1;
+        while v + 4 <= k {
+            tiles::<2, 4>(
+                store,
+                block,
+                base,
+                vectors,
+                [v, v + 1, v + 2, v + 3],
+                &mut f,
+            );
+            v += 4;
+        }
+        for v in v..k {
+            tiles::<4, 1>(store, block, base, vectors, [v], &mut f);
+        }
+    }
+}
+
+/// Runs `R × V` tiles down `block` (whose first row is row `base` of the pass), the rows left
+/// over one at a time, handing each dot product to `f`.
+fn tiles<const R: usize, const V: usize>(
+    store: &CompactRows,
+    block: &[usize],
+    base: usize,
+    vectors: &Vectors,
+    vs: [usize; V],
+    f: &mut impl FnMut(usize, usize, i64),
+) {
+    let mut emit = |at: usize, d: &[[i64; V]]| {
+        for (r, d) in d.iter().enumerate() {
+            for (&v, &d) in vs.iter().zip(d) {
+                f(at + r, v, d);
             }
         }
+    };
+    let mut chunks = block.chunks_exact(R);
+    for (c, rs) in chunks.by_ref().enumerate() {
+        let rows: [usize; R] = rs.try_into().expect("chunks of R rows");
+        emit(base + c * R, &tile(store, rows, vectors, vs));
+    }
+    let done = block.len() - chunks.remainder().len();
+    for (r, &i) in chunks.remainder().iter().enumerate() {
+        emit(base + done + r, &tile(store, [i], vectors, vs));
     }
 }
 

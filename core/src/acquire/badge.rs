@@ -144,13 +144,8 @@ fn seed(g: &mut impl Seeding, batch: usize, rng: &mut Rng) -> Vec<usize> {
     g.add(first, true);
     let mut taken = vec![false; n];
     taken[first] = true;
-    let mut bounds = Weights::new((0..n).map(|k| {
-        if taken[k] {
-            0.0
-        } else {
-            f64::from(g.nearest()[k])
-        }
-    }));
+    let mut bounds = Weights::new(g.nearest().iter().map(|&d| f64::from(d)));
+    bounds.set(first, 0.0);
     while picked.len() < want {
         let j = loop {
             let Some(k) = bounds.draw(rng.next_f64()) else {

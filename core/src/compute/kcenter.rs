@@ -48,10 +48,9 @@ impl<'a, M: Metric> Nearest<'a, M> {
     }
 
     fn update(&mut self, rows: &[usize], offset: usize) {
-        let from = rows
+        let from = self.upto[offset..offset + rows.len()]
             .iter()
-            .enumerate()
-            .map(|(k, _)| self.upto[offset + k])
+            .copied()
             .min()
             .unwrap_or(0);
         let (store, centres, metric) = (self.store, &self.centres, &self.metric);
@@ -152,12 +151,6 @@ impl<'a> Centres<'a> {
         &self.inner.nearest
     }
 
-    /// The position of the row farthest from every centre among those not `taken` (the first
-    /// of equals), or `None` when all are taken.
-    pub fn farthest(&self, taken: &[bool]) -> Option<usize> {
-        farthest(self.nearest(), taken)
-    }
-
     /// k-center greedy: `batch` times the row farthest from every centre (the first of
     /// equals), which then becomes a centre; positions, in order. Without a centre the first
     /// pick is a seeded uniform draw. Exactly the picks of a full pass per pick, but lazy: the
@@ -190,17 +183,6 @@ impl<'a> Centres<'a> {
         }
         picked
     }
-}
-
-/// The first position of the largest value among those not `taken`.
-pub fn farthest(values: &[f32], taken: &[bool]) -> Option<usize> {
-    let mut best: Option<usize> = None;
-    for (k, v) in values.iter().enumerate() {
-        if !taken[k] && best.is_none_or(|b| *v > values[b]) {
-            best = Some(k);
-        }
-    }
-    best
 }
 
 fn sq_norm(store: &CompactRows, i: usize) -> f64 {
@@ -329,13 +311,12 @@ mod tests {
             );
         }
         assert!(centres.nearest()[2] < 1e-3);
-        let taken: Vec<bool> = (0..rows.len()).map(|r| r == 0).collect();
-        let far = centres.farthest(&taken).unwrap();
-        assert!(far != 0);
+        // The greedy's first pick is the row farthest from every centre.
+        let far = centres.greedy(1, &mut Rng::new(0))[0];
+        assert!(far != 2);
         assert!(centres
             .nearest()
             .iter()
-            .skip(1)
             .all(|d| *d <= centres.nearest()[far]));
     }
 
