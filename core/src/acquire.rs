@@ -7,7 +7,7 @@ pub mod anchoral;
 mod badge;
 mod bald;
 mod cold_start;
-mod coreset;
+pub(crate) mod coreset;
 mod drop_query;
 mod entropy;
 mod least_confidence;

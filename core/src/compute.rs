@@ -10,9 +10,11 @@
 //! [`LinearHead`]), [`cosines`] (AnchorAL's retrieval) and [`kcenter`] (distances to a growing
 //! set of centres: Core-Set's k-center greedy and BADGE's k-means++ seeding).
 
+pub mod backend;
 pub mod kcenter;
 mod simd;
 
+pub use backend::{now, Backend, Cpu};
 pub use kcenter::{Centres, GradientCentres};
 
 use crate::head::{softmax_f32, Activation, LinearHead};
@@ -99,8 +101,13 @@ impl Vectors {
         self.count
     }
 
+    /// Values per vector.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
     /// Vector `v`'s codes.
-    fn codes(&self, v: usize) -> &[i16] {
+    pub fn codes(&self, v: usize) -> &[i16] {
         &self.codes[v * self.dim..(v + 1) * self.dim]
     }
 
@@ -265,10 +272,51 @@ pub fn cosines(store: &CompactRows, rows: &[usize], vectors: &Vectors) -> Vec<Ve
 /// `head`'s probabilities of `rows` (one row of the result per item): the softmax over classes,
 /// or for a multi-label head each class's sigmoid.
 pub fn probabilities(store: &CompactRows, rows: &[usize], head: &LinearHead) -> Matrix {
-    let vectors = Vectors::new(&head.weights, head.dim);
+    let vectors = head_vectors(head);
     let mut out = Matrix::zeros(rows.len(), head.classes);
     scores(store, rows, &vectors, out.as_mut_slice());
-    for r in 0..rows.len() {
+    activate(&mut out, head);
+    out
+}
+
+/// `head`'s class weights as [`Vectors`] (what [`probabilities`] scores against).
+pub fn head_vectors(head: &LinearHead) -> Vectors {
+    Vectors::new(&head.weights, head.dim)
+}
+
+/// [`probabilities`] from the dot products a [`Backend`] computed of `rows` with
+/// [`head_vectors`]`(head)` (`vectors`): the same numbers as the CPU's, bit for bit.
+///
+/// # Panics
+/// When `dots` is not `rows.len() × classes`.
+pub fn probabilities_from_dots(
+    store: &CompactRows,
+    rows: &[usize],
+    head: &LinearHead,
+    vectors: &Vectors,
+    dots: &[i32],
+) -> Matrix {
+    let k = head.classes;
+    assert_eq!(dots.len(), rows.len() * k, "dots are rows × classes");
+    let mut out = Matrix::zeros(rows.len(), k);
+    for (r, (o, d)) in out
+        .as_mut_slice()
+        .chunks_exact_mut(k)
+        .zip(dots.chunks_exact(k))
+        .enumerate()
+    {
+        let row_scale = f64::from(store.codes(rows[r]).1);
+        for (v, (o, &d)) in o.iter_mut().zip(d).enumerate() {
+            *o = (f64::from(d) * (row_scale * f64::from(vectors.scales[v]))) as f32;
+        }
+    }
+    activate(&mut out, head);
+    out
+}
+
+/// Adds the bias and applies the activation to every row of scores.
+fn activate(out: &mut Matrix, head: &LinearHead) {
+    for r in 0..out.rows() {
         let row = out.row_mut(r);
         for (v, b) in row.iter_mut().zip(&head.bias) {
             *v += b;
@@ -278,7 +326,6 @@ pub fn probabilities(store: &CompactRows, rows: &[usize], head: &LinearHead) -> 
             Activation::Sigmoid => row.iter_mut().for_each(|v| *v = 1.0 / (1.0 + (-*v).exp())),
         }
     }
-    out
 }
 
 #[cfg(test)]

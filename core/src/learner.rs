@@ -3,10 +3,10 @@
 use std::collections::BTreeMap;
 
 use crate::acquire::{
-    anchoral, default_strategy, select, Pool, StrategyKind, Subpool, LOW_BUDGET_PER_CLASS,
+    anchoral, coreset, default_strategy, select, Pool, StrategyKind, Subpool, LOW_BUDGET_PER_CLASS,
 };
 use crate::audit::AuditRecord;
-use crate::compute;
+use crate::compute::{self, Backend, Cpu};
 use crate::evaluate::{cross_validate, out_of_fold_warm, Accuracy, OutOfFold, WarmFolds};
 use crate::head::{HeadOptions, LinearHead, SoftmaxHead};
 use crate::labels::LearnerInput;
@@ -211,6 +211,21 @@ impl Learner {
         input: &LearnerInput,
         clock: &mut dyn FnMut() -> f64,
     ) -> Result<(LearnerUpdate, RefreshTimes)> {
+        compute::now(self.refresh_on(input, clock, &mut Cpu))
+    }
+
+    /// [`Learner::refresh_timed`] with the pool's heavy passes offered to `backend` first (the
+    /// whole-pool class probabilities, Core-Set's k-center greedy); the CPU runs what it
+    /// declines. With [`Cpu`] the future completes without waiting ([`compute::now`]).
+    ///
+    /// # Errors
+    /// As [`Learner::refresh`].
+    pub async fn refresh_on<B: Backend>(
+        &mut self,
+        input: &LearnerInput,
+        clock: &mut dyn FnMut() -> f64,
+        backend: &mut B,
+    ) -> Result<(LearnerUpdate, RefreshTimes)> {
         let start = clock();
         if !input.class_ids.is_empty() && input.class_ids.len() < 2 {
             return Err(Error::Invalid(
@@ -302,7 +317,9 @@ impl Learner {
         }
         let mut rng = Rng::new(self.seed ^ (items.len() as u64).wrapping_mul(0x9e37_79b9));
         let select_start = clock();
-        let mut queue = self.select(strategy, &candidates, &items, &y, input, &mut rng);
+        let mut queue = self
+            .select(strategy, &candidates, &items, &y, input, &mut rng, backend)
+            .await;
         let selected_at = clock();
         let audit = if auditing && input.audit.due(input.labels.len(), input.audits.len()) {
             let fresh: Vec<usize> = candidates
@@ -351,10 +368,27 @@ impl Learner {
 
     /// The current head's probabilities of every embedded item (`None` before a head exists).
     pub fn predictions(&self) -> Option<Predictions> {
+        compute::now(self.predictions_on(&mut Cpu))
+    }
+
+    /// [`Learner::predictions`], the single-label head's scores offered to `backend` first.
+    pub async fn predictions_on<B: Backend>(&self, backend: &mut B) -> Option<Predictions> {
         let items: Vec<usize> = (0..self.store.rows())
             .filter(|&i| self.store.is_present(i))
             .collect();
-        self.predictions_of(&items)
+        match self.head.as_ref() {
+            Some(head) => Some(Predictions {
+                classes: head.classes(),
+                multi_label: false,
+                probabilities: self
+                    .probabilities_on(head, &items, backend)
+                    .await
+                    .as_slice()
+                    .to_vec(),
+                items,
+            }),
+            None => self.predictions_of(&items),
+        }
     }
 
     /// The current head's probabilities of `items` (each must be embedded), in multi-label
@@ -384,6 +418,24 @@ impl Learner {
     /// ([`compute::probabilities`]).
     fn probabilities_of(&self, head: &SoftmaxHead, rows: &[usize]) -> Matrix {
         compute::probabilities(&self.store, rows, &LinearHead::softmax(head))
+    }
+
+    /// [`Learner::probabilities_of`] with the dot products offered to `backend` first: the
+    /// same numbers either way.
+    async fn probabilities_on<B: Backend>(
+        &self,
+        head: &SoftmaxHead,
+        rows: &[usize],
+        backend: &mut B,
+    ) -> Matrix {
+        let head = LinearHead::softmax(head);
+        let vectors = compute::head_vectors(&head);
+        match backend.dots(&self.store, rows, &vectors).await {
+            Some(dots) if dots.len() == rows.len() * head.classes => {
+                compute::probabilities_from_dots(&self.store, rows, &head, &vectors, &dots)
+            }
+            _ => compute::probabilities(&self.store, rows, &head),
+        }
     }
 
     /// Single-label: refits the softmax head on the labels of embedded items (but the audits
@@ -503,7 +555,8 @@ impl Learner {
     /// Picks the batch: narrows to an AnchorAL subpool on the compact rows when the mode says
     /// so, then decodes only the rows the strategy can look at (the labeled items and the
     /// candidates left) and runs it there.
-    fn select(
+    #[allow(clippy::too_many_arguments)]
+    async fn select<B: Backend>(
         &self,
         strategy: StrategyKind,
         candidates: &[usize],
@@ -511,6 +564,7 @@ impl Learner {
         y: &[usize],
         input: &LearnerInput,
         rng: &mut Rng,
+        backend: &mut B,
     ) -> Vec<usize> {
         let classes = self.class_ids.len();
         let narrowed = input
@@ -524,6 +578,22 @@ impl Learner {
         // an empty matrix; their probabilities come from the compact store too, so the pool is
         // never decoded whole for them.
         let decoded = strategy.reads_embeddings() && !strategy.runs_on_compact_rows();
+        if strategy == StrategyKind::CoreSet {
+            let mut trial = rng.clone();
+            let picked = coreset::k_center_on(
+                backend,
+                &self.store,
+                candidates,
+                items,
+                input.batch,
+                &mut trial,
+            )
+            .await;
+            if let Some(picked) = picked {
+                *rng = trial;
+                return picked.into_iter().map(|j| candidates[j]).collect();
+            }
+        }
         let work = if decoded {
             self.store.decode(&rows)
         } else {
@@ -536,13 +606,11 @@ impl Learner {
         } else if input.multi_label {
             (!self.label_heads.is_empty()).then(|| self.label_probabilities_of(&rows))
         } else {
-            self.head.as_ref().map(|h| {
-                if decoded {
-                    h.predict_proba_rows(&work)
-                } else {
-                    self.probabilities_of(h, &rows)
-                }
-            })
+            match self.head.as_ref() {
+                Some(h) if decoded => Some(h.predict_proba_rows(&work)),
+                Some(h) => Some(self.probabilities_on(h, &rows, backend).await),
+                None => None,
+            }
         };
         let mut pool = Pool::unlabeled(&work, &local_candidates, classes)
             .with_labels(&local_labeled, y)

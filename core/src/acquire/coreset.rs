@@ -1,9 +1,10 @@
 //! Core-Set (Sener & Savarese, 2018): k-center greedy in embedding space.
 
 use super::{Pool, RandomSampler, Stored, Strategy};
-use crate::compute::Centres;
+use crate::compute::{Backend, Centres};
 use crate::matrix::sq_dist;
 use crate::rng::Rng;
+use crate::store::CompactRows;
 
 /// Repeatedly picks the candidate farthest from everything labeled or already picked, which
 /// greedily minimises the covering radius. Starts from a random candidate when nothing is labeled.
@@ -69,6 +70,37 @@ fn k_center_compact(
         .into_iter()
         .map(|j| pool.candidates[j])
         .collect()
+}
+
+/// [`k_center_compact`]'s picks from `backend` (positions into `candidates`, which like
+/// `labeled` are store rows), drawing from `rng` exactly as [`Centres::greedy`] does; `None` when
+/// the backend declines. Without labels the seeded first pick is made here and handed to the
+/// backend as its one centre, the other candidates as its rows.
+pub(crate) async fn k_center_on<B: Backend>(
+    backend: &mut B,
+    store: &CompactRows,
+    candidates: &[usize],
+    labeled: &[usize],
+    batch: usize,
+    rng: &mut Rng,
+) -> Option<Vec<usize>> {
+    let want = batch.min(candidates.len());
+    if want == 0 {
+        return Some(Vec::new());
+    }
+    if !labeled.is_empty() {
+        return backend.k_center(store, candidates, labeled, want).await;
+    }
+    let first = rng.below(candidates.len());
+    let mut rest = candidates.to_vec();
+    rest.remove(first);
+    let picked = backend
+        .k_center(store, &rest, &[candidates[first]], want - 1)
+        .await?;
+    let shifted = picked
+        .into_iter()
+        .map(|j| if j >= first { j + 1 } else { j });
+    Some(std::iter::once(first).chain(shifted).collect())
 }
 
 impl Strategy for CoreSet {
