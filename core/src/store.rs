@@ -53,6 +53,8 @@ pub struct CompactRows {
     code_sq: Vec<u32>,
     present: Vec<bool>,
     filled: usize,
+    /// How many times [`CompactRows::set`] replaced a present row.
+    rewrites: u64,
 }
 
 impl CompactRows {
@@ -114,7 +116,9 @@ impl CompactRows {
             .iter()
             .map(|&c| u32::from(c.unsigned_abs()).pow(2))
             .fold(0u32, u32::saturating_add);
-        if !std::mem::replace(&mut self.present[i], true) {
+        if std::mem::replace(&mut self.present[i], true) {
+            self.rewrites += 1;
+        } else {
             self.filled += 1;
         }
         Ok(())
@@ -128,6 +132,12 @@ impl CompactRows {
     /// How many rows are present.
     pub fn filled(&self) -> usize {
         self.filled
+    }
+
+    /// How many times a present row was replaced: a copy of the rows elsewhere (a GPU's) is
+    /// current while this and [`CompactRows::filled`] have not moved since it was made.
+    pub fn rewrites(&self) -> u64 {
+        self.rewrites
     }
 
     /// Row `i`'s 8-bit codes and its scale (`x ≈ code · scale`); empty before any row arrived.
