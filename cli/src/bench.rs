@@ -1,7 +1,9 @@
 //! `quarry bench`: one learner refresh per strategy, exactly as the app runs it after an answer
 //! (the learner on 8-bit rows, the head refit warm, the estimate, the audits, the selection), on a
 //! seeded synthetic pool or on given embeddings. Prints a table and writes
-//! `{"backend": "cpu", "strategies": {name: {"refresh_ms", "select_ms", "peak_extra_mib"}}}`.
+//! `{"backend": "cpu", "strategies": {name: {"refresh_ms", "select_ms", "peak_extra_mib"}}}`
+//! (`"backend": "gpu"` and `"adapter": name` with `--backend gpu`: the passes the GPU takes run
+//! there, through `quarry-gpu` on the first adapter wgpu finds, after its self-check).
 //!
 //! ```text
 //! quarry bench --pool 100000 --dim 1280 --classes 10 --labels 200 --batch 100 \
@@ -15,6 +17,8 @@ use std::time::Instant;
 
 use quarry_core::acquire::StrategyKind;
 use quarry_core::bench::Bench;
+use quarry_core::compute::now;
+use quarry_gpu::Gpu;
 
 #[path = "../../core/examples/support/rss.rs"]
 mod rss;
@@ -32,6 +36,7 @@ struct Args {
     embeddings: Option<PathBuf>,
     truth: Option<PathBuf>,
     json: Option<PathBuf>,
+    gpu: bool,
 }
 
 /// One strategy's refresh.
@@ -59,6 +64,7 @@ fn parse(argv: &[String]) -> Result<Args, String> {
         embeddings: None,
         truth: None,
         json: None,
+        gpu: false,
     };
     let mut f = super::Flags::new(argv);
     while let Some(flag) = f.next_flag() {
@@ -78,12 +84,8 @@ fn parse(argv: &[String]) -> Result<Args, String> {
             "--embeddings" => a.embeddings = Some(f.value(flag)?.into()),
             "--strategy" => a.strategies = super::strategies(&f.value(flag)?)?,
             "--backend" => match f.value(flag)?.as_str() {
-                "cpu" => {}
-                "gpu" => {
-                    return Err(
-                        "the GPU backend is not built yet (issue 12); use --backend cpu".into(),
-                    )
-                }
+                "cpu" => a.gpu = false,
+                "gpu" => a.gpu = true,
                 v => return Err(format!("--backend takes cpu or gpu, not '{v}'")),
             },
             "--json" => a.json = Some(f.value(flag)?.into()),
@@ -137,8 +139,13 @@ fn check_counts(a: &Args) -> Result<(), String> {
 pub fn run(argv: &[String]) -> Result<(), String> {
     let mut a = parse(argv)?;
     let setup = bench(&mut a)?;
+    let mut gpu = if a.gpu { Some(gpu(&setup)?) } else { None };
+    let backend = match &gpu {
+        Some(g) => format!("gpu ({}), CPU one thread for the rest", g.name()),
+        None => "cpu, one thread".into(),
+    };
     println!(
-        "pool: {} × {} (8-bit rows), {} classes, {} labels, batch {}; backend cpu, one thread",
+        "pool: {} × {} (8-bit rows), {} classes, {} labels, batch {}; backend {backend}",
         a.pool, a.dim, a.classes, a.labels, a.batch
     );
     println!("| strategy | refresh | of which fit + estimate | of which selection | peak extra |");
@@ -151,9 +158,14 @@ pub fn run(argv: &[String]) -> Result<(), String> {
         let (mut l, input) = setup.prepared(kind);
         rss::reset_peak();
         let (base, _) = rss::rss_kib();
-        let (_, times) = l
-            .refresh_timed(&input, &mut clock)
-            .map_err(|e| e.to_string())?;
+        let (_, times) = match gpu.as_mut() {
+            Some(g) => now(l.refresh_on(&input, &mut clock, g)),
+            None => l.refresh_timed(&input, &mut clock),
+        }
+        .map_err(|e| e.to_string())?;
+        if let Some(why) = gpu.as_ref().and_then(Gpu::fault) {
+            return Err(format!("the GPU failed during {}: {why}", kind.name()));
+        }
         let (_, peak) = rss::rss_kib();
         let t = Timing {
             refresh_ms: times.total_ms,
@@ -182,9 +194,34 @@ pub fn run(argv: &[String]) -> Result<(), String> {
                 (name.clone(), v)
             })
             .collect();
-        let json = serde_json::json!({ "backend": "cpu", "strategies": strategies });
+        let mut json = serde_json::json!({ "backend": "cpu", "strategies": strategies });
+        if let Some(g) = &gpu {
+            json["backend"] = "gpu".into();
+            json["adapter"] = g.name().into();
+        }
         let text = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?;
         std::fs::write(path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
     }
     Ok(())
+}
+
+/// The GPU backend, self-checked, with the pool's rows already uploaded (once per pool, as in
+/// the app, so the refreshes measured do not pay for it).
+fn gpu(setup: &Bench) -> Result<Gpu, String> {
+    let mut gpu = now(Gpu::new(true)).map_err(|e| e.to_string())?;
+    now(quarry_gpu::self_check(&mut gpu)).map_err(|e| e.to_string())?;
+    if gpu.is_fallback() {
+        println!(
+            "note: {} is a software adapter: its times say nothing of a GPU's",
+            gpu.name()
+        );
+    }
+    let start = Instant::now();
+    let (learner, _) = setup.prepared(StrategyKind::Margin);
+    now(learner.predictions_on(&mut gpu));
+    println!(
+        "rows uploaded to the GPU once: {:.0} ms",
+        start.elapsed().as_secs_f64() * 1e3
+    );
+    Ok(gpu)
 }
