@@ -68,6 +68,7 @@ fn test(args: &[String]) -> Result<(), String> {
     let browser = !args.iter().any(|a| a == "--no-browser");
     let env = Env::detect()?;
     env.ensure_build_tools()?;
+    env.ensure_vulkan()?;
     if browser {
         env.ensure_browser_tools()?;
     }
@@ -82,6 +83,8 @@ fn test(args: &[String]) -> Result<(), String> {
         "--locked",
         "-p",
         "quarry-core",
+        "-p",
+        "quarry-gpu",
         "-p",
         "quarry-cli",
         "-p",
@@ -104,17 +107,23 @@ fn test(args: &[String]) -> Result<(), String> {
         "-D",
         "warnings",
     ]))?;
-    step("native tests");
-    cmd::run(env.command("cargo").args([
-        "test",
-        "--locked",
-        "-p",
-        "quarry-core",
-        "-p",
-        "quarry-cli",
-        "-p",
-        "xtask",
-    ]))?;
+    step("native tests (the GPU backend's on Vulkan: lavapipe unless the machine has a GPU)");
+    cmd::run(
+        env.command("cargo")
+            .args([
+                "test",
+                "--locked",
+                "-p",
+                "quarry-core",
+                "-p",
+                "quarry-gpu",
+                "-p",
+                "quarry-cli",
+                "-p",
+                "xtask",
+            ])
+            .env("QUARRY_REQUIRE_GPU", "1"),
+    )?;
     step("exported classifier in onnxruntime (Python)");
     env.check_onnx_classifier()?;
     if browser {

@@ -168,6 +168,18 @@ impl Env {
         Ok(())
     }
 
+    /// A Vulkan driver for the GPU backend's native tests: Mesa's lavapipe (software) where the
+    /// machine has no other. The tests then require an adapter (`QUARRY_REQUIRE_GPU`).
+    pub fn ensure_vulkan(&self) -> Result<(), String> {
+        let icds = std::fs::read_dir("/usr/share/vulkan/icd.d")
+            .map(|d| d.count())
+            .unwrap_or(0);
+        if icds == 0 {
+            self.apt_install(&["mesa-vulkan-drivers"])?;
+        }
+        Ok(())
+    }
+
     fn apt_install(&self, packages: &[&str]) -> Result<(), String> {
         println!("xtask: installing {} from Debian", packages.join(", "));
         let sudo = cmd::output(Command::new("id").arg("-u")).is_some_and(|u| u.trim() != "0");
