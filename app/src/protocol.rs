@@ -27,6 +27,17 @@ pub enum EmbedInput {
 }
 
 /// Page → worker.
+/// Where the learner may run its pool passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Compute {
+    /// The CPU only (the person's setting).
+    Cpu,
+    /// WebGPU when the worker's `navigator.gpu` offers an adapter that passes the self-check;
+    /// a software (fallback) adapter only with `allow_software` (the `?webgpu=software` page
+    /// parameter, for tests), since it is slower than the CPU kernels.
+    Gpu { allow_software: bool },
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum WorkerRequest {
     /// Fetch and prepare a model.
@@ -42,7 +53,11 @@ pub enum WorkerRequest {
         items: usize,
         classes: usize,
         seed: u64,
+        compute: Compute,
     },
+    /// Where the learner's pool passes run from now on; answered by
+    /// [`WorkerResponse::Backend`].
+    Compute { compute: Compute },
     /// The embedding of item `item`, for the learner.
     AddEmbedding { item: usize, embedding: Vec<f32> },
     /// Retrain and pick the next queue; answered by [`WorkerResponse::Update`] with the same `id`.
@@ -104,6 +119,9 @@ pub enum WorkerResponse {
     },
     /// The exported classifier: an `.onnx` file, or for a text model a zip with its tokenizer.
     Classifier { bytes: Vec<u8>, zip: bool },
+    /// Where the learner's pool passes run: `name` as the side panel shows it ("WebGPU:
+    /// <adapter>" or "CPU, 1 worker"), and why the GPU is not used when it is not.
+    Backend { name: String, note: Option<String> },
     /// A request failed as a whole (model did not load, learner input invalid…).
     Failed { message: String },
 }

@@ -4,6 +4,7 @@
 mod bundle;
 mod chart;
 mod classes;
+mod compute;
 mod controller;
 mod download;
 mod exports;

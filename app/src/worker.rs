@@ -17,6 +17,8 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, Response};
 
 use crate::idb;
 
+mod compute;
+
 use crate::protocol::{EmbedInput, WorkerRequest, WorkerResponse};
 
 /// The loaded model.
@@ -40,6 +42,8 @@ struct Engine {
     /// [`cache::model_key`] of the loaded model.
     model_key: Option<String>,
     learner: Option<Learner>,
+    /// Where the learner's pool passes run (shared with the GPU's start-up task).
+    compute: Rc<RefCell<compute::Slot>>,
 }
 
 thread_local! {
@@ -189,7 +193,7 @@ fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
 }
 
-fn post(msg: &WorkerResponse) {
+pub(crate) fn post(msg: &WorkerResponse) {
     match serde_wasm_bindgen::to_value(msg) {
         Ok(v) => {
             if let Err(e) = scope().post_message(&v) {
@@ -255,12 +259,21 @@ async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
             items,
             classes,
             seed,
+            compute,
         } => match Learner::new(items, classes, seed) {
-            Ok(l) => engine.borrow_mut().learner = Some(l),
+            Ok(l) => {
+                engine.borrow_mut().learner = Some(l);
+                let slot = engine.borrow().compute.clone();
+                compute::choose(&slot, compute);
+            }
             Err(e) => post(&WorkerResponse::Failed {
                 message: e.to_string(),
             }),
         },
+        WorkerRequest::Compute { compute } => {
+            let slot = engine.borrow().compute.clone();
+            compute::choose(&slot, compute);
+        }
         WorkerRequest::AddEmbedding { item, embedding } => {
             let added = match engine.borrow_mut().learner.as_mut() {
                 Some(l) => l.add_embedding(item, &embedding).map_err(|e| e.to_string()),
@@ -271,11 +284,18 @@ async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
             }
         }
         WorkerRequest::Predictions { purpose } => {
-            let predictions = engine
-                .borrow()
-                .learner
-                .as_ref()
-                .and_then(Learner::predictions);
+            let (learner, slot) = {
+                let mut e = engine.borrow_mut();
+                (e.learner.take(), e.compute.clone())
+            };
+            let mut gpu = slot.borrow_mut().gpu.take();
+            let predictions = match (&learner, gpu.as_mut()) {
+                (Some(l), Some(g)) => l.predictions_on(g).await,
+                (Some(l), None) => l.predictions(),
+                (None, _) => None,
+            };
+            engine.borrow_mut().learner = learner;
+            compute::put_back(&slot, gpu);
             post(&WorkerResponse::Predictions {
                 purpose,
                 predictions,
@@ -303,10 +323,28 @@ async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
             post(&WorkerResponse::Head { head });
         }
         WorkerRequest::Refresh { id, input } => {
-            let result = match engine.borrow_mut().learner.as_mut() {
-                Some(l) => l.refresh(&input).map_err(|e| e.to_string()),
-                None => Err("the learner has not been started".to_string()),
+            // The learner and the GPU leave the engine while the GPU is awaited; requests are
+            // handled one at a time, so nothing else looks for them meanwhile.
+            let (learner, slot) = {
+                let mut e = engine.borrow_mut();
+                (e.learner.take(), e.compute.clone())
             };
+            let mut gpu = slot.borrow_mut().gpu.take();
+            let result = match (learner, gpu.as_mut()) {
+                (Some(mut l), g) => {
+                    let out = match g {
+                        Some(g) => l
+                            .refresh_on(&input, &mut || 0.0, g)
+                            .await
+                            .map(|(update, _)| update),
+                        None => l.refresh(&input),
+                    };
+                    engine.borrow_mut().learner = Some(l);
+                    out.map_err(|e| e.to_string())
+                }
+                (None, _) => Err("the learner has not been started".to_string()),
+            };
+            compute::put_back(&slot, gpu);
             post(&match result {
                 Ok(update) => WorkerResponse::Update { id, update },
                 Err(message) => WorkerResponse::Failed { message },

@@ -91,6 +91,7 @@ pub fn begin(state: AppState, session: Session, dataset: Dataset) {
             items: total,
             classes,
             seed: SEED,
+            compute: super::compute::choice(),
         },
     );
     // Deal items round-robin so every embedder finishes at about the same time.
@@ -134,6 +135,7 @@ pub fn begin(state: AppState, session: Session, dataset: Dataset) {
 fn on_response(state: AppState, worker: usize, response: WorkerResponse) {
     match response {
         WorkerResponse::Ready | WorkerResponse::Inspected { .. } => {}
+        WorkerResponse::Backend { name, note } => state.backend.set((name, note)),
         WorkerResponse::Head { head } => exports::head_arrived(state, head),
         WorkerResponse::Predictions {
             purpose,

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use super::bundle::export_bundle;
 use super::chart::LearningCurve;
 use super::classes::ClassEditor;
+use super::compute::ComputePanel;
 use super::exports::{export_csv, export_project};
 use super::results::ResultExports;
 use super::state::{AppState, Storage};
@@ -69,6 +70,7 @@ pub fn Sidebar() -> impl IntoView {
             <TrustPanel />
             <h3>"Learning curve"</h3>
             <LearningCurve />
+            <ComputePanel />
             <button class="export" disabled=move || labeled() == 0 on:click=move |_| export_csv(state)>
                 "Export labels (CSV)"
             </button>

@@ -215,6 +215,8 @@ pub struct AppState {
     pub errors: RwSignal<Vec<String>>,
     /// Non-fatal notes (items skipped at import and why).
     pub notices: RwSignal<Vec<String>>,
+    /// Where the learner's pool passes run, as the side panel names it, and why not on the GPU.
+    pub backend: RwSignal<(String, Option<String>)>,
 }
 
 impl AppState {
@@ -243,6 +245,7 @@ impl AppState {
             reopening: RwSignal::new(None),
             errors: RwSignal::new(Vec::new()),
             notices: RwSignal::new(Vec::new()),
+            backend: RwSignal::new(("CPU, 1 worker".into(), None)),
         }
     }
 
