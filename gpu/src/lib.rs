@@ -138,12 +138,13 @@ impl Gpu {
             .await
             .map_err(|e| GpuError::NoAdapter(e.to_string()))?;
         let info = adapter.get_info();
-        let name = if info.name.trim().is_empty() {
-            format!("{:?} adapter", info.backend)
-        } else {
-            info.name.trim().to_string()
-        };
         let fallback = info.device_type == wgpu::DeviceType::Cpu;
+        // Browsers may keep the adapter's description to themselves.
+        let name = match info.name.trim() {
+            "" if fallback => "software adapter".to_string(),
+            "" => "default adapter".to_string(),
+            named => named.to_string(),
+        };
         if fallback && !allow_fallback {
             return Err(GpuError::Fallback(name));
         }
