@@ -96,7 +96,7 @@ fn bad_input_exits_2_with_one_line() {
         &["simulate", "--demo", "emoji", "--strategy", "nonsense"],
         &["frobnicate"],
         &["bench", "--pool", "0"],
-        &["bench", "--backend", "gpu"],
+        &["bench", "--backend", "tpu"],
         &["bench", "--pool", "10", "--labels", "10"],
         &["bench", "--embeddings", "x.npy"],
     ];
@@ -143,4 +143,43 @@ fn bench_writes_the_documented_json() {
         }
         assert!(s["select_ms"].as_f64() <= s["refresh_ms"].as_f64(), "{v}");
     }
+}
+
+/// `quarry bench --backend gpu` names the backend and the adapter (where the machine has one:
+/// in CI lavapipe, required by `QUARRY_REQUIRE_GPU`).
+#[test]
+fn bench_on_the_gpu_names_the_adapter() {
+    let json = temp("bench-gpu.json", b"");
+    let (code, stdout, stderr) = quarry(&[
+        "bench",
+        "--pool",
+        "600",
+        "--dim",
+        "24",
+        "--classes",
+        "3",
+        "--labels",
+        "30",
+        "--batch",
+        "5",
+        "--strategy",
+        "margin,coreset",
+        "--backend",
+        "gpu",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    if code != 0 && std::env::var_os("QUARRY_REQUIRE_GPU").is_none() {
+        eprintln!("no GPU here: {stderr}");
+        return;
+    }
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("| coreset |"), "{stdout}");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(v["backend"], "gpu");
+    assert!(v["adapter"].as_str().is_some_and(|a| !a.is_empty()), "{v}");
+    assert!(
+        v["strategies"]["coreset"]["refresh_ms"].as_f64().is_some(),
+        "{v}"
+    );
 }
