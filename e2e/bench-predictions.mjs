@@ -9,9 +9,10 @@
 // look-ups. Measured: opening until the pool is in the learner; opening the Predictions view
 // (the learner worker's probabilities for the whole pool, the transfer, the view's sort);
 // scrolling it frame by frame; a jump to the middle; changing the sort and the filters; bulk
-// labeling from the view until it shows the answers.
+// labeling from the view until it shows the answers; then answer → next item on the labeling
+// screen at a person's pace.
 import { performance } from 'node:perf_hooks';
-import { launch, serve, watch } from './harness.mjs';
+import { answerLatency, launch, serve, timeAnswers, watch } from './harness.mjs';
 
 const zip = process.argv[2];
 if (!zip) {
@@ -106,6 +107,18 @@ try {
   console.log(`bulk label 3 → saved and counted: ${ms(t)} (${await counter.textContent()})`);
   await page.waitForFunction((f) => document.querySelector('.prediction-row')?.textContent !== f, firstRow, { timeout: 600_000 });
   console.log(`… the view shows them as yours: ${ms(t)}`);
+
+  // Answer → next item at this size: back to labeling, 20 answers at a person's pace (one per
+  // 0.5 s, class key 1), timed from each keydown to the frame after the next item is shown.
+  await page.getByRole('button', { name: 'Back to labeling', exact: true }).click();
+  await page.locator('.item-name').waitFor();
+  await timeAnswers(page);
+  for (let k = 0; k < 20; k++) {
+    await page.keyboard.press('1');
+    await page.waitForTimeout(500);
+  }
+  const lat = await answerLatency(page);
+  console.log(`answer → next item: median ${lat.median.toFixed(0)} ms, p95 ${lat.p95.toFixed(0)} ms, max ${lat.max.toFixed(0)} ms over ${lat.n} answers`);
   const heap = await page.evaluate(() => performance.memory?.usedJSHeapSize ?? 0);
   console.log(`page JS heap: ${(heap / 1048576).toFixed(0)} MiB`);
   if (problems.length) console.log(`problems: ${problems.join('; ')}`);
