@@ -284,18 +284,12 @@ async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
             }
         }
         WorkerRequest::Predictions { purpose } => {
-            let (learner, slot) = {
-                let mut e = engine.borrow_mut();
-                (e.learner.take(), e.compute.clone())
-            };
-            let mut gpu = slot.borrow_mut().gpu.take();
-            let predictions = match (&learner, gpu.as_mut()) {
-                (Some(l), Some(g)) => l.predictions_on(g).await,
-                (Some(l), None) => l.predictions(),
-                (None, _) => None,
-            };
-            engine.borrow_mut().learner = learner;
-            compute::put_back(&slot, gpu);
+            let predictions = with_learner(&engine, async |l, gpu| match gpu {
+                Some(g) => l.predictions_on(g).await,
+                None => l.predictions(),
+            })
+            .await
+            .flatten();
             post(&WorkerResponse::Predictions {
                 purpose,
                 predictions,
@@ -323,34 +317,41 @@ async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
             post(&WorkerResponse::Head { head });
         }
         WorkerRequest::Refresh { id, input } => {
-            // The learner and the GPU leave the engine while the GPU is awaited; requests are
-            // handled one at a time, so nothing else looks for them meanwhile.
-            let (learner, slot) = {
-                let mut e = engine.borrow_mut();
-                (e.learner.take(), e.compute.clone())
-            };
-            let mut gpu = slot.borrow_mut().gpu.take();
-            let result = match (learner, gpu.as_mut()) {
-                (Some(mut l), g) => {
-                    let out = match g {
-                        Some(g) => l
-                            .refresh_on(&input, &mut || 0.0, g)
-                            .await
-                            .map(|(update, _)| update),
-                        None => l.refresh(&input),
-                    };
-                    engine.borrow_mut().learner = Some(l);
-                    out.map_err(|e| e.to_string())
-                }
-                (None, _) => Err("the learner has not been started".to_string()),
-            };
-            compute::put_back(&slot, gpu);
+            let result = with_learner(&engine, async |l, gpu| match gpu {
+                Some(g) => l
+                    .refresh_on(&input, &mut || 0.0, g)
+                    .await
+                    .map(|(update, _)| update),
+                None => l.refresh(&input),
+            })
+            .await
+            .ok_or_else(|| "the learner has not been started".to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()));
             post(&match result {
                 Ok(update) => WorkerResponse::Update { id, update },
                 Err(message) => WorkerResponse::Failed { message },
             });
         }
     }
+}
+
+/// Runs `pass` on the learner and the GPU (if one is in use), both taken out of the engine
+/// while `pass` awaits the GPU (requests are handled one at a time, so nothing else looks for
+/// them meanwhile) and put back after; a GPU that broke is dropped. `None` without a learner.
+async fn with_learner<T>(
+    engine: &Rc<RefCell<Engine>>,
+    pass: impl AsyncFnOnce(&mut Learner, Option<&mut quarry_gpu::Gpu>) -> T,
+) -> Option<T> {
+    let (learner, slot) = {
+        let mut e = engine.borrow_mut();
+        (e.learner.take(), e.compute.clone())
+    };
+    let mut learner = learner?;
+    let mut gpu = slot.borrow_mut().gpu.take();
+    let out = pass(&mut learner, gpu.as_mut()).await;
+    engine.borrow_mut().learner = Some(learner);
+    compute::put_back(&slot, gpu);
+    Some(out)
 }
 
 /// Requests waiting their turn, and whether a drain loop is running.

@@ -27,8 +27,7 @@ pub async fn self_check(gpu: &mut Gpu) -> Result<(), GpuError> {
                 .refresh_on(&input, &mut clock, gpu)
                 .await
                 .map_err(|e| fail(e.to_string()))?;
-            if gpu.is_broken() {
-                let why = gpu.fault().unwrap_or_default();
+            if let Some(why) = gpu.fault() {
                 return Err(fail(format!("{} failed on the device: {why}", kind.name())));
             }
             if got.queue != expected.queue {

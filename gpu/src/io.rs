@@ -15,21 +15,17 @@ impl Gpu {
         let usage = wgpu::BufferUsages::STORAGE
             | wgpu::BufferUsages::COPY_DST
             | wgpu::BufferUsages::COPY_SRC;
-        if data.len() < 16 {
-            let mut padded = [0u8; 16];
+        let mut padded = [0u8; 16];
+        let contents = if data.len() < padded.len() {
             padded[..data.len()].copy_from_slice(data);
-            return self
-                .device
-                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                    label: Some(label),
-                    contents: &padded,
-                    usage,
-                });
-        }
+            &padded[..]
+        } else {
+            data
+        };
         self.device
             .create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some(label),
-                contents: data,
+                contents,
                 usage,
             })
     }

@@ -46,11 +46,27 @@ pub(crate) async fn run(
             let state = gpu.zeroed("state", 8);
             let picks = gpu.zeroed("picks", (want * 4) as u64);
             let row_of = gpu.storage("row of", bytes(&row_of));
-            // Per chunk with rows: the first update (all given centres), the later ones (the
-            // one centre), and the copy of a pick into that centre.
-            let mut updates = Vec::new();
+            let groups_of = |entries: &[[u32; 2]]| (entries.len() as u32).div_ceil(GROUP);
+            let partials: u32 = entries.iter().map(|e| groups_of(e)).sum();
+            let partial_buffer = gpu.zeroed("partials", u64::from(partials) * 8);
+            let pick_params = gpu.uniform([partials, 0, 0, 0]);
+            let pick = gpu.bind(
+                &k.pick,
+                &[
+                    (6, &nearest),
+                    (7, &partial_buffer),
+                    (8, &pick_params),
+                    (9, &state),
+                    (10, &picks),
+                    (11, &row_of),
+                ],
+            );
+            // Per chunk: the copy of a pick into the one centre; per chunk with rows, the first
+            // update (all given centres) and the later ones (that one centre).
             let mut copies = Vec::new();
-            let mut partials = 0u32;
+            let mut firsts = Vec::new();
+            let mut laters = Vec::new();
+            let mut partial_base = 0u32;
             for (chunk, entries) in mirror.chunks.iter().zip(&entries) {
                 let copy_params =
                     gpu.uniform([words as u32, chunk.first as u32, chunk.count as u32, 0]);
@@ -67,53 +83,28 @@ pub(crate) async fn run(
                     continue;
                 }
                 let n = entries.len() as u32;
-                let groups = n.div_ceil(GROUP);
+                let groups = groups_of(entries);
                 let list = gpu.storage("entries", bytes(entries));
-                let first = gpu.uniform([words as u32, n, partials, centres.len() as u32]);
-                let later = gpu.uniform([words as u32, n, partials, 1]);
-                partials += groups;
-                updates.push((groups, first, later, list));
-            }
-            let partial_buffer = gpu.zeroed("partials", u64::from(partials) * 8);
-            let pick_params = gpu.uniform([partials, 0, 0, 0]);
-            let pick = gpu.bind(
-                &k.pick,
-                &[
-                    (6, &nearest),
-                    (7, &partial_buffer),
-                    (8, &pick_params),
-                    (9, &state),
-                    (10, &picks),
-                    (11, &row_of),
-                ],
-            );
-            let mut firsts = Vec::new();
-            let mut laters = Vec::new();
-            for ((chunk, _), (groups, first, later, list)) in mirror
-                .chunks
-                .iter()
-                .zip(&entries)
-                .filter(|(_, e)| !e.is_empty())
-                .zip(&updates)
-            {
-                let bind =
-                    |params: &wgpu::Buffer, centres: &wgpu::Buffer, scales: &wgpu::Buffer| {
-                        gpu.bind(
-                            &k.update,
-                            &[
-                                (0, params),
-                                (1, &chunk.codes),
-                                (2, &chunk.scales),
-                                (3, list),
-                                (4, centres),
-                                (5, scales),
-                                (6, &nearest),
-                                (7, &partial_buffer),
-                            ],
-                        )
-                    };
-                firsts.push((*groups, bind(first, &start_centres, &start_scales)));
-                laters.push((*groups, bind(later, &centre, &centre_scale)));
+                let bind = |count: usize, centres: &wgpu::Buffer, scales: &wgpu::Buffer| {
+                    let params = gpu.uniform([words as u32, n, partial_base, count as u32]);
+                    let group = gpu.bind(
+                        &k.update,
+                        &[
+                            (0, &params),
+                            (1, &chunk.codes),
+                            (2, &chunk.scales),
+                            (3, &list),
+                            (4, centres),
+                            (5, scales),
+                            (6, &nearest),
+                            (7, &partial_buffer),
+                        ],
+                    );
+                    (groups, group)
+                };
+                firsts.push(bind(centres.len(), &start_centres, &start_scales));
+                laters.push(bind(1, &centre, &centre_scale));
+                partial_base += groups;
             }
             let mut encoder = gpu.device.create_command_encoder(&Default::default());
             {
