@@ -108,17 +108,31 @@ try {
   await page.waitForFunction((f) => document.querySelector('.prediction-row')?.textContent !== f, firstRow, { timeout: 600_000 });
   console.log(`… the view shows them as yours: ${ms(t)}`);
 
-  // Answer → next item at this size: back to labeling, 20 answers at a person's pace (one per
-  // 0.5 s, class key 1), timed from each keydown to the frame after the next item is shown.
+  // Answer → next item at this size: back to labeling, answers at a person's pace (class key 1),
+  // timed from each keydown to the frame after the next item is shown; and how stale the queue
+  // shown gets: `data-queue-age` counts the answers it does not reflect yet (refreshes asked
+  // after the one whose queue is shown). At most 1 means it keeps up.
   await page.getByRole('button', { name: 'Back to labeling', exact: true }).click();
   await page.locator('.item-name').waitFor();
   await timeAnswers(page);
-  for (let k = 0; k < 20; k++) {
-    await page.keyboard.press('1');
-    await page.waitForTimeout(500);
+  await page.evaluate(() => {
+    window.__ages = [];
+    const queue = document.querySelector('.queue');
+    new MutationObserver(() => window.__ages.push(Number(queue.dataset.queueAge)))
+      .observe(queue, { attributes: true, attributeFilter: ['data-queue-age'] });
+  });
+  for (const pace of [1000, 500]) {
+    for (let k = 0; k < 20; k++) {
+      await page.keyboard.press('1');
+      await page.waitForTimeout(pace);
+    }
+    const lat = await answerLatency(page);
+    const ages = await page.evaluate(() => window.__ages.splice(0));
+    const stale = ages.filter((a) => a > 1).length;
+    console.log(`one answer per ${pace} ms: answer → next item median ${lat.median.toFixed(0)} ms, p95 ${lat.p95.toFixed(0)} ms, max ${lat.max.toFixed(0)} ms over ${lat.n} answers; `
+      + `queue age at most ${Math.max(0, ...ages)} answers (${stale} of ${ages.length} changes above 1)`);
+    await page.evaluate(() => { window.__answerMs = []; });
   }
-  const lat = await answerLatency(page);
-  console.log(`answer → next item: median ${lat.median.toFixed(0)} ms, p95 ${lat.p95.toFixed(0)} ms, max ${lat.max.toFixed(0)} ms over ${lat.n} answers`);
   const heap = await page.evaluate(() => performance.memory?.usedJSHeapSize ?? 0);
   console.log(`page JS heap: ${(heap / 1048576).toFixed(0)} MiB`);
   if (problems.length) console.log(`problems: ${problems.join('; ')}`);

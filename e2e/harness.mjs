@@ -9,13 +9,16 @@ export const ROOT = resolve(new URL('..', import.meta.url).pathname);
 const TYPES = {
   '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css',
   '.json': 'application/json', '.png': 'image/png', '.onnx': 'application/octet-stream',
+  '.mjs': 'text/javascript',
 };
 
-/** Serves `dir` on an ephemeral loopback port; resolves to { url, close }. */
-export async function serve(dir = join(ROOT, 'dist')) {
+/** Serves `dir` on an ephemeral loopback port; resolves to { url, close }. `mounts` maps URL
+ * prefixes ('/ort/') to other folders (benchmarks). */
+export async function serve(dir = join(ROOT, 'dist'), mounts = {}) {
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
-    let file = join(dir, path);
+    const mount = Object.keys(mounts).find((m) => path.startsWith(m));
+    let file = mount ? join(mounts[mount], path.slice(mount.length)) : join(dir, path);
     try {
       if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
       const body = await readFile(file);

@@ -141,6 +141,19 @@ pub fn transaction(
         .map_err(explain)
 }
 
+/// A read-write transaction on `name` that the browser may commit without flushing to disk
+/// (`{durability: "relaxed"}`; web-sys has the option only behind its unstable flag).
+fn relaxed_write(db: &IdbDatabase, name: &str) -> Result<IdbTransaction, String> {
+    let options = js_sys::Object::new();
+    Reflect::set(&options, &"durability".into(), &"relaxed".into()).map_err(explain)?;
+    let open: js_sys::Function = Reflect::get(db, &"transaction".into())
+        .map_err(explain)?
+        .unchecked_into();
+    open.call3(db, &name.into(), &"readwrite".into(), &options)
+        .map(JsCast::unchecked_into)
+        .map_err(explain)
+}
+
 pub fn store(tx: &IdbTransaction, name: &str) -> Result<IdbObjectStore, String> {
     tx.object_store(name).map_err(explain)
 }
@@ -152,22 +165,40 @@ pub fn put(tx: &IdbTransaction, name: &str, id: &str, value: &JsValue) -> Result
         .map_err(explain)
 }
 
-/// The cached embedding under `key`, if any.
-pub async fn embedding(key: &str) -> Result<Option<Vec<f32>>, String> {
+/// The cached embeddings under `keys`, in order (`None` where absent), read in one transaction
+/// (every request issued before any is awaited).
+pub async fn embeddings(keys: &[&str]) -> Result<Vec<Option<js_sys::Float32Array>>, String> {
     let db = open().await?;
     let tx = transaction(&db, &[EMBEDDINGS], IdbTransactionMode::Readonly)?;
-    let request = store(&tx, EMBEDDINGS)?.get(&key.into()).map_err(explain)?;
-    let value = finished(&request).await?;
-    Ok(value
-        .dyn_into::<js_sys::Float32Array>()
-        .ok()
-        .map(|a| a.to_vec()))
+    let store = store(&tx, EMBEDDINGS)?;
+    let requests = keys
+        .iter()
+        .map(|k| store.get(&(*k).into()).map_err(explain))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut out = Vec::with_capacity(requests.len());
+    for request in &requests {
+        out.push(finished(request).await?.dyn_into().ok());
+    }
+    Ok(out)
 }
 
-/// Caches `entries` (key, embedding) in one transaction; done when committed.
+/// How many embeddings are cached under keys that start with `prefix` (`<model key>/`).
+pub async fn count_under(prefix: &str) -> Result<u32, String> {
+    let db = open().await?;
+    let tx = transaction(&db, &[EMBEDDINGS], IdbTransactionMode::Readonly)?;
+    let range = web_sys::IdbKeyRange::bound(&prefix.into(), &format!("{prefix}\u{ffff}").into())
+        .map_err(explain)?;
+    let request = store(&tx, EMBEDDINGS)?
+        .count_with_key(&range)
+        .map_err(explain)?;
+    Ok(finished(&request).await?.as_f64().unwrap_or(0.0) as u32)
+}
+
+/// Caches `entries` (key, embedding) in one transaction with relaxed durability (a cache: a
+/// write lost to a power cut is only embedded again); done when committed.
 pub async fn keep_embeddings(entries: &[(String, Vec<f32>)]) -> Result<(), String> {
     let db = open().await?;
-    let tx = transaction(&db, &[EMBEDDINGS], IdbTransactionMode::Readwrite)?;
+    let tx = relaxed_write(&db, EMBEDDINGS)?;
     for (key, values) in entries {
         put(
             &tx,

@@ -26,7 +26,6 @@ pub enum EmbedInput {
     Text(String),
 }
 
-/// Page → worker.
 /// Where the learner may run its pool passes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Compute {
@@ -38,17 +37,20 @@ pub enum Compute {
     Gpu { allow_software: bool },
 }
 
+/// Page → worker.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum WorkerRequest {
     /// Fetch and prepare a model.
     LoadModel { model: ModelChoice },
     /// Read the model file at `url` and describe it, answered by [`WorkerResponse::Inspected`].
     Inspect { url: String },
-    /// Embed these items, answering one [`WorkerResponse::Embedded`] or
-    /// [`WorkerResponse::ItemFailed`] each, in order.
+    /// Embed these items (or take them from the cache), sending the embeddings to the learner
+    /// over the connected channel ([`WorkerRequest::Connect`]) and telling the page which items
+    /// are done ([`WorkerResponse::Embedded`], in windows) or failed
+    /// ([`WorkerResponse::ItemFailed`]); then one [`WorkerResponse::EmbedTiming`].
     Embed { jobs: Vec<EmbedJob> },
-    /// Own a learner for a pool of `items` items and `classes` classes; embeddings arrive one
-    /// by one with [`WorkerRequest::AddEmbedding`].
+    /// Own a learner for a pool of `items` items and `classes` classes; embeddings arrive from
+    /// the embedders' channels ([`WorkerRequest::Connect`]).
     StartLearner {
         items: usize,
         classes: usize,
@@ -58,8 +60,19 @@ pub enum WorkerRequest {
     /// Where the learner's pool passes run from now on; answered by
     /// [`WorkerResponse::Backend`].
     Compute { compute: Compute },
-    /// The embedding of item `item`, for the learner.
-    AddEmbedding { item: usize, embedding: Vec<f32> },
+    /// Hold one end of an embedder → learner channel: the port is the message's one transferred
+    /// port. An embedder sends every embedding through it ([`WorkerRequest::Embed`]); the
+    /// learner takes them in as [`WorkerRequest::AddEmbeddings`].
+    Connect { end: ChannelEnd },
+    /// Embeddings for the learner, as they come from an embedder's port (never sent by the
+    /// page): `embeddings` holds one row per item of `items`, one after another.
+    AddEmbeddings {
+        items: Vec<usize>,
+        embeddings: Vec<f32>,
+    },
+    /// Run the loaded model `runs` times on a prepared input, answered by
+    /// [`WorkerResponse::ModelTimed`] (the embedding benchmark's "model alone").
+    TimeModel { runs: usize },
     /// Retrain and pick the next queue; answered by [`WorkerResponse::Update`] with the same `id`.
     Refresh { id: u64, input: LearnerInput },
     /// Send the current head (for a project file); answered by [`WorkerResponse::Head`].
@@ -73,6 +86,39 @@ pub enum WorkerRequest {
         model: ModelChoice,
         classes: Vec<String>,
     },
+}
+
+/// Which end of an embedder → learner channel a worker holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChannelEnd {
+    /// Sends its embeddings.
+    Embedder,
+    /// Receives them.
+    Learner,
+}
+
+/// Where one embedding worker's time went over one [`WorkerRequest::Embed`] (milliseconds,
+/// summed over its items): the page adds the workers' up and writes them to the console.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct EmbedTiming {
+    /// Items embedded or taken from the cache (failures not counted).
+    pub items: usize,
+    /// Of those, taken from the cache.
+    pub cached: usize,
+    /// Fetching the items' files (in flight while the previous window is embedded).
+    pub read_ms: f64,
+    /// Hashing the contents and looking them up in the cache (in flight, likewise).
+    pub lookup_ms: f64,
+    /// Waiting for a window's reads and look-ups, and for the browser between items.
+    pub wait_ms: f64,
+    /// Decoding and resizing images.
+    pub decode_ms: f64,
+    /// The model.
+    pub model_ms: f64,
+    /// Sending embeddings to the learner and progress to the page, queuing cache writes.
+    pub send_ms: f64,
+    /// The whole request, from its start to its end.
+    pub wall_ms: f64,
 }
 
 /// What the page asked the pool's predictions for.
@@ -97,13 +143,13 @@ pub enum WorkerResponse {
     ModelLoaded { dim: usize, key: String },
     /// What [`WorkerRequest::Inspect`] found, or why the file cannot be used.
     Inspected { result: Result<ModelInfo, String> },
-    /// One item's embedding; `cached` when it came from the embedding cache (same content,
-    /// same model) instead of the model.
-    Embedded {
-        item: usize,
-        embedding: Vec<f32>,
-        cached: bool,
-    },
+    /// These items' embeddings went to the learner; `cached` of them came from the embedding
+    /// cache (same content, same model) instead of the model.
+    Embedded { items: Vec<usize>, cached: usize },
+    /// An embedder finished its [`WorkerRequest::Embed`]: where its time went.
+    EmbedTiming { timing: EmbedTiming },
+    /// The model's time per run for [`WorkerRequest::TimeModel`], in milliseconds.
+    ModelTimed { ms: Vec<f64> },
     /// The learner could not take item `item`'s embedding (it is not queued); the rest go on.
     Refused { item: usize, message: String },
     /// One item could not be read or embedded; the rest go on.

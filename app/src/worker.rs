@@ -1,7 +1,8 @@
-//! The worker side: loads the model, embeds items, runs the learner. Started by
-//! src/bin/worker.rs inside a dedicated Web Worker; never touches the DOM.
+//! The worker side: loads the model, embeds items ([`embedding`]), runs the learner. Started by
+//! src/bin/worker.rs inside a dedicated Web Worker; never touches the DOM. One worker of a run
+//! holds the learner; the others embed and send their rows to it over their own channels.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
@@ -13,13 +14,12 @@ use quarry_core::Learner;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, Response};
-
-use crate::idb;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, MessagePort, Response};
 
 mod compute;
+mod embedding;
 
-use crate::protocol::{EmbedInput, WorkerRequest, WorkerResponse};
+use crate::protocol::{ChannelEnd, WorkerRequest, WorkerResponse};
 
 /// The loaded model.
 enum Embedder {
@@ -46,11 +46,6 @@ struct Engine {
     compute: Rc<RefCell<compute::Slot>>,
 }
 
-thread_local! {
-    /// Whether the embedding cache can be used (off after the browser refused it once).
-    static CACHE_ON: Cell<bool> = const { Cell::new(true) };
-}
-
 async fn load(model: &ModelChoice) -> Result<(Embedder, String), String> {
     let what = "the model";
     let bytes = fetch_bytes(model.url()).await?;
@@ -67,97 +62,6 @@ async fn load(model: &ModelChoice) -> Result<(Embedder, String), String> {
                 })
                 .map_err(|e| format!("{what}: {e}"))
         }
-    }
-}
-
-/// The browser refused the cache: embed without it from now on, and say so once in the console.
-fn cache_off(e: String) {
-    if CACHE_ON.replace(false) {
-        web_sys::console::warn_1(&format!("quarry: embeddings are not cached: {e}").into());
-    }
-}
-
-/// The cached embedding under `key`, if any and of `dim` values.
-async fn cached(key: &str, dim: usize) -> Option<Vec<f32>> {
-    if !CACHE_ON.get() {
-        return None;
-    }
-    match idb::embedding(key).await {
-        Ok(v) => v.filter(|v| v.len() == dim),
-        Err(e) => {
-            cache_off(e);
-            None
-        }
-    }
-}
-
-/// Keeps `embedding` under `key`, without waiting for the write.
-fn keep(key: String, embedding: Vec<f32>) {
-    if !CACHE_ON.get() {
-        return;
-    }
-    wasm_bindgen_futures::spawn_local(async move {
-        if let Err(e) = idb::keep_embeddings(&[(key, embedding)]).await {
-            cache_off(e);
-        }
-    });
-}
-
-/// Embeds one item, or takes its embedding from the cache (same content, same model). Returns
-/// the embedding and whether it came from the cache.
-async fn embed_one(
-    engine: &Rc<RefCell<Engine>>,
-    name: &str,
-    input: EmbedInput,
-) -> Result<(Vec<f32>, bool), String> {
-    let bytes = match &input {
-        EmbedInput::Url(url) => Some(fetch_bytes(url).await?),
-        EmbedInput::Text(_) => None,
-    };
-    let (model, dim) = {
-        let e = engine.borrow();
-        (
-            e.model_key.clone(),
-            e.embedder.as_ref().map_or(0, Embedder::dim),
-        )
-    };
-    let key = model.map(|m| {
-        let content = match (&bytes, &input) {
-            (Some(b), _) => b.as_slice(),
-            (None, EmbedInput::Text(t)) => t.as_bytes(),
-            (None, EmbedInput::Url(_)) => &[],
-        };
-        cache::embedding_key(&m, content)
-    });
-    if let Some(key) = &key {
-        if let Some(v) = cached(key, dim).await {
-            return Ok((v, true));
-        }
-    }
-    let embedding = embed_fresh(engine, name, input, bytes)?;
-    if let Some(key) = key {
-        keep(key, embedding.clone());
-    }
-    Ok((embedding, false))
-}
-
-fn embed_fresh(
-    engine: &Rc<RefCell<Engine>>,
-    name: &str,
-    input: EmbedInput,
-    bytes: Option<Vec<u8>>,
-) -> Result<Vec<f32>, String> {
-    let engine = engine.borrow();
-    match (engine.embedder.as_ref(), input, bytes) {
-        (None, ..) => Err("the model is not loaded".to_string()),
-        (Some(Embedder::Image(m)), _, Some(bytes)) => {
-            m.embed_image(name, &bytes).map_err(|e| e.to_string())
-        }
-        (Some(Embedder::Text(m)), EmbedInput::Text(text), _) => {
-            m.embed_text(&text).map_err(|e| e.to_string())
-        }
-        (Some(Embedder::Image(_)), ..) => Err("an image model cannot embed a text".to_string()),
-        (Some(Embedder::Text(_)), ..) => Err("a text model cannot embed an image".to_string()),
     }
 }
 
@@ -205,7 +109,12 @@ pub(crate) fn post(msg: &WorkerResponse) {
 }
 
 async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
-    let resp = JsFuture::from(scope().fetch_with_str(url))
+    read_response(url, scope().fetch_with_str(url)).await
+}
+
+/// The body of the response `request` (a started `fetch` of `url`) will give.
+async fn read_response(url: &str, request: js_sys::Promise) -> Result<Vec<u8>, String> {
+    let resp = JsFuture::from(request)
         .await
         .map_err(|e| format!("could not fetch {url}: {e:?}"))?;
     let resp: Response = resp.unchecked_into();
@@ -239,22 +148,13 @@ async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
             };
             post(&WorkerResponse::Inspected { result });
         }
-        WorkerRequest::Embed { jobs } => {
-            for job in jobs {
-                let result = embed_one(&engine, &job.name, job.input).await;
-                post(&match result {
-                    Ok((embedding, cached)) => WorkerResponse::Embedded {
-                        item: job.item,
-                        embedding,
-                        cached,
-                    },
-                    Err(message) => WorkerResponse::ItemFailed {
-                        item: job.item,
-                        message,
-                    },
-                });
-            }
-        }
+        WorkerRequest::Embed { jobs } => embedding::run(&engine, jobs).await,
+        WorkerRequest::TimeModel { runs } => post(&match embedding::time_model(&engine, runs) {
+            Ok(ms) => WorkerResponse::ModelTimed { ms },
+            Err(message) => WorkerResponse::Failed { message },
+        }),
+        // Handled as it arrives (the port is not part of the request): see `run`.
+        WorkerRequest::Connect { .. } => {}
         WorkerRequest::StartLearner {
             items,
             classes,
@@ -274,13 +174,17 @@ async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
             let slot = engine.borrow().compute.clone();
             compute::choose(&slot, compute);
         }
-        WorkerRequest::AddEmbedding { item, embedding } => {
-            let added = match engine.borrow_mut().learner.as_mut() {
-                Some(l) => l.add_embedding(item, &embedding).map_err(|e| e.to_string()),
-                None => Err("the learner has not been started".to_string()),
-            };
-            if let Err(message) = added {
-                post(&WorkerResponse::Refused { item, message });
+        WorkerRequest::AddEmbeddings { items, embeddings } => {
+            let dim = embeddings.len() / items.len().max(1);
+            let mut engine = engine.borrow_mut();
+            for (&item, row) in items.iter().zip(embeddings.chunks_exact(dim.max(1))) {
+                let added = match engine.learner.as_mut() {
+                    Some(l) => l.add_embedding(item, row).map_err(|e| e.to_string()),
+                    None => Err("the learner has not been started".to_string()),
+                };
+                if let Err(message) = added {
+                    post(&WorkerResponse::Refused { item, message });
+                }
             }
         }
         WorkerRequest::Predictions { purpose } => {
@@ -387,6 +291,50 @@ async fn drain(engine: Rc<RefCell<Engine>>, inbox: Rc<RefCell<Inbox>>) {
     inbox.borrow_mut().draining = false;
 }
 
+/// Queues `req` behind the requests waiting, and starts draining them if nothing does.
+fn enqueue(engine: &Rc<RefCell<Engine>>, inbox: &Rc<RefCell<Inbox>>, req: WorkerRequest) {
+    let start = {
+        let mut inbox = inbox.borrow_mut();
+        inbox.queue.push_back(req);
+        !std::mem::replace(&mut inbox.draining, true)
+    };
+    if start {
+        wasm_bindgen_futures::spawn_local(drain(engine.clone(), inbox.clone()));
+    }
+}
+
+/// Takes one end of an embedder → learner channel: an embedder sends through `port`; the
+/// learner queues what arrives as [`WorkerRequest::AddEmbeddings`], in order with the page's
+/// requests.
+fn connect(
+    end: ChannelEnd,
+    port: MessagePort,
+    engine: &Rc<RefCell<Engine>>,
+    inbox: &Rc<RefCell<Inbox>>,
+) {
+    match end {
+        ChannelEnd::Embedder => embedding::connect(port),
+        ChannelEnd::Learner => {
+            let (engine, inbox) = (engine.clone(), inbox.clone());
+            let on_rows = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+                match embedding::received(&ev.data()) {
+                    Some((items, embeddings)) => enqueue(
+                        &engine,
+                        &inbox,
+                        WorkerRequest::AddEmbeddings { items, embeddings },
+                    ),
+                    None => post(&WorkerResponse::Failed {
+                        message: "an embedder sent a malformed message".into(),
+                    }),
+                }
+            });
+            // Setting the handler starts the port; it lives as long as the worker.
+            port.set_onmessage(Some(on_rows.as_ref().unchecked_ref()));
+            on_rows.forget();
+        }
+    }
+}
+
 /// Installs the message handler and announces [`WorkerResponse::Ready`].
 ///
 /// Requests are handled strictly in arrival order, each to completion (a `LoadModel` finishes
@@ -397,16 +345,15 @@ pub fn run() {
     let inbox = Rc::new(RefCell::new(Inbox::default()));
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
         match serde_wasm_bindgen::from_value::<WorkerRequest>(ev.data()) {
-            Ok(req) => {
-                let start = {
-                    let mut inbox = inbox.borrow_mut();
-                    inbox.queue.push_back(req);
-                    !std::mem::replace(&mut inbox.draining, true)
-                };
-                if start {
-                    wasm_bindgen_futures::spawn_local(drain(engine.clone(), inbox.clone()));
+            Ok(WorkerRequest::Connect { end }) => {
+                match ev.ports().get(0).dyn_into::<MessagePort>() {
+                    Ok(port) => connect(end, port, &engine, &inbox),
+                    Err(_) => post(&WorkerResponse::Failed {
+                        message: "a channel request came without its port".into(),
+                    }),
                 }
             }
+            Ok(req) => enqueue(&engine, &inbox, req),
             Err(e) => post(&WorkerResponse::Failed {
                 message: format!("malformed request: {e}"),
             }),

@@ -68,9 +68,15 @@ pub async fn export_bundle(state: AppState, packed: RwSignal<Option<usize>>) {
     };
     // The cached embeddings go along, so the other browser need not embed again.
     let mut embeddings = Vec::new();
-    for key in keys {
-        if let Ok(Some(v)) = crate::idb::embedding(&key).await {
-            embeddings.push((key, v));
+    for chunk in keys.chunks(512) {
+        let wanted: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        let Ok(found) = crate::idb::embeddings(&wanted).await else {
+            break;
+        };
+        for (key, v) in chunk.iter().zip(found) {
+            if let Some(v) = v {
+                embeddings.push((key.clone(), v.to_vec()));
+            }
         }
     }
     let contents = ProjectZip {

@@ -182,7 +182,7 @@ pub fn LabelingScreen() -> impl IntoView {
                         "Redo " <kbd>"Ctrl+Y"</kbd>
                     </button>
                 </div>
-                <div class="queue">
+                <div class="queue" data-queue-age=move || state.queue_age.get()>
                     <h3>
                         "Next up "
                         <span class="strategy" data-testid="strategy">{strategy}</span>

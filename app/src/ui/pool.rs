@@ -5,9 +5,9 @@ use std::cell::RefCell;
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{ErrorEvent, MessageEvent, Worker};
+use web_sys::{ErrorEvent, MessageChannel, MessageEvent, MessagePort, Worker};
 
-use crate::protocol::{WorkerRequest, WorkerResponse};
+use crate::protocol::{ChannelEnd, WorkerRequest, WorkerResponse};
 
 /// URL of the worker's loader script, written by Trunk (`data-loader-shim`).
 const WORKER_SCRIPT: &str = "./worker_loader.js";
@@ -15,7 +15,8 @@ const WORKER_SCRIPT: &str = "./worker_loader.js";
 struct Slot {
     worker: Worker,
     ready: bool,
-    pending: Vec<WorkerRequest>,
+    /// Requests (each with the port it transfers, if any) waiting for `Ready`.
+    pending: Vec<(WorkerRequest, Option<MessagePort>)>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(ErrorEvent)>,
 }
@@ -80,14 +81,31 @@ pub fn stop() {
 
 /// Sends `request` to worker `index`, or queues it until that worker is ready.
 pub fn send(index: usize, request: WorkerRequest) -> Result<(), String> {
+    send_with(index, request, None)
+}
+
+/// Connects embedding worker `embedder` to the learner (worker `learner`) with a channel of
+/// their own: embeddings go from one to the other without passing through the page.
+pub fn connect(embedder: usize, learner: usize) -> Result<(), String> {
+    let channel = MessageChannel::new().map_err(|e| format!("no message channel: {e:?}"))?;
+    let end = |end| WorkerRequest::Connect { end };
+    send_with(embedder, end(ChannelEnd::Embedder), Some(channel.port1()))?;
+    send_with(learner, end(ChannelEnd::Learner), Some(channel.port2()))
+}
+
+fn send_with(
+    index: usize,
+    request: WorkerRequest,
+    port: Option<MessagePort>,
+) -> Result<(), String> {
     POOL.with_borrow_mut(|pool| {
         let slot = pool
             .get_mut(index)
             .ok_or_else(|| format!("no worker {index}"))?;
         if slot.ready {
-            post(&slot.worker, &request)
+            post(&slot.worker, &request, port.as_ref())
         } else {
-            slot.pending.push(request);
+            slot.pending.push((request, port));
             Ok(())
         }
     })
@@ -97,8 +115,8 @@ fn flush(index: usize) {
     POOL.with_borrow_mut(|pool| {
         if let Some(slot) = pool.get_mut(index) {
             slot.ready = true;
-            for req in std::mem::take(&mut slot.pending) {
-                if let Err(e) = post(&slot.worker, &req) {
+            for (req, port) in std::mem::take(&mut slot.pending) {
+                if let Err(e) = post(&slot.worker, &req, port.as_ref()) {
                     web_sys::console::error_1(&e.into());
                 }
             }
@@ -106,7 +124,16 @@ fn flush(index: usize) {
     });
 }
 
-fn post(worker: &Worker, request: &WorkerRequest) -> Result<(), String> {
+/// Posts `request`, transferring `port` with it.
+fn post(
+    worker: &Worker,
+    request: &WorkerRequest,
+    port: Option<&MessagePort>,
+) -> Result<(), String> {
     let value = serde_wasm_bindgen::to_value(request).map_err(|e| e.to_string())?;
-    worker.post_message(&value).map_err(|e| format!("{e:?}"))
+    match port {
+        Some(port) => worker.post_message_with_transfer(&value, &js_sys::Array::of1(port)),
+        None => worker.post_message(&value),
+    }
+    .map_err(|e| format!("{e:?}"))
 }

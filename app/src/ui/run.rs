@@ -13,7 +13,7 @@ use super::exports;
 use super::persist;
 use super::pool;
 use super::state::{AppState, Dataset, Items, Phase, Progress};
-use crate::protocol::{EmbedInput, EmbedJob, WorkerRequest, WorkerResponse};
+use crate::protocol::{EmbedInput, EmbedJob, EmbedTiming, WorkerRequest, WorkerResponse};
 
 /// The learner's seed: fixed, so a session is reproducible.
 const SEED: u64 = 20_261_126;
@@ -28,6 +28,9 @@ struct EmbedRun {
     started_ms: Option<f64>,
     /// Whether the first queue has been asked for.
     first_asked: bool,
+    /// Embedding workers, and where the time of those that finished went.
+    embedders: usize,
+    timings: Vec<EmbedTiming>,
 }
 
 thread_local! {
@@ -67,14 +70,16 @@ pub fn begin(state: AppState, session: Session, dataset: Dataset) {
         total,
         ..Progress::default()
     });
+    let embedders = pool::default_size();
     RUN.set(Some(EmbedRun {
         names: names.clone(),
         embedded: 0,
         failed: 0,
         started_ms: None,
         first_asked: false,
+        embedders,
+        timings: Vec::new(),
     }));
-    let embedders = pool::default_size();
     let started = pool::start(
         embedders + 1,
         move |worker, response| on_response(state, worker, response),
@@ -114,6 +119,7 @@ pub fn begin(state: AppState, session: Session, dataset: Dataset) {
     }
     for (w, chunk) in chunks.into_iter().enumerate() {
         sent = sent
+            .and_then(|()| pool::connect(w + 1, 0))
             .and_then(|()| {
                 pool::send(
                     w + 1,
@@ -128,7 +134,11 @@ pub fn begin(state: AppState, session: Session, dataset: Dataset) {
         state.report(e);
     }
     for item in missing {
-        record(state, item, Some("its file was not opened again".into()));
+        record(
+            state,
+            0,
+            Some((item, "its file was not opened again".into())),
+        );
     }
 }
 
@@ -155,19 +165,14 @@ fn on_response(state: AppState, worker: usize, response: WorkerResponse) {
                 .progress
                 .update(|p| p.stage = "Embedding items…".into());
         }
-        WorkerResponse::Embedded {
-            item,
-            embedding,
-            cached,
-        } => {
-            if let Err(e) = pool::send(0, WorkerRequest::AddEmbedding { item, embedding }) {
-                state.report(e);
+        WorkerResponse::Embedded { items, cached } => {
+            if cached > 0 {
+                state.progress.update(|p| p.cached += cached);
             }
-            if cached {
-                state.progress.update(|p| p.cached += 1);
-            }
-            record(state, item, None);
+            record(state, items.len(), None);
         }
+        WorkerResponse::EmbedTiming { timing } => timed(timing),
+        WorkerResponse::ModelTimed { .. } => {}
         // Counted as embedded already: a note only.
         WorkerResponse::Refused { item, message } => {
             let name = state
@@ -178,7 +183,7 @@ fn on_response(state: AppState, worker: usize, response: WorkerResponse) {
                 .notices
                 .update(|n| n.push(format!("{name} cannot be queued: {message}")));
         }
-        WorkerResponse::ItemFailed { item, message } => record(state, item, Some(message)),
+        WorkerResponse::ItemFailed { item, message } => record(state, 0, Some((item, message))),
         WorkerResponse::Update { id, update } => {
             apply_update(state, id, update);
             if state.phase.get_untracked() == Phase::Loading {
@@ -198,17 +203,19 @@ fn on_response(state: AppState, worker: usize, response: WorkerResponse) {
     }
 }
 
-/// Counts one item embedded (`failure` = `None`) or failed, updates the progress, and asks for a
-/// queue when the first items are in, when the queue runs short, and when the run ends.
-fn record(state: AppState, item: usize, failure: Option<String>) {
+/// Counts `embedded` items in the learner and the item that failed (if any), updates the
+/// progress, and asks for a queue when the first items are in, when the queue runs short, and
+/// when the run ends.
+fn record(state: AppState, embedded: usize, failure: Option<(usize, String)>) {
     let (refresh, done, total) = RUN.with_borrow_mut(|run| {
         let Some(run) = run.as_mut() else {
             return (false, 0, 0);
         };
         let total = run.names.len();
+        run.embedded += embedded;
         match failure {
-            None => run.embedded += 1,
-            Some(m) => {
+            None => {}
+            Some((item, m)) => {
                 run.failed += 1;
                 let name = run.names.get(item).cloned().unwrap_or_default();
                 state
@@ -249,6 +256,39 @@ fn record(state: AppState, item: usize, failure: Option<String>) {
     }
 }
 
+/// Keeps an embedder's timing; when every embedder has finished, writes where the run's time
+/// went to the console (per item, summed over the workers: what one core spent on it).
+fn timed(timing: EmbedTiming) {
+    let done = RUN.with_borrow_mut(|run| {
+        let run = run.as_mut()?;
+        run.timings.push(timing);
+        (run.timings.len() == run.embedders).then(|| run.timings.clone())
+    });
+    let Some(all) = done else {
+        return;
+    };
+    let sum = |f: fn(&EmbedTiming) -> f64| all.iter().map(f).sum::<f64>();
+    let items: usize = all.iter().map(|t| t.items).sum();
+    let cached: usize = all.iter().map(|t| t.cached).sum();
+    let per = |ms: f64| ms / items.max(1) as f64;
+    web_sys::console::info_1(
+        &format!(
+            "quarry: embedding: {items} items ({cached} from the cache) by {} workers in {:.1} s; \
+             per item and worker: model {:.2} ms, decode {:.2} ms, send {:.2} ms, waiting for \
+             input {:.2} ms; in flight meanwhile: read {:.2} ms, cache look-up {:.2} ms",
+            all.len(),
+            all.iter().map(|t| t.wall_ms).fold(0.0, f64::max) / 1000.0,
+            per(sum(|t| t.model_ms)),
+            per(sum(|t| t.decode_ms)),
+            per(sum(|t| t.send_ms)),
+            per(sum(|t| t.wait_ms)),
+            per(sum(|t| t.read_ms)),
+            per(sum(|t| t.lookup_ms)),
+        )
+        .into(),
+    );
+}
+
 /// Items queued per refresh: the current one plus the thumbnails after it.
 pub const BATCH: usize = 10;
 
@@ -287,10 +327,16 @@ pub fn apply_update(state: AppState, id: u64, mut update: LearnerUpdate) {
         }
     });
     state.update.set(Some(update));
+    state.queue_age.set(queue_age());
     if id + 1 == NEXT_REFRESH.get() {
         state.thinking.set(false);
     }
     persist::save_soon(state);
+}
+
+/// Refreshes asked for after the one whose answer is applied (all of them before the first).
+fn queue_age() -> u64 {
+    NEXT_REFRESH.get() - APPLIED_REFRESH.get().map_or(0, |a| a + 1)
 }
 
 /// Asks the learner for a new head, estimate and queue from the session's current labels.
@@ -307,6 +353,7 @@ pub fn request_refresh(state: AppState) {
     let id = NEXT_REFRESH.get();
     NEXT_REFRESH.set(id + 1);
     state.thinking.set(true);
+    state.queue_age.set(queue_age());
     if let Err(e) = pool::send(0, WorkerRequest::Refresh { id, input }) {
         state.report(e);
     }

@@ -201,6 +201,9 @@ pub struct AppState {
     pub pool_predictions: RwSignal<Option<quarry_core::predict::Predictions>>,
     /// Whether a refresh is in flight.
     pub thinking: RwSignal<bool>,
+    /// How many refreshes were asked for after the one whose queue is shown (0: the queue
+    /// reflects every answer; shown as `data-queue-age` for the benchmarks).
+    pub queue_age: RwSignal<u64>,
     /// Whether a model file is being inspected.
     pub model_busy: RwSignal<bool>,
     /// Multi-label projects: the classes chosen for the current item, not yet saved.
@@ -238,6 +241,7 @@ impl AppState {
             selected: RwSignal::new(Vec::new()),
             pool_predictions: RwSignal::new(None),
             thinking: RwSignal::new(false),
+            queue_age: RwSignal::new(0),
             model_busy: RwSignal::new(false),
             chosen: RwSignal::new(Vec::new()),
             model_key: RwSignal::new(None),

@@ -1,0 +1,402 @@
+//! An embedding worker's run: items in windows of [`WINDOW`] — their files fetched together,
+//! the cache asked once per window, the misses embedded one by one and cached once per window —
+//! and every embedding sent straight to the learner over the port the page connected
+//! ([`connect`]) as a transferred buffer. The page hears only which items are done
+//! ([`WorkerResponse::Embedded`]), and at the end where the time went
+//! ([`WorkerResponse::EmbedTiming`]).
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use js_sys::{Array, Float32Array, Promise, Uint32Array};
+use quarry_core::cache;
+use quarry_core::embed::preprocess;
+use wasm_bindgen::JsCast;
+use web_sys::MessagePort;
+
+use super::{post, read_response, scope, Embedder, Engine};
+use crate::idb;
+use crate::protocol::{EmbedInput, EmbedJob, EmbedTiming, WorkerResponse};
+
+/// Items read, looked up and cached together.
+pub(super) const WINDOW: usize = 32;
+
+thread_local! {
+    /// This worker's end of its channel to the learner.
+    static SINK: RefCell<Option<MessagePort>> = const { RefCell::new(None) };
+    /// Whether the embedding cache can be used (off after the browser refused it once).
+    static CACHE_ON: Cell<bool> = const { Cell::new(true) };
+}
+
+/// Sends this worker's embeddings to `port` from now on.
+pub(super) fn connect(port: MessagePort) {
+    SINK.set(Some(port));
+}
+
+/// Milliseconds since the worker started (`performance.now()`).
+pub(super) fn now() -> f64 {
+    scope().performance().map_or(0.0, |p| p.now())
+}
+
+/// Embeds `jobs` (or takes them from the cache), answering [`WorkerResponse::Embedded`] or
+/// [`WorkerResponse::ItemFailed`] for every item, in windows, then one
+/// [`WorkerResponse::EmbedTiming`].
+///
+/// The next window's files and cache entries are fetched while this one is embedded (the worker
+/// yields to the browser between items), so reading overlaps the model instead of adding to it.
+pub(super) async fn run(engine: &Rc<RefCell<Engine>>, jobs: Vec<EmbedJob>) {
+    let start = now();
+    let mut t = EmbedTiming::default();
+    let (model_key, dim) = {
+        let e = engine.borrow();
+        (
+            e.model_key.clone(),
+            e.embedder.as_ref().map_or(0, Embedder::dim),
+        )
+    };
+    // A model with nothing cached (a first run): no look-ups at all.
+    let model_key = match model_key {
+        Some(key) if CACHE_ON.get() => match idb::count_under(&format!("{key}/")).await {
+            Ok(0) => Err(key),
+            Ok(_) => Ok(key),
+            Err(e) => {
+                cache_off(e);
+                Err(key)
+            }
+        },
+        Some(key) => Err(key),
+        None => Err(String::new()),
+    };
+    let mut jobs = jobs.into_iter();
+    let window = |jobs: &mut std::vec::IntoIter<EmbedJob>| {
+        let next: Vec<EmbedJob> = jobs.by_ref().take(WINDOW).collect();
+        (!next.is_empty()).then(|| Pending::start(next, model_key.clone(), dim))
+    };
+    let mut next = window(&mut jobs);
+    while let Some(pending) = next {
+        let waited = now();
+        let prepared = pending.finish().await;
+        t.wait_ms += now() - waited;
+        next = window(&mut jobs);
+        embed_window(engine, prepared, dim, &mut t).await;
+    }
+    t.wall_ms = now() - start;
+    post(&WorkerResponse::EmbedTiming { timing: t });
+}
+
+/// One item's content: the file's bytes (images) or the text.
+type Content = Result<Vec<u8>, String>;
+
+/// A window read and looked up: its jobs, their contents, cache keys and cached rows.
+struct Prepared {
+    jobs: Vec<EmbedJob>,
+    contents: Vec<Content>,
+    keys: Vec<Option<String>>,
+    found: Vec<Option<Float32Array>>,
+    read_ms: f64,
+    lookup_ms: f64,
+}
+
+/// A window being read in the background.
+struct Pending {
+    done: Promise,
+    slot: Rc<RefCell<Option<Prepared>>>,
+}
+
+impl Pending {
+    /// Starts reading `jobs` and looking them up under `model_key` (`Err`: compute the keys
+    /// under that model for caching, but look nothing up).
+    fn start(jobs: Vec<EmbedJob>, model_key: Result<String, String>, dim: usize) -> Pending {
+        let slot = Rc::new(RefCell::new(None));
+        let out = slot.clone();
+        let done = wasm_bindgen_futures::future_to_promise(async move {
+            let start = now();
+            let contents = read_all(&jobs).await;
+            let read = now();
+            let (key, look) = match &model_key {
+                Ok(k) => (k.as_str(), true),
+                Err(k) => (k.as_str(), false),
+            };
+            let keys: Vec<Option<String>> = contents
+                .iter()
+                .map(|c| match c {
+                    Ok(bytes) if !key.is_empty() => Some(cache::embedding_key(key, bytes)),
+                    _ => None,
+                })
+                .collect();
+            let found = if look {
+                cached(&keys, dim).await
+            } else {
+                vec![None; keys.len()]
+            };
+            *out.borrow_mut() = Some(Prepared {
+                jobs,
+                contents,
+                keys,
+                found,
+                read_ms: read - start,
+                lookup_ms: now() - read,
+            });
+            Ok(wasm_bindgen::JsValue::UNDEFINED)
+        });
+        Pending { done, slot }
+    }
+
+    async fn finish(self) -> Prepared {
+        // The future never fails; its result is in the slot.
+        let _ = wasm_bindgen_futures::JsFuture::from(self.done).await;
+        self.slot
+            .borrow_mut()
+            .take()
+            .expect("a finished window has its result")
+    }
+}
+
+async fn embed_window(engine: &Rc<RefCell<Engine>>, p: Prepared, dim: usize, t: &mut EmbedTiming) {
+    t.read_ms += p.read_ms;
+    t.lookup_ms += p.lookup_ms;
+    let mut clock = Stopwatch(now());
+    let hits: Vec<(usize, &Float32Array)> = p
+        .jobs
+        .iter()
+        .zip(&p.found)
+        .filter_map(|(job, f)| f.as_ref().map(|v| (job.item, v)))
+        .collect();
+    if !hits.is_empty() {
+        let items: Vec<usize> = hits.iter().map(|(i, _)| *i).collect();
+        let data = Float32Array::new_with_length((hits.len() * dim) as u32);
+        for (k, (_, v)) in hits.iter().enumerate() {
+            data.set(v, (k * dim) as u32);
+        }
+        deliver(&items, &data, items.len());
+        t.items += items.len();
+        t.cached += items.len();
+        t.send_ms += clock.lap();
+    }
+
+    let mut fresh = Vec::new();
+    let rest = p.jobs.into_iter().zip(p.contents).zip(p.keys).zip(&p.found);
+    for (((job, content), key), found) in rest {
+        if found.is_some() {
+            continue;
+        }
+        // Let the browser hand over what the next window's reads brought.
+        yield_now().await;
+        t.wait_ms += clock.lap();
+        let embedded =
+            content.and_then(|bytes| embed_fresh(engine, &job.name, job.input, bytes, t));
+        clock.lap(); // decoding and the model, counted by `embed_fresh`
+        match embedded {
+            Ok(v) => {
+                deliver(&[job.item], &Float32Array::from(v.as_slice()), 0);
+                t.items += 1;
+                if let Some(key) = key {
+                    fresh.push((key, v));
+                }
+            }
+            Err(message) => post(&WorkerResponse::ItemFailed {
+                item: job.item,
+                message,
+            }),
+        }
+        t.send_ms += clock.lap();
+    }
+    keep(fresh);
+    t.send_ms += clock.lap();
+}
+
+/// Returns after the browser has run the tasks waiting on this worker (a message to itself:
+/// no timer clamping), so fetches and cache reads in flight move on between items.
+async fn yield_now() {
+    let Ok(channel) = web_sys::MessageChannel::new() else {
+        return;
+    };
+    let promise = Promise::new(&mut |resolve, _| {
+        channel.port2().set_onmessage(Some(&resolve));
+    });
+    if channel
+        .port1()
+        .post_message(&wasm_bindgen::JsValue::NULL)
+        .is_ok()
+    {
+        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    }
+    channel.port2().set_onmessage(None);
+}
+
+/// Time between laps, in milliseconds.
+struct Stopwatch(f64);
+
+impl Stopwatch {
+    fn lap(&mut self) -> f64 {
+        let n = now();
+        let d = n - self.0;
+        self.0 = n;
+        d
+    }
+}
+
+/// Every item's content: the files fetched all at once (each request started before any is
+/// awaited), texts as their UTF-8 bytes.
+async fn read_all(window: &[EmbedJob]) -> Vec<Content> {
+    let started: Vec<Option<Promise>> = window
+        .iter()
+        .map(|job| match &job.input {
+            EmbedInput::Url(url) => Some(scope().fetch_with_str(url)),
+            EmbedInput::Text(_) => None,
+        })
+        .collect();
+    let mut out = Vec::with_capacity(window.len());
+    for (job, request) in window.iter().zip(started) {
+        out.push(match (&job.input, request) {
+            (EmbedInput::Url(url), Some(request)) => read_response(url, request).await,
+            (EmbedInput::Text(text), _) => Ok(text.as_bytes().to_vec()),
+            (EmbedInput::Url(url), None) => Err(format!("could not fetch {url}")),
+        });
+    }
+    out
+}
+
+/// The cached embeddings (of `dim` values) under `keys`, looked up in one transaction.
+async fn cached(keys: &[Option<String>], dim: usize) -> Vec<Option<Float32Array>> {
+    let wanted: Vec<&str> = keys.iter().flatten().map(String::as_str).collect();
+    let mut found = if CACHE_ON.get() && !wanted.is_empty() {
+        match idb::embeddings(&wanted).await {
+            Ok(found) => found.into_iter(),
+            Err(e) => {
+                cache_off(e);
+                Vec::new().into_iter()
+            }
+        }
+    } else {
+        Vec::new().into_iter()
+    };
+    keys.iter()
+        .map(|k| {
+            k.as_ref()
+                .and_then(|_| found.next().flatten())
+                .filter(|v| v.length() as usize == dim)
+        })
+        .collect()
+}
+
+/// Keeps fresh embeddings in the cache (one transaction), without waiting for the write.
+fn keep(entries: Vec<(String, Vec<f32>)>) {
+    if !CACHE_ON.get() || entries.is_empty() {
+        return;
+    }
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Err(e) = idb::keep_embeddings(&entries).await {
+            cache_off(e);
+        }
+    });
+}
+
+/// The browser refused the cache: embed without it from now on, and say so once in the console.
+fn cache_off(e: String) {
+    if CACHE_ON.replace(false) {
+        web_sys::console::warn_1(&format!("quarry: embeddings are not cached: {e}").into());
+    }
+}
+
+/// Sends `items`' embeddings (`data`: one row after another) to the learner, transferring the
+/// buffers, and tells the page they are done (`cached` of them from the cache). Without a
+/// channel every item fails with the reason.
+fn deliver(items: &[usize], data: &Float32Array, cached: usize) {
+    let ids: Vec<u32> = items.iter().map(|&i| i as u32).collect();
+    let ids = Uint32Array::from(ids.as_slice());
+    let sent = SINK.with_borrow(|sink| {
+        let port = sink
+            .as_ref()
+            .ok_or("this worker is not connected to the learner")?;
+        port.post_message_with_transferable(
+            &Array::of2(&ids, data),
+            &Array::of2(&ids.buffer(), &data.buffer()),
+        )
+        .map_err(|e| format!("the embedding could not reach the learner: {e:?}"))
+    });
+    match sent {
+        Ok(()) => post(&WorkerResponse::Embedded {
+            items: items.to_vec(),
+            cached,
+        }),
+        Err(message) => {
+            for &item in items {
+                post(&WorkerResponse::ItemFailed {
+                    item,
+                    message: message.to_string(),
+                });
+            }
+        }
+    }
+}
+
+/// Reads a message from an embedder's port: item ids and their embeddings, one row after another.
+pub(super) fn received(data: &wasm_bindgen::JsValue) -> Option<(Vec<usize>, Vec<f32>)> {
+    let parts: &Array = data.dyn_ref()?;
+    let ids: Uint32Array = parts.get(0).dyn_into().ok()?;
+    let values: Float32Array = parts.get(1).dyn_into().ok()?;
+    let items = ids.to_vec().into_iter().map(|i| i as usize).collect();
+    Some((items, values.to_vec()))
+}
+
+/// Embeds one item with the model, timing decoding and the model separately.
+fn embed_fresh(
+    engine: &Rc<RefCell<Engine>>,
+    name: &str,
+    input: EmbedInput,
+    bytes: Vec<u8>,
+    t: &mut EmbedTiming,
+) -> Result<Vec<f32>, String> {
+    let engine = engine.borrow();
+    match (engine.embedder.as_ref(), input) {
+        (None, _) => Err("the model is not loaded".to_string()),
+        (Some(Embedder::Image(m)), EmbedInput::Url(_)) => {
+            let start = now();
+            let input = preprocess(name, &bytes, m.spec()).map_err(|e| e.to_string())?;
+            let decoded = now();
+            t.decode_ms += decoded - start;
+            let out = m.embed_preprocessed(input).map_err(|e| e.to_string());
+            t.model_ms += now() - decoded;
+            out
+        }
+        (Some(Embedder::Text(m)), EmbedInput::Text(text)) => {
+            let start = now();
+            let out = m.embed_text(&text).map_err(|e| e.to_string());
+            t.model_ms += now() - start;
+            out
+        }
+        (Some(Embedder::Image(_)), _) => Err("an image model cannot embed a text".to_string()),
+        (Some(Embedder::Text(_)), _) => Err("a text model cannot embed an image".to_string()),
+    }
+}
+
+/// Runs the loaded model `runs` times on one prepared input (a fixed pattern image, or a fixed
+/// sentence), timing each run: the model alone, for the embedding benchmark.
+pub(super) fn time_model(engine: &Rc<RefCell<Engine>>, runs: usize) -> Result<Vec<f64>, String> {
+    let engine = engine.borrow();
+    let embedder = engine.embedder.as_ref().ok_or("the model is not loaded")?;
+    let pattern: Vec<f32> = match embedder {
+        Embedder::Image(m) => {
+            let side = m.spec().size as usize;
+            (0..3 * side * side)
+                .map(|i| (i as f32 * 0.37).sin() * 0.9)
+                .collect()
+        }
+        Embedder::Text(_) => Vec::new(),
+    };
+    let mut ms = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let input = pattern.clone();
+        let start = now();
+        let out = match embedder {
+            Embedder::Image(m) => m.embed_preprocessed(input),
+            Embedder::Text(m) => {
+                m.embed_text("A sentence of about the length people label, to time the model.")
+            }
+        };
+        ms.push(now() - start);
+        out.map_err(|e| e.to_string())?;
+    }
+    Ok(ms)
+}

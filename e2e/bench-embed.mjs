@@ -1,0 +1,182 @@
+// Browser benchmark (prints numbers; not a test): embedding throughput, in one run on a built
+// dist/, interleaved so both engines see the same machine:
+//   1. onnxruntime-web (wasm, one thread) on Quarry's EfficientNet-Lite0 files, f32 and int8;
+//   2. tract in Quarry's worker on the same model ("model alone": `TimeModel`, the model on a
+//      prepared input, no decoding, cache or messages), one worker and `--workers` at once;
+//   3. the app itself on the Fashion-MNIST demo (2,000 images, empty cache): items/s from the
+//      first embedded item to the last, against workers × the model-alone rate, with a trace of
+//      how busy each thread of the page was (Chromium's `toplevel` trace events).
+//
+//   node e2e/bench-embed.mjs [--rounds 3] [--runs 8]
+//
+// onnxruntime-web is not a dependency of Quarry: the script installs it (pinned, from npm) into
+// target/bench/ort the first time.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { ROOT, launch, serve, watch } from './harness.mjs';
+
+const ORT_VERSION = '1.30.0';
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const ROUNDS = arg('rounds', 3);
+const RUNS = arg('runs', 8);
+
+const ortHome = join(ROOT, 'target/bench/ort');
+const ortDist = join(ortHome, 'node_modules/onnxruntime-web/dist');
+if (!existsSync(ortDist)) {
+  await mkdir(ortHome, { recursive: true });
+  execFileSync('npm', ['install', '--prefix', ortHome, '--no-audit', '--no-fund',
+    `onnxruntime-web@${ORT_VERSION}`], { stdio: 'inherit' });
+}
+const blank = join(ROOT, 'target/bench/page');
+await mkdir(blank, { recursive: true });
+await writeFile(join(blank, 'index.html'), '<!doctype html><link rel=icon href="data:,"><title>bench</title>');
+
+const server = await serve(join(ROOT, 'dist'), {
+  '/ort/': ortDist, '/assets-models/': join(ROOT, 'assets/models'), '/bench/': blank,
+});
+const browser = await launch();
+const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+const cores = (await import('node:os')).cpus().length;
+
+try {
+  // ---- Engines, model alone -------------------------------------------------------------
+  const page = await browser.newPage();
+  const problems = watch(page, server.url);
+  await page.goto(`${server.url}bench/`);
+  await page.evaluate(async () => {
+    const ort = await import('/ort/ort.wasm.min.mjs');
+    ort.env.wasm.numThreads = 1;
+    ort.env.wasm.wasmPaths = '/ort/';
+    const input = new Float32Array(3 * 224 * 224);
+    for (let i = 0; i < input.length; i++) input[i] = Math.sin(i * 0.37) * 0.9;
+    const sessions = {};
+    for (const [name, file] of [['f32', 'efficientnet_lite0_f32.onnx'], ['int8', 'efficientnet_lite0_int8.onnx']]) {
+      sessions[name] = await ort.InferenceSession.create(`/assets-models/${file}`,
+        { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+    }
+    window.ortRun = async (name, runs) => {
+      const s = sessions[name];
+      const feeds = { [s.inputNames[0]]: new ort.Tensor('float32', input, [1, 3, 224, 224]) };
+      const ms = [];
+      for (let r = 0; r < runs; r++) {
+        const t0 = performance.now();
+        await s.run(feeds);
+        ms.push(performance.now() - t0);
+      }
+      return ms;
+    };
+    // Quarry's worker, driven with its own messages (serde's JSON shapes).
+    const model = { Image: { url: '/models/efficientnet_lite0_int8.onnx', spec: {
+      size: 224, mean: [127, 127, 127], std: [128, 128, 128], layout: 'Nchw', channels: 'Rgb', output: null } } };
+    const ask = (w, message, answer) => new Promise((resolve, reject) => {
+      w.onmessage = (ev) => {
+        const d = ev.data;
+        if (d === 'Ready') return;
+        if (d?.Failed) reject(new Error(d.Failed.message));
+        else if (d?.[answer]) resolve(d[answer]);
+      };
+      w.postMessage(message);
+    });
+    window.tractWorkers = [];
+    window.tractStart = async (n) => {
+      while (window.tractWorkers.length < n) {
+        const w = new Worker('/worker_loader.js');
+        // Messages sent before the wasm listens are lost: wait for `Ready` first.
+        await new Promise((ok) => { w.onmessage = (ev) => { if (ev.data === 'Ready') ok(); }; });
+        await ask(w, { LoadModel: { model } }, 'ModelLoaded');
+        window.tractWorkers.push(w);
+      }
+    };
+    window.tractRun = (n, runs) => Promise.all(window.tractWorkers.slice(0, n)
+      .map((w) => ask(w, { TimeModel: { runs } }, 'ModelTimed').then((r) => r.ms)));
+  });
+  const workers = Math.min(4, Math.max(1, cores));
+  await page.evaluate((n) => window.tractStart(n), workers);
+  // Warm up every engine once.
+  await page.evaluate(() => Promise.all([window.ortRun('f32', 2), window.ortRun('int8', 2)]));
+  // A build without `TimeModel` (before this benchmark existed) measures ORT and the app only.
+  const tract = await page.evaluate((n) => window.tractRun(n, 2).then(() => true, () => false), workers);
+
+  const times = { 'ort f32': [], 'ort int8': [], 'tract, 1 worker': [], [`tract, ${workers} workers at once`]: [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    times['ort f32'].push(...await page.evaluate((n) => window.ortRun('f32', n), RUNS));
+    times['ort int8'].push(...await page.evaluate((n) => window.ortRun('int8', n), RUNS));
+    if (!tract) continue;
+    times['tract, 1 worker'].push(...(await page.evaluate((n) => window.tractRun(1, n), RUNS))[0]);
+    const each = await page.evaluate(([w, n]) => window.tractRun(w, n), [workers, RUNS]);
+    times[`tract, ${workers} workers at once`].push(...each.flat());
+  }
+  console.log(`model alone, ms per image (median of ${ROUNDS} × ${RUNS}, interleaved; ${cores} cores):`);
+  for (const [name, v] of Object.entries(times)) {
+    if (v.length) console.log(`  ${name.padEnd(28)} ${median(v).toFixed(1)}`);
+  }
+  const alone = tract ? median(times[`tract, ${workers} workers at once`]) : NaN;
+  const ceiling = (workers * 1000) / alone;
+  await page.close();
+
+  // ---- The app on the Fashion-MNIST demo ------------------------------------------------
+  const app = await (await browser.newContext({ viewport: { width: 1200, height: 900 } })).newPage();
+  const appProblems = watch(app, server.url);
+  const timing = [];
+  app.on('console', (m) => { if (m.text().startsWith('quarry: embedding')) timing.push(m.text()); });
+  await app.goto(server.url);
+  const t0 = performance.now();
+  await app.getByRole('button', { name: 'Try Fashion-MNIST (2,000 images)' }).click();
+  const count = () => app.evaluate(() => {
+    const m = document.querySelector('[data-testid=embedded]')?.textContent.match(/^(\d+) \/ (\d+)/)
+      ?? document.querySelector('[role=progressbar]')?.getAttribute('aria-valuenow')?.match(/^(\d+)/);
+    return m ? Number(m[1]) : 0;
+  });
+  while ((await count()) < 1) await app.waitForTimeout(50);
+  const first = performance.now();
+  const firstCount = await count();
+  await browser.startTracing(app, { categories: ['toplevel', '__metadata'] });
+  let last = firstCount;
+  for (;;) {
+    last = await count();
+    if (last >= 2000) break;
+    await app.waitForTimeout(100);
+  }
+  const end = performance.now();
+  const trace = JSON.parse((await browser.stopTracing()).toString()).traceEvents;
+  const rate = ((last - firstCount) * 1000) / (end - first);
+  console.log(`app, Fashion-MNIST demo: first item after ${((first - t0) / 1000).toFixed(1)} s; `
+    + `${last - firstCount} items in ${((end - first) / 1000).toFixed(1)} s = ${rate.toFixed(2)} items/s`);
+  console.log(`  ${workers} workers × model alone = ${ceiling.toFixed(2)} items/s; app / that = ${(rate / ceiling).toFixed(2)} (target ≥ 0.85)`);
+  threadReport(trace, (end - first) * 1000);
+  for (const line of timing) console.log(`  ${line}`);
+  const all = [...problems, ...appProblems];
+  if (all.length) console.log(`problems: ${all.join('; ')}`);
+} finally {
+  await browser.close();
+  await server.close();
+}
+
+/** Prints how busy each thread of the page's renderer was (sum of top-level tasks ÷ window). */
+function threadReport(events, windowUs) {
+  const names = new Map();
+  for (const e of events) {
+    if (e.ph === 'M' && e.name === 'thread_name') names.set(`${e.pid}/${e.tid}`, e.args.name);
+  }
+  const renderer = [...names].find(([, n]) => n === 'CrRendererMain')?.[0].split('/')[0];
+  const busy = new Map();
+  for (const e of events) {
+    if (e.ph !== 'X' || String(e.pid) !== renderer || !e.name.includes('RunTask')) continue;
+    const key = `${e.pid}/${e.tid}`;
+    busy.set(key, (busy.get(key) ?? 0) + (e.dur ?? 0));
+  }
+  let total = 0;
+  const rows = [...busy].filter(([, us]) => us > windowUs * 0.005).sort((a, b) => b[1] - a[1]);
+  console.log('  busy share of the embedding window, by thread of the page:');
+  for (const [key, us] of rows) {
+    total += us;
+    console.log(`    ${(names.get(key) ?? key).padEnd(26)} ${((100 * us) / windowUs).toFixed(0)}%`);
+  }
+  console.log(`    all of them: ${((100 * total) / windowUs).toFixed(0)}% of one core (${cores} cores)`);
+}
