@@ -109,19 +109,25 @@ pub(crate) fn post(msg: &WorkerResponse) {
 }
 
 async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
-    read_response(url, scope().fetch_with_str(url)).await
+    let resp = response(url, scope().fetch_with_str(url)).await?;
+    body(url, resp.array_buffer()).await
 }
 
-/// The body of the response `request` (a started `fetch` of `url`) will give.
-async fn read_response(url: &str, request: js_sys::Promise) -> Result<Vec<u8>, String> {
-    let resp = JsFuture::from(request)
+/// The response a started `fetch` of `url` gives, if it is a success.
+async fn response(url: &str, request: js_sys::Promise) -> Result<Response, String> {
+    let resp: Response = JsFuture::from(request)
         .await
-        .map_err(|e| format!("could not fetch {url}: {e:?}"))?;
-    let resp: Response = resp.unchecked_into();
+        .map_err(|e| format!("could not fetch {url}: {e:?}"))?
+        .unchecked_into();
     if !resp.ok() {
         return Err(format!("could not fetch {url}: HTTP {}", resp.status()));
     }
-    let buf = JsFuture::from(resp.array_buffer().map_err(|e| format!("{e:?}"))?)
+    Ok(resp)
+}
+
+/// The bytes of a started `arrayBuffer()` read of `url`'s response.
+async fn body(url: &str, read: Result<js_sys::Promise, JsValue>) -> Result<Vec<u8>, String> {
+    let buf = JsFuture::from(read.map_err(|e| format!("{e:?}"))?)
         .await
         .map_err(|e| format!("could not read {url}: {e:?}"))?;
     Ok(Uint8Array::new(&buf).to_vec())

@@ -1,4 +1,4 @@
-//! An embedding worker's run: items in windows of [`WINDOW`] — their files fetched together,
+//! An embedding worker's run: items in windows — their files fetched together,
 //! the cache asked once per window, the misses embedded one by one and cached once per window —
 //! and every embedding sent straight to the learner over the port the page connected
 //! ([`connect`]) as a transferred buffer. The page hears only which items are done
@@ -14,19 +14,31 @@ use quarry_core::embed::preprocess;
 use wasm_bindgen::JsCast;
 use web_sys::MessagePort;
 
-use super::{post, read_response, scope, Embedder, Engine};
+use super::{body, post, response, scope, Embedder, Engine};
 use crate::idb;
 use crate::protocol::{EmbedInput, EmbedJob, EmbedTiming, WorkerResponse};
 
-/// Items read, looked up and cached together.
-pub(super) const WINDOW: usize = 32;
+/// Items read, looked up and cached together. Windows of cached items double up to
+/// [`MAX_WINDOW`] (fewer transactions: reopening a project is all look-ups); a window with
+/// items to embed keeps the next at [`EMBED_WINDOW`], enough to hide the reads behind the model
+/// while holding few files (a person's photos can be megabytes each).
+const FIRST_WINDOW: usize = 16;
+const EMBED_WINDOW: usize = 8;
+const MAX_WINDOW: usize = 256;
 
 thread_local! {
     /// This worker's end of its channel to the learner.
     static SINK: RefCell<Option<MessagePort>> = const { RefCell::new(None) };
     /// Whether the embedding cache can be used (off after the browser refused it once).
     static CACHE_ON: Cell<bool> = const { Cell::new(true) };
+    /// Items delivered but not yet reported to the page, how many of them came from the cache,
+    /// and when the page last heard.
+    static UNREPORTED: RefCell<(Vec<usize>, usize, f64)> = const { RefCell::new((Vec::new(), 0, 0.0)) };
 }
+
+/// The page hears which items are done at most this often (each report re-renders the
+/// progress on the main thread, which shares the cores with the embedders).
+const REPORT_MS: f64 = 250.0;
 
 /// Sends this worker's embeddings to `port` from now on.
 pub(super) fn connect(port: MessagePort) {
@@ -68,18 +80,25 @@ pub(super) async fn run(engine: &Rc<RefCell<Engine>>, jobs: Vec<EmbedJob>) {
         None => Err(String::new()),
     };
     let mut jobs = jobs.into_iter();
-    let window = |jobs: &mut std::vec::IntoIter<EmbedJob>| {
-        let next: Vec<EmbedJob> = jobs.by_ref().take(WINDOW).collect();
+    let window = |jobs: &mut std::vec::IntoIter<EmbedJob>, size: usize| {
+        let next: Vec<EmbedJob> = jobs.by_ref().take(size).collect();
         (!next.is_empty()).then(|| Pending::start(next, model_key.clone(), dim))
     };
-    let mut next = window(&mut jobs);
+    let mut size = FIRST_WINDOW;
+    let mut next = window(&mut jobs, size);
     while let Some(pending) = next {
         let waited = now();
         let prepared = pending.finish().await;
         t.wait_ms += now() - waited;
-        next = window(&mut jobs);
+        size = if prepared.found.iter().all(Option::is_some) {
+            (size * 2).min(MAX_WINDOW)
+        } else {
+            EMBED_WINDOW
+        };
+        next = window(&mut jobs, size);
         embed_window(engine, prepared, dim, &mut t).await;
     }
+    report(&[], 0, true);
     t.wall_ms = now() - start;
     post(&WorkerResponse::EmbedTiming { timing: t });
 }
@@ -236,8 +255,9 @@ impl Stopwatch {
     }
 }
 
-/// Every item's content: the files fetched all at once (each request started before any is
-/// awaited), texts as their UTF-8 bytes.
+/// Every item's content: the files fetched all at once (every request, then every body read,
+/// started before any is awaited, so a window takes a couple of turns of the worker's event
+/// loop, not two per file), texts as their UTF-8 bytes.
 async fn read_all(window: &[EmbedJob]) -> Vec<Content> {
     let started: Vec<Option<Promise>> = window
         .iter()
@@ -246,12 +266,22 @@ async fn read_all(window: &[EmbedJob]) -> Vec<Content> {
             EmbedInput::Text(_) => None,
         })
         .collect();
-    let mut out = Vec::with_capacity(window.len());
+    let mut reads = Vec::with_capacity(window.len());
     for (job, request) in window.iter().zip(started) {
-        out.push(match (&job.input, request) {
-            (EmbedInput::Url(url), Some(request)) => read_response(url, request).await,
+        reads.push(match (&job.input, request) {
+            (EmbedInput::Url(url), Some(request)) => {
+                response(url, request).await.map(|r| Some(r.array_buffer()))
+            }
+            _ => Ok(None),
+        });
+    }
+    let mut out = Vec::with_capacity(window.len());
+    for (job, read) in window.iter().zip(reads) {
+        out.push(match (&job.input, read) {
+            (_, Err(e)) => Err(e),
+            (EmbedInput::Url(url), Ok(Some(read))) => body(url, read).await,
             (EmbedInput::Text(text), _) => Ok(text.as_bytes().to_vec()),
-            (EmbedInput::Url(url), None) => Err(format!("could not fetch {url}")),
+            (EmbedInput::Url(url), Ok(None)) => Err(format!("could not fetch {url}")),
         });
     }
     out
@@ -316,10 +346,7 @@ fn deliver(items: &[usize], data: &Float32Array, cached: usize) {
         .map_err(|e| format!("the embedding could not reach the learner: {e:?}"))
     });
     match sent {
-        Ok(()) => post(&WorkerResponse::Embedded {
-            items: items.to_vec(),
-            cached,
-        }),
+        Ok(()) => report(items, cached, false),
         Err(message) => {
             for &item in items {
                 post(&WorkerResponse::ItemFailed {
@@ -328,6 +355,24 @@ fn deliver(items: &[usize], data: &Float32Array, cached: usize) {
                 });
             }
         }
+    }
+}
+
+/// Adds `items` (`cached` of them from the cache) to the next [`WorkerResponse::Embedded`],
+/// and sends it when [`REPORT_MS`] have passed since the last one, or at once with `flush`.
+fn report(items: &[usize], cached: usize, flush: bool) {
+    let due = UNREPORTED.with_borrow_mut(|(pending, from_cache, last)| {
+        pending.extend_from_slice(items);
+        *from_cache += cached;
+        let t = now();
+        if pending.is_empty() || !(flush || t - *last >= REPORT_MS) {
+            return None;
+        }
+        *last = t;
+        Some((std::mem::take(pending), std::mem::take(from_cache)))
+    });
+    if let Some((items, cached)) = due {
+        post(&WorkerResponse::Embedded { items, cached });
     }
 }
 
