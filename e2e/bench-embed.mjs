@@ -121,8 +121,38 @@ try {
   await page.close();
 
   // ---- The app on the Fashion-MNIST demo ------------------------------------------------
-  const app = await (await browser.newContext({ viewport: { width: 1200, height: 900 } })).newPage();
-  const appProblems = watch(app, server.url);
+  // First visit (the service worker installs and caches each demo file on first use), then a
+  // second visit with the service worker's cache warm and the embedding cache emptied.
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  const first = await context.newPage();
+  const appProblems = watch(first, server.url);
+  await measureApp(first, 'first visit', ceiling);
+  await first.close();
+  const second = await context.newPage();
+  appProblems.push(...watch(second, server.url));
+  await second.goto(server.url);
+  await second.evaluate(() => new Promise((ok, fail) => {
+    const open = indexedDB.open('quarry');
+    open.onerror = fail;
+    open.onsuccess = () => {
+      const tx = open.result.transaction('embeddings', 'readwrite');
+      tx.objectStore('embeddings').clear();
+      tx.oncomplete = () => { open.result.close(); ok(); };
+      tx.onerror = fail;
+    };
+  }));
+  await measureApp(second, 'second visit, embedding cache emptied', ceiling);
+  const all = [...problems, ...appProblems];
+  if (all.length) console.log(`problems: ${all.join('; ')}`);
+} finally {
+  await browser.close();
+  await server.close();
+}
+
+/** Starts the Fashion-MNIST demo on `app` and prints its items/s from the first embedded item to
+ * the last, against `ceiling` (workers × the model-alone rate), the threads' busy shares and the
+ * app's own per-stage timing. */
+async function measureApp(app, label, ceiling) {
   const timing = [];
   app.on('console', (m) => { if (m.text().startsWith('quarry: embedding')) timing.push(m.text()); });
   await app.goto(server.url);
@@ -146,16 +176,12 @@ try {
   const end = performance.now();
   const trace = JSON.parse((await browser.stopTracing()).toString()).traceEvents;
   const rate = ((last - firstCount) * 1000) / (end - first);
-  console.log(`app, Fashion-MNIST demo: first item after ${((first - t0) / 1000).toFixed(1)} s; `
+  console.log(`app, Fashion-MNIST demo, ${label}: first item after ${((first - t0) / 1000).toFixed(1)} s; `
     + `${last - firstCount} items in ${((end - first) / 1000).toFixed(1)} s = ${rate.toFixed(2)} items/s`);
-  console.log(`  ${workers} workers × model alone = ${ceiling.toFixed(2)} items/s; app / that = ${(rate / ceiling).toFixed(2)} (target ≥ 0.85)`);
+  console.log(`  workers × model alone = ${ceiling.toFixed(2)} items/s; app / that = ${(rate / ceiling).toFixed(2)} (target ≥ 0.85)`);
   threadReport(trace, (end - first) * 1000);
+  for (let k = 0; k < 100 && !timing.length; k++) await app.waitForTimeout(100);
   for (const line of timing) console.log(`  ${line}`);
-  const all = [...problems, ...appProblems];
-  if (all.length) console.log(`problems: ${all.join('; ')}`);
-} finally {
-  await browser.close();
-  await server.close();
 }
 
 /** Prints how busy each thread of the page's renderer was (sum of top-level tasks ÷ window). */

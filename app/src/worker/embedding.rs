@@ -31,6 +31,8 @@ thread_local! {
     static SINK: RefCell<Option<MessagePort>> = const { RefCell::new(None) };
     /// Whether the embedding cache can be used (off after the browser refused it once).
     static CACHE_ON: Cell<bool> = const { Cell::new(true) };
+    /// The channel [`yield_now`] posts to itself over.
+    static YIELDER: RefCell<Option<web_sys::MessageChannel>> = const { RefCell::new(None) };
     /// Items delivered but not yet reported to the page, how many of them came from the cache,
     /// and when the page last heard.
     static UNREPORTED: RefCell<(Vec<usize>, usize, f64)> = const { RefCell::new((Vec::new(), 0, 0.0)) };
@@ -38,7 +40,7 @@ thread_local! {
 
 /// The page hears which items are done at most this often (each report re-renders the
 /// progress on the main thread, which shares the cores with the embedders).
-const REPORT_MS: f64 = 250.0;
+const REPORT_MS: f64 = 500.0;
 
 /// Sends this worker's embeddings to `port` from now on.
 pub(super) fn connect(port: MessagePort) {
@@ -96,7 +98,7 @@ pub(super) async fn run(engine: &Rc<RefCell<Engine>>, jobs: Vec<EmbedJob>) {
             EMBED_WINDOW
         };
         next = window(&mut jobs, size);
-        embed_window(engine, prepared, dim, &mut t).await;
+        embed_window(engine, prepared, next.as_ref(), dim, &mut t).await;
     }
     report(&[], 0, true);
     t.wall_ms = now() - start;
@@ -171,7 +173,15 @@ impl Pending {
     }
 }
 
-async fn embed_window(engine: &Rc<RefCell<Engine>>, p: Prepared, dim: usize, t: &mut EmbedTiming) {
+/// Delivers a prepared window: its cached rows at once, the rest embedded one by one, yielding to
+/// the browser between items while `next` (the following window) is still being read.
+async fn embed_window(
+    engine: &Rc<RefCell<Engine>>,
+    p: Prepared,
+    next: Option<&Pending>,
+    dim: usize,
+    t: &mut EmbedTiming,
+) {
     t.read_ms += p.read_ms;
     t.lookup_ms += p.lookup_ms;
     let mut clock = Stopwatch(now());
@@ -200,7 +210,9 @@ async fn embed_window(engine: &Rc<RefCell<Engine>>, p: Prepared, dim: usize, t: 
             continue;
         }
         // Let the browser hand over what the next window's reads brought.
-        yield_now().await;
+        if next.is_some_and(|n| n.slot.borrow().is_none()) {
+            yield_now().await;
+        }
         t.wait_ms += clock.lap();
         let embedded =
             content.and_then(|bytes| embed_fresh(engine, &job.name, job.input, bytes, t));
@@ -224,10 +236,16 @@ async fn embed_window(engine: &Rc<RefCell<Engine>>, p: Prepared, dim: usize, t: 
     t.send_ms += clock.lap();
 }
 
-/// Returns after the browser has run the tasks waiting on this worker (a message to itself:
-/// no timer clamping), so fetches and cache reads in flight move on between items.
+/// Returns after the browser has run the tasks waiting on this worker (a message to itself
+/// over one channel kept for the purpose: no timer clamping, no channel made per call), so
+/// fetches and cache reads in flight move on between items.
 async fn yield_now() {
-    let Ok(channel) = web_sys::MessageChannel::new() else {
+    let Some(channel) = YIELDER.with_borrow_mut(|c| {
+        if c.is_none() {
+            *c = web_sys::MessageChannel::new().ok();
+        }
+        c.clone()
+    }) else {
         return;
     };
     let promise = Promise::new(&mut |resolve, _| {
@@ -240,7 +258,6 @@ async fn yield_now() {
     {
         let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
     }
-    channel.port2().set_onmessage(None);
 }
 
 /// Time between laps, in milliseconds.
