@@ -62,7 +62,7 @@ fn main() -> TractResult<()> {
         per_run(total)
     );
     let mut rows: Vec<_> = by_op.into_iter().collect();
-    rows.sort_by(|a, b| b.1 .0.cmp(&a.1 .0));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.1 .0));
     println!(
         "{:<48} {:>9} {:>6} {:>6}",
         "operator", "ms/image", "share", "nodes"
