@@ -5,7 +5,9 @@
 //! synthetic class), and for every item a cached embedding under the bundled image model's key
 //! (1280-d, 10 clustered classes, as `pool_memory` makes them). Opening it in the app fills the
 //! browser's embedding cache, so the pool is "embedded" by cache look-ups and the benchmark
-//! measures the labeling screen, the learner and the Predictions view at full size.
+//! measures the labeling screen, the learner and the Predictions view at full size. With
+//! `--fresh` (anywhere after OUT.zip) no embeddings go along: the browser embeds every item
+//! (`e2e/bench-embed.mjs --pool OUT.zip` times that).
 
 use std::io::Cursor;
 
@@ -33,10 +35,12 @@ fn png(i: usize, class: usize) -> Vec<u8> {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let fresh = args.iter().any(|a| a == "--fresh");
+    args.retain(|a| a != "--fresh");
     let out = args
         .first()
-        .expect("usage: browser_pool OUT.zip [ITEMS [LABELS]]");
+        .expect("usage: browser_pool OUT.zip [ITEMS [LABELS]] [--fresh]");
     let items: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(50_000);
     let labels: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(200);
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -82,7 +86,7 @@ fn main() {
     let contents = ProjectZip {
         project: write_project(&session, &settings, None),
         texts: None,
-        embeddings: Some(encode_entries(&entries)),
+        embeddings: (!fresh).then(|| encode_entries(&entries)),
     };
     let zip = write_project_zip(&contents, files);
     std::fs::write(out, &zip).expect("writing the zip");
