@@ -11,7 +11,7 @@ use std::rc::Rc;
 use js_sys::{Array, Float32Array, Promise, Uint32Array};
 use quarry_core::cache;
 use quarry_core::embed::preprocess;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::MessagePort;
 
 use super::{body, post, response, scope, Embedder, Engine};
@@ -69,22 +69,24 @@ pub(super) async fn run(engine: &Rc<RefCell<Engine>>, jobs: Vec<EmbedJob>) {
         )
     };
     // A model with nothing cached (a first run): no look-ups at all.
-    let model_key = match model_key {
+    let look = match &model_key {
         Some(key) if CACHE_ON.get() => match idb::count_under(&format!("{key}/")).await {
-            Ok(0) => Err(key),
-            Ok(_) => Ok(key),
+            Ok(n) => n > 0,
             Err(e) => {
                 cache_off(e);
-                Err(key)
+                false
             }
         },
-        Some(key) => Err(key),
-        None => Err(String::new()),
+        _ => false,
+    };
+    let keying = Keying {
+        model: model_key,
+        look,
     };
     let mut jobs = jobs.into_iter();
     let window = |jobs: &mut std::vec::IntoIter<EmbedJob>, size: usize| {
         let next: Vec<EmbedJob> = jobs.by_ref().take(size).collect();
-        (!next.is_empty()).then(|| Pending::start(next, model_key.clone(), dim))
+        (!next.is_empty()).then(|| Pending::start(next, keying.clone(), dim))
     };
     let mut size = FIRST_WINDOW;
     let mut next = window(&mut jobs, size);
@@ -118,6 +120,14 @@ struct Prepared {
     lookup_ms: f64,
 }
 
+/// How a window's items are keyed in the cache: under the loaded model's key (`None`: no
+/// model), and whether they are looked up (not while the model has nothing cached).
+#[derive(Clone)]
+struct Keying {
+    model: Option<String>,
+    look: bool,
+}
+
 /// A window being read in the background.
 struct Pending {
     done: Promise,
@@ -125,27 +135,22 @@ struct Pending {
 }
 
 impl Pending {
-    /// Starts reading `jobs` and looking them up under `model_key` (`Err`: compute the keys
-    /// under that model for caching, but look nothing up).
-    fn start(jobs: Vec<EmbedJob>, model_key: Result<String, String>, dim: usize) -> Pending {
+    /// Starts reading `jobs` and (as `keying` says) looking them up.
+    fn start(jobs: Vec<EmbedJob>, keying: Keying, dim: usize) -> Pending {
         let slot = Rc::new(RefCell::new(None));
         let out = slot.clone();
         let done = wasm_bindgen_futures::future_to_promise(async move {
             let start = now();
             let contents = read_all(&jobs).await;
             let read = now();
-            let (key, look) = match &model_key {
-                Ok(k) => (k.as_str(), true),
-                Err(k) => (k.as_str(), false),
-            };
             let keys: Vec<Option<String>> = contents
                 .iter()
-                .map(|c| match c {
-                    Ok(bytes) if !key.is_empty() => Some(cache::embedding_key(key, bytes)),
+                .map(|c| match (c, &keying.model) {
+                    (Ok(bytes), Some(model)) => Some(cache::embedding_key(model, bytes)),
                     _ => None,
                 })
                 .collect();
-            let found = if look {
+            let found = if keying.look {
                 cached(&keys, dim).await
             } else {
                 vec![None; keys.len()]
@@ -158,7 +163,7 @@ impl Pending {
                 read_ms: read - start,
                 lookup_ms: now() - read,
             });
-            Ok(wasm_bindgen::JsValue::UNDEFINED)
+            Ok(JsValue::UNDEFINED)
         });
         Pending { done, slot }
     }
@@ -251,11 +256,7 @@ async fn yield_now() {
     let promise = Promise::new(&mut |resolve, _| {
         channel.port2().set_onmessage(Some(&resolve));
     });
-    if channel
-        .port1()
-        .post_message(&wasm_bindgen::JsValue::NULL)
-        .is_ok()
-    {
+    if channel.port1().post_message(&JsValue::NULL).is_ok() {
         let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
     }
 }
@@ -394,7 +395,7 @@ fn report(items: &[usize], cached: usize, flush: bool) {
 }
 
 /// Reads a message from an embedder's port: item ids and their embeddings, one row after another.
-pub(super) fn received(data: &wasm_bindgen::JsValue) -> Option<(Vec<usize>, Vec<f32>)> {
+pub(super) fn received(data: &JsValue) -> Option<(Vec<usize>, Vec<f32>)> {
     let parts: &Array = data.dyn_ref()?;
     let ids: Uint32Array = parts.get(0).dyn_into().ok()?;
     let values: Float32Array = parts.get(1).dyn_into().ok()?;
