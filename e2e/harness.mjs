@@ -129,3 +129,30 @@ export async function answerLatency(page) {
   const at = (q) => ms[Math.min(ms.length - 1, Math.floor(q * ms.length))];
   return { n: ms.length, median: at(0.5), p95: at(0.95), max: ms[ms.length - 1] };
 }
+
+/** The candidate classes shown for the current item (button labels, in key order), or null
+ * when the item is asked with the full class list. */
+export async function shownCandidates(page) {
+  return page.evaluate(() => {
+    const group = document.querySelector('[data-testid=candidates]');
+    return group ? [...group.querySelectorAll('.candidate-button')].map((b) => b.getAttribute('aria-label')) : null;
+  });
+}
+
+/** Answers the current item with class `label` as a person would: its key in the candidate set
+ * when one is shown and holds it; else "Not here" (0) first when a set is shown, then its key in
+ * the full list (`classes` in button order). Returns 'hit', 'miss' or 'full'. */
+export async function pressClass(page, classes, label) {
+  const set = await shownCandidates(page);
+  const k = set ? set.indexOf(label) : -1;
+  if (k >= 0) {
+    await page.keyboard.press(String(k + 1));
+    return 'hit';
+  }
+  if (set) {
+    await page.keyboard.press('0');
+    await page.getByRole('group', { name: 'Classes' }).waitFor();
+  }
+  await page.keyboard.press(String(classes.indexOf(label) + 1));
+  return set ? 'miss' : 'full';
+}

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, copyFile, writeFile, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch, serve, truth, watch, storedZip, ROOT } from './harness.mjs';
+import { launch, serve, truth, watch, storedZip, pressClass, ROOT } from './harness.mjs';
 
 const IMAGES = join(ROOT, 'assets/demo/emoji/images');
 const SHORT = { 'animals & nature': 'animals', 'food & drink': 'food', 'travel & places': 'travel' };
@@ -42,7 +42,7 @@ async function answerFromTruth(page, gt, classes) {
     await page.keyboard.press('n');
     await page.waitForFunction((b) => document.querySelector('.item-name')?.textContent !== b, name);
   } else {
-    await page.keyboard.press(String(k + 1));
+    await pressClass(page, classes, label);
     await page.waitForFunction((b) => document.querySelector('[data-testid=labeled-count]').textContent !== b, before);
   }
 }

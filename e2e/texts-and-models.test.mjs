@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile, copyFile, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch, serve, truth, watch, ROOT } from './harness.mjs';
+import { launch, serve, truth, watch, pressClass, ROOT } from './harness.mjs';
 
 const csvField = (s) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
@@ -51,7 +51,7 @@ test('a CSV of texts: choose columns, label, search', { timeout: 600_000 }, asyn
       const topic = labelOf.get(text);
       assert.ok(topic, `unknown text ${text}`);
       const before = await counter.textContent();
-      await page.keyboard.press(String(demo.classes.indexOf(topic) + 1));
+      await pressClass(page, demo.classes, topic);
       await page.waitForFunction((b) => document.querySelector('[data-testid=labeled-count]').textContent !== b, before);
     }
     assert.match(await counter.textContent(), /^15 \/ 120$/);

@@ -2,6 +2,7 @@
 //! [`controller`] functions that turn user actions into calls on `quarry-core` and the workers.
 
 mod bundle;
+mod candidates;
 mod chart;
 mod classes;
 mod compute;

@@ -27,7 +27,7 @@ const USAGE: &str =
     "usage: quarry simulate (--embeddings FILE.npy|.csv --labels FILE.npy|.csv | --demo emoji) \
 [--strategy a,b] [--init N] [--batch N] [--rounds N] [--seeds N] [--test-fraction F] [--seed N] \
 [--subpool auto|anchoral|off] [--audit [--audit-every N] [--audit-max N] \
-[--audit-method uniform|active]] [--json OUT] [--csv OUT] [--svg OUT]";
+[--audit-method uniform|active]] [--candidate-sets] [--json OUT] [--csv OUT] [--svg OUT]";
 
 struct Args {
     embeddings: Option<PathBuf>,
@@ -90,6 +90,7 @@ fn parse(argv: &[String]) -> Result<Args, String> {
             base_seed: 0,
             subpool: Subpool::Auto,
             audit: None,
+            candidate_sets: false,
         },
         json: None,
         csv: None,
@@ -143,6 +144,7 @@ fn parse(argv: &[String]) -> Result<Args, String> {
                     _ => return Err(format!("--audit-method takes uniform or active, not '{v}'")),
                 }
             }
+            "--candidate-sets" => a.config.candidate_sets = true,
             "--json" => a.json = Some(f.value(flag)?.into()),
             "--csv" => a.csv = Some(f.value(flag)?.into()),
             "--svg" => a.svg = Some(f.value(flag)?.into()),
@@ -296,6 +298,22 @@ fn print_summary(r: &SimReport) {
                 a.pairs,
                 a.stop_labels_mean.map_or("—".to_string(), |l| format!("{l:.0}")),
                 a.stopped_seeds
+            );
+        }
+        if let Some(c) = &s.candidate_sets {
+            println!(
+                "{:<18} candidate sets: {:.1}% fewer bits ({:.0} vs {:.0}) to {} labels{}, hit rate {:.1}%, mean set {:.2}; to reach the full list's final accuracy: {:.1}% ({} vs {} labels)",
+                "",
+                c.saving * 100.0,
+                c.bits_candidate_sets,
+                c.bits_full_list,
+                c.labels,
+                if c.reached { "" } else { " (never reached the full list's final accuracy)" },
+                c.hit_rate * 100.0,
+                c.mean_set_size,
+                c.saving_to_reach * 100.0,
+                c.labels,
+                c.labels_full_list
             );
         }
     }

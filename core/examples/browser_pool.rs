@@ -82,6 +82,7 @@ fn main() {
         model: Some(model),
         source: Some(ItemSource::Files),
         audit: quarry_core::audit::AuditSettings::RECOMMENDED,
+        full_list: false,
     };
     let contents = ProjectZip {
         project: write_project(&session, &settings, None),

@@ -8,6 +8,7 @@ mod badge;
 mod bald;
 mod cold_start;
 pub(crate) mod coreset;
+mod cost_margin;
 mod drop_query;
 mod entropy;
 mod least_confidence;
@@ -25,6 +26,7 @@ pub use badge::Badge;
 pub use bald::{bald_scores, Bald};
 pub use cold_start::ColdStart;
 pub use coreset::{k_center_greedy, CoreSet};
+pub use cost_margin::{cost_weighted, CostMargin, COST_EXPONENT};
 pub use drop_query::{dropout_disagreement, DropQuery};
 pub use entropy::{entropy, Entropy};
 pub use least_confidence::{least_confidence, LeastConfidence};
@@ -42,6 +44,7 @@ pub const MAX_CLUSTERED: usize = 2_000;
 /// ProbCover builds its ball graph (quadratic in size) on at most this many candidates.
 pub const MAX_GRAPH: usize = 2_000;
 
+use crate::candidates::CandidateRule;
 use crate::head::SoftmaxHead;
 use crate::kmeans::{closest, kmeans, Clustering};
 use crate::matrix::Matrix;
@@ -70,6 +73,9 @@ pub struct Pool<'a> {
     /// compute-layer path ([`StrategyKind::runs_on_compact_rows`]) read these instead of
     /// `embeddings`, which the learner then leaves empty.
     pub stored: Option<Stored<'a>>,
+    /// The refresh's calibrated candidate-set rule, when candidate set queries are on (read by
+    /// [`StrategyKind::CostMargin`]: the expected cost of answering each item).
+    pub candidate_sets: Option<CandidateRule>,
 }
 
 /// A pool's rows in the learner's compact store: pool row `r` is store row `index[r]`.
@@ -100,6 +106,7 @@ impl<'a> Pool<'a> {
             probabilities: None,
             head: None,
             stored: None,
+            candidate_sets: None,
         }
     }
 
@@ -126,6 +133,14 @@ impl<'a> Pool<'a> {
         Pool {
             labeled,
             labels,
+            ..self
+        }
+    }
+
+    /// The same pool with a candidate-set rule (answers are asked as candidate set queries).
+    pub fn with_candidate_sets(self, rule: CandidateRule) -> Pool<'a> {
+        Pool {
+            candidate_sets: Some(rule),
             ..self
         }
     }
@@ -177,6 +192,8 @@ pub enum StrategyKind {
     Entropy,
     /// Margin, sampled with power weights instead of top-k (no near-duplicate batches).
     PowerMargin,
+    /// Margin uncertainty over the expected cost of a candidate set query.
+    CostMargin,
     /// BALD: disagreement of a bootstrap ensemble of heads.
     Bald,
     /// DropQuery: inconsistent under feature dropout, then one per k-means cluster.
@@ -193,11 +210,12 @@ pub enum StrategyKind {
 
 impl StrategyKind {
     /// Every kind, in the order a picker lists them (the default policy first).
-    pub const ALL: [StrategyKind; 14] = [
+    pub const ALL: [StrategyKind; 15] = [
         StrategyKind::Auto,
         StrategyKind::Margin,
         StrategyKind::MeanMargin,
         StrategyKind::PowerMargin,
+        StrategyKind::CostMargin,
         StrategyKind::Entropy,
         StrategyKind::LeastConfidence,
         StrategyKind::Bald,
@@ -226,6 +244,7 @@ impl StrategyKind {
                 score: inverse_margin,
                 name: "power-margin",
             }),
+            StrategyKind::CostMargin => Box::new(CostMargin),
             StrategyKind::Bald => Box::new(Bald),
             StrategyKind::DropQuery => Box::new(DropQuery),
             StrategyKind::Badge => Box::new(Badge),
@@ -246,6 +265,7 @@ impl StrategyKind {
             StrategyKind::LeastConfidence => "least-confidence",
             StrategyKind::Entropy => "entropy",
             StrategyKind::PowerMargin => "power-margin",
+            StrategyKind::CostMargin => "cost-margin",
             StrategyKind::Bald => "bald",
             StrategyKind::DropQuery => "dropquery",
             StrategyKind::Badge => "badge",
@@ -265,7 +285,8 @@ impl StrategyKind {
     pub fn reads_probabilities(self) -> bool {
         use StrategyKind::*;
         match self {
-            Auto | Margin | MeanMargin | LeastConfidence | Entropy | PowerMargin | Badge => true,
+            Auto | Margin | MeanMargin | LeastConfidence | Entropy | PowerMargin | CostMargin
+            | Badge => true,
             Random | ColdStart | Bald | DropQuery | CoreSet | TypiClust | ProbCover => false,
         }
     }
@@ -282,7 +303,9 @@ impl StrategyKind {
     pub fn reads_embeddings(self) -> bool {
         use StrategyKind::*;
         match self {
-            Random | Margin | MeanMargin | LeastConfidence | Entropy | PowerMargin => false,
+            Random | Margin | MeanMargin | LeastConfidence | Entropy | PowerMargin | CostMargin => {
+                false
+            }
             Auto | ColdStart | Bald | DropQuery | Badge | CoreSet | TypiClust | ProbCover => true,
         }
     }
@@ -303,6 +326,9 @@ impl StrategyKind {
             StrategyKind::Entropy => "items with the most spread-out prediction",
             StrategyKind::PowerMargin => {
                 "uncertain items, sampled so a batch is not near-duplicates"
+            }
+            StrategyKind::CostMargin => {
+                "uncertain items that are cheap to answer from candidate sets (margin ÷ cost)"
             }
             StrategyKind::Bald => "items an ensemble of heads disagrees on",
             StrategyKind::DropQuery => "items whose prediction flips under dropout, spread out",

@@ -55,4 +55,9 @@ pub struct LearnerInput {
     /// guess does not vanish when the new queue was chosen without it.
     #[serde(default)]
     pub current: Option<usize>,
+    /// The person asked for the full class list always: no candidate set queries (else the
+    /// update carries the candidate-set rule, and [`crate::acquire::StrategyKind::CostMargin`]
+    /// weighs by its cost).
+    #[serde(default)]
+    pub full_list: bool,
 }

@@ -3,9 +3,11 @@
 use std::collections::BTreeMap;
 
 mod select;
+mod sets;
 
 use crate::acquire::{default_strategy, StrategyKind, LOW_BUDGET_PER_CLASS};
 use crate::audit::AuditRecord;
+use crate::candidates::CandidateRule;
 use crate::compute::{self, Backend, Cpu};
 use crate::evaluate::{cross_validate, out_of_fold_warm, Accuracy, OutOfFold, WarmFolds};
 use crate::head::{HeadOptions, LinearHead, SoftmaxHead};
@@ -61,6 +63,11 @@ pub struct LearnerUpdate {
     /// How far to trust the head: audits, confusion, stopping, suspicious labels.
     #[serde(default)]
     pub quality: Quality,
+    /// The candidate-set rule for this queue (single-label projects of at least four classes
+    /// with candidate sets on, once enough answers calibrate it): the classes to show first for
+    /// an item are [`CandidateRule::set`] of its guess.
+    #[serde(default)]
+    pub candidate_sets: Option<CandidateRule>,
 }
 
 /// Labels between two snapshots of the stopping check (at least; a larger batch widens it).
@@ -315,10 +322,20 @@ impl Learner {
             // Everything was labeled or skipped: offer the skipped items again.
             candidates = (0..n).filter(offered).collect();
         }
+        let candidate_sets = self.candidate_rule(input, &held_out, &y, oof.as_ref());
         let mut rng = Rng::new(self.seed ^ (items.len() as u64).wrapping_mul(0x9e37_79b9));
         let select_start = clock();
         let mut queue = self
-            .select(strategy, &candidates, &items, &y, input, &mut rng, backend)
+            .select(
+                strategy,
+                &candidates,
+                &items,
+                &y,
+                input,
+                candidate_sets,
+                &mut rng,
+                backend,
+            )
             .await;
         let selected_at = clock();
         let audit = if auditing && input.audit.due(input.labels.len(), input.audits.len()) {
@@ -354,6 +371,7 @@ impl Learner {
             guesses,
             audit,
             quality,
+            candidate_sets,
         };
         let end = clock();
         Ok((

@@ -46,6 +46,9 @@ pub struct ProjectFile {
     /// share).
     #[serde(default = "recommended_audit")]
     pub audit: AuditSettings,
+    /// Always the full class list: candidate set queries off (absent: on).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub full_list: bool,
 }
 
 fn recommended_audit() -> AuditSettings {
@@ -80,6 +83,8 @@ pub struct Settings {
     pub model: Option<ModelChoice>,
     pub source: Option<ItemSource>,
     pub audit: AuditSettings,
+    /// Always the full class list (candidate set queries off).
+    pub full_list: bool,
 }
 
 /// A project read back: the session rebuilt and checked, the rest as saved.
@@ -109,6 +114,7 @@ fn file(session: SessionSnapshot, settings: &Settings, head: Option<&SoftmaxHead
         source: settings.source.clone(),
         head: head.cloned(),
         audit: settings.audit,
+        full_list: settings.full_list,
     }
 }
 
@@ -209,6 +215,7 @@ fn read_value(value: serde_json::Value) -> Result<Project> {
             model: file.model,
             source: file.source,
             audit: file.audit,
+            full_list: file.full_list,
         },
         session,
         head: file.head,
@@ -243,6 +250,7 @@ mod tests {
                 name: "pets.zip".into(),
             }),
             audit: AuditSettings::RECOMMENDED,
+            full_list: true,
         };
         let back = read_project(&write_project(&s, &settings, None)).unwrap();
         assert_eq!(back.session, s);

@@ -726,6 +726,7 @@ impl Session {
             audit: Default::default(),
             audits: self.audits(),
             current: self.current(),
+            full_list: false,
         }
     }
 }

@@ -7,7 +7,8 @@
 
 use crate::acquire::{select, Pool, StrategyKind, Subpool};
 use crate::audit::{self, AuditRecord, AuditSettings};
-use crate::evaluate::out_of_fold;
+use crate::candidates::{self, CandidateRule};
+use crate::evaluate::{out_of_fold, out_of_fold_warm, WarmFolds};
 use crate::head::{HeadOptions, SoftmaxHead};
 use crate::matrix::Matrix;
 use crate::quality::StabilityTracker;
@@ -30,6 +31,10 @@ pub struct SimConfig {
     /// Audit questions as in the app (drawn from the unlabeled training items, never trained
     /// on), and per round the CV estimate, the audit estimate and the stopping check.
     pub audit: Option<AuditSettings>,
+    /// Answers as candidate set queries (single-label, at least
+    /// [`candidates::MIN_CLASSES`] classes): each pick is asked with its conformal set, its
+    /// cost counted in bits, and the total compared with full-list queries.
+    pub candidate_sets: bool,
 }
 
 /// One round averaged over seeds.
@@ -94,6 +99,40 @@ pub struct StrategySummary {
     /// With `--audit` only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub audit: Option<AuditSummary>,
+    /// With `--candidate-sets` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub candidate_sets: Option<CandidateSetSummary>,
+}
+
+/// What candidate set queries saved, against full-list queries of the same strategy.
+///
+/// `A*` is the full-list run's final mean accuracy; `labels` (L*) the first label count at
+/// which the candidate-set run's mean accuracy reaches `A*` (its last one when it never does,
+/// `reached` then false). Bits are means over seeds, counted over the first L* labels (the
+/// initial random labels included, asked with the full list in both runs).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CandidateSetSummary {
+    /// `1 − bits_candidate_sets / bits_full_list`.
+    pub saving: f64,
+    /// Share of candidate set queries whose set held the true class (over all seeds and
+    /// rounds; answers asked with the full list, before a rule exists, not counted).
+    pub hit_rate: f64,
+    /// Full-list queries for the first L* labels: `L* · log2(classes)`.
+    pub bits_full_list: f64,
+    /// The candidate-set run's bits for its first L* labels.
+    pub bits_candidate_sets: f64,
+    /// L*.
+    pub labels: usize,
+    /// Whether the candidate-set run reached `A*`.
+    pub reached: bool,
+    /// The first label count at which the full-list run's mean accuracy reaches `A*` (with a
+    /// cost-weighted strategy the two runs ask different items, so this can differ from L*).
+    pub labels_full_list: usize,
+    /// `1 − bits_candidate_sets / (labels_full_list · log2(classes))`: the saving in total
+    /// bits to reach `A*`, each run counted to its own first reach.
+    pub saving_to_reach: f64,
+    /// Mean size of the sets asked.
+    pub mean_set_size: f64,
 }
 
 /// The whole simulation's result (the JSON `quarry simulate` writes).
@@ -116,6 +155,12 @@ struct Run {
     /// Per round, with audits: the CV estimate, the audit estimate (value, low, high), the
     /// audits answered, whether predictions had stabilized.
     checks: Vec<Checks>,
+    /// Per round: bits spent on the labels counted in `labels` (full list before a rule).
+    bits: Vec<f64>,
+    /// Candidate set queries asked, how many held the class, and their sizes summed.
+    asked: usize,
+    hits: usize,
+    set_sizes: usize,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -155,6 +200,12 @@ fn validate(x: &Matrix, y: &[usize], cfg: &SimConfig) -> Result<usize> {
             "the labels name fewer than two classes".into(),
         ));
     }
+    if cfg.candidate_sets && classes < candidates::MIN_CLASSES {
+        return Err(Error::Invalid(format!(
+            "candidate sets need at least {} classes; the labels name {classes}",
+            candidates::MIN_CLASSES
+        )));
+    }
     Ok(classes)
 }
 
@@ -173,10 +224,38 @@ pub fn simulate(
     let classes = validate(x, y, cfg)?;
     let mut strategies = Vec::new();
     for &kind in &cfg.strategies {
-        let runs: Vec<Run> = (0..cfg.seeds)
-            .map(|s| run_one(x, y, classes, kind, cfg, cfg.base_seed + s as u64, clock))
-            .collect::<Result<_>>()?;
-        strategies.push(summarise(kind, &runs));
+        let mut runs_with = |sets: bool| -> Result<Vec<Run>> {
+            (0..cfg.seeds)
+                .map(|s| {
+                    run_one(
+                        x,
+                        y,
+                        classes,
+                        kind,
+                        cfg,
+                        sets,
+                        cfg.base_seed + s as u64,
+                        clock,
+                    )
+                })
+                .collect()
+        };
+        let runs = runs_with(cfg.candidate_sets)?;
+        let mut summary = summarise(kind, &runs);
+        if cfg.candidate_sets {
+            // Only a strategy that reads the sets asks other items without them.
+            let full = if kind == StrategyKind::CostMargin {
+                Some(runs_with(false)?)
+            } else {
+                None
+            };
+            summary.candidate_sets = Some(candidate_set_summary(
+                &runs,
+                full.as_deref().unwrap_or(&runs),
+                classes,
+            ));
+        }
+        strategies.push(summary);
     }
     Ok(SimReport {
         items: x.rows(),
@@ -252,6 +331,51 @@ fn summarise(kind: StrategyKind, runs: &[Run]) -> StrategySummary {
             .iter()
             .any(|r| !r.checks.is_empty())
             .then(|| audit_summary(runs)),
+        candidate_sets: None,
+    }
+}
+
+/// Mean accuracy over `runs` at each round they all recorded.
+fn mean_curve(runs: &[Run]) -> Vec<f64> {
+    let rounds = runs.iter().map(|r| r.accuracy.len()).min().unwrap_or(0);
+    (0..rounds)
+        .map(|k| runs.iter().map(|r| r.accuracy[k]).sum::<f64>() / runs.len() as f64)
+        .collect()
+}
+
+/// Candidate-set runs against the full-list runs of the same strategy (the same runs when the
+/// strategy picks the same items either way): see [`CandidateSetSummary`].
+fn candidate_set_summary(sets: &[Run], full: &[Run], classes: usize) -> CandidateSetSummary {
+    let per_label = (classes as f64).log2();
+    let full_curve = mean_curve(full);
+    let target = full_curve.last().copied().unwrap_or(0.0);
+    let reach = |curve: &[f64]| curve.iter().position(|&a| a >= target - 1e-12);
+    let curve = mean_curve(sets);
+    let reached = reach(&curve);
+    let k = reached.unwrap_or(curve.len().saturating_sub(1));
+    let labels = sets[0].labels.get(k).copied().unwrap_or(0);
+    let bits_candidate_sets = sets
+        .iter()
+        .map(|r| r.bits.get(k).copied().unwrap_or(0.0))
+        .sum::<f64>()
+        / sets.len() as f64;
+    let bits_full_list = labels as f64 * per_label;
+    let k_full = reach(&full_curve).unwrap_or(full_curve.len().saturating_sub(1));
+    let labels_full_list = full[0].labels.get(k_full).copied().unwrap_or(0);
+    let ratio = |num: f64, den: f64| if den > 0.0 { 1.0 - num / den } else { 0.0 };
+    let (asked, hits, sizes) = sets.iter().fold((0, 0, 0), |(a, h, s), r| {
+        (a + r.asked, h + r.hits, s + r.set_sizes)
+    });
+    CandidateSetSummary {
+        saving: ratio(bits_candidate_sets, bits_full_list),
+        hit_rate: hits as f64 / asked.max(1) as f64,
+        bits_full_list,
+        bits_candidate_sets,
+        labels,
+        reached: reached.is_some(),
+        labels_full_list,
+        saving_to_reach: ratio(bits_candidate_sets, labels_full_list as f64 * per_label),
+        mean_set_size: sizes as f64 / asked.max(1) as f64,
     }
 }
 
@@ -325,12 +449,14 @@ fn accuracy(
     correct as f64 / test.len() as f64
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run_one(
     x: &Matrix,
     y: &[usize],
     classes: usize,
     kind: StrategyKind,
     cfg: &SimConfig,
+    sets: bool,
     seed: u64,
     clock: &mut dyn FnMut() -> f64,
 ) -> Result<Run> {
@@ -356,7 +482,14 @@ fn run_one(
         labels: Vec::new(),
         select_ms: Vec::new(),
         checks: Vec::new(),
+        bits: Vec::new(),
+        asked: 0,
+        hits: 0,
+        set_sizes: 0,
     };
+    let full_list = (classes as f64).log2();
+    let mut bits = labeled.len() as f64 * full_list;
+    let mut folds = WarmFolds::default();
     // Audits: training-pool indices with their draw, never trained on.
     let mut audits: Vec<AuditRecord> = Vec::new();
     let mut is_audit = vec![false; train.len()];
@@ -385,6 +518,7 @@ fn run_one(
         run.accuracy
             .push(accuracy(head.as_ref(), fallback, x, y, &test));
         run.labels.push(labeled.len());
+        run.bits.push(bits);
         if let Some(settings) = cfg.audit {
             let checks = audit_checks(
                 &train_x,
@@ -415,6 +549,16 @@ fn run_one(
             .as_ref()
             .filter(|_| kind.reads_probabilities())
             .map(|h| h.predict_proba_rows(&train_x));
+        let rule = match &head {
+            Some(h) if sets => {
+                let audited: Vec<(usize, usize)> =
+                    audits.iter().map(|r| (r.item, y[train[r.item]])).collect();
+                calibrate(
+                    &train_x, &labeled, &ly, &audited, h, classes, seed, &mut folds,
+                )?
+            }
+            _ => None,
+        };
         let pool = Pool {
             embeddings: &train_x,
             candidates: &candidates,
@@ -424,10 +568,29 @@ fn run_one(
             probabilities: probabilities.as_ref(),
             head: head.as_ref(),
             stored: None,
+            candidate_sets: rule,
         };
         let t0 = clock();
         let picked = select(kind, &pool, cfg.batch, cfg.subpool, &mut rng);
         run.select_ms.push(clock() - t0);
+        for &j in &picked {
+            bits += match (&rule, &head) {
+                (Some(rule), Some(h)) => {
+                    let p: Vec<f32> = h
+                        .predict_proba(train_x.row(j))
+                        .iter()
+                        .map(|&v| v as f32)
+                        .collect();
+                    let set = rule.set(&p);
+                    let hit = set.contains(&y[train[j]]);
+                    run.asked += 1;
+                    run.hits += usize::from(hit);
+                    run.set_sizes += set.len();
+                    candidates::bits(set.len(), classes, hit)
+                }
+                _ => full_list,
+            };
+        }
         for j in picked {
             is_labeled[j] = true;
             labeled.push(j);
@@ -459,6 +622,41 @@ fn run_one(
         }
     }
     Ok(run)
+}
+
+/// The round's candidate-set rule: calibrated on the labeled items' out-of-fold probabilities
+/// (heads that never trained on them; warm-started folds, as the app's learner) and the audit
+/// answers (never trained on) under `head`.
+#[allow(clippy::too_many_arguments)]
+fn calibrate(
+    train_x: &Matrix,
+    labeled: &[usize],
+    ly: &[usize],
+    audited: &[(usize, usize)],
+    head: &SoftmaxHead,
+    classes: usize,
+    seed: u64,
+    folds: &mut WarmFolds,
+) -> Result<Option<CandidateRule>> {
+    let options = HeadOptions::default().quick();
+    let x = train_x.select_rows(labeled);
+    let Some(oof) = out_of_fold_warm(&x, ly, labeled, classes, &options, seed, folds)? else {
+        return Ok(None);
+    };
+    let audit_rows: Vec<Vec<f32>> = audited
+        .iter()
+        .map(|&(j, _)| {
+            head.predict_proba(train_x.row(j))
+                .iter()
+                .map(|&v| v as f32)
+                .collect()
+        })
+        .collect();
+    let mut rows: Vec<&[f32]> = (0..ly.len()).map(|r| oof.probabilities.row(r)).collect();
+    rows.extend(audit_rows.iter().map(Vec::as_slice));
+    let mut labels = ly.to_vec();
+    labels.extend(audited.iter().map(|&(_, c)| c));
+    Ok(candidates::calibrate(&rows, &labels, classes))
 }
 
 /// One round's estimates: CV on the training labels, the current head on the audits, and the
@@ -569,6 +767,7 @@ mod tests {
             base_seed: 0,
             subpool: Subpool::Auto,
             audit: None,
+            candidate_sets: false,
         }
     }
 
@@ -583,6 +782,47 @@ mod tests {
         let labels: Vec<usize> = a.strategies[0].rounds.iter().map(|r| r.labels).collect();
         assert_eq!(labels, vec![4, 7, 10, 13, 16, 19]);
         assert!(a.strategies[0].aulc_mean > 0.5);
+    }
+
+    #[test]
+    fn candidate_sets_are_counted_in_bits() {
+        // Four well-separated classes: a head soon puts most items' class alone in its set.
+        let mut rng = Rng::new(5);
+        let (mut rows, mut y) = (Vec::new(), Vec::new());
+        for i in 0..200 {
+            let c = i % 4;
+            let mut row = vec![0.0f32; 4];
+            row[c] = 4.0;
+            row.iter_mut().for_each(|v| *v += rng.normal() as f32);
+            rows.push(row);
+            y.push(c);
+        }
+        let x = Matrix::from_rows(&rows).unwrap();
+        let mut c = cfg(vec![StrategyKind::Margin, StrategyKind::CostMargin]);
+        c.init = 12;
+        c.rounds = 8;
+        c.candidate_sets = true;
+        let r = simulate(&x, &y, &c, &mut || 0.0).unwrap();
+        for s in &r.strategies {
+            let sets = s.candidate_sets.as_ref().expect("summary");
+            assert!(sets.hit_rate > 0.5 && sets.hit_rate <= 1.0, "{sets:?}");
+            assert!(sets.bits_candidate_sets < sets.bits_full_list, "{sets:?}");
+            assert!((sets.bits_full_list - sets.labels as f64 * 2.0).abs() < 1e-9);
+            let saving = 1.0 - sets.bits_candidate_sets / sets.bits_full_list;
+            assert!((sets.saving - saving).abs() < 1e-12);
+        }
+        // Off: no summary; fewer than four classes: refused.
+        assert!(
+            simulate(&x, &y, &cfg(vec![StrategyKind::Margin]), &mut || 0.0)
+                .unwrap()
+                .strategies[0]
+                .candidate_sets
+                .is_none()
+        );
+        let (x3, y3) = blobs(60);
+        let mut c3 = cfg(vec![StrategyKind::Margin]);
+        c3.candidate_sets = true;
+        assert!(simulate(&x3, &y3, &c3, &mut || 0.0).is_err());
     }
 
     #[test]

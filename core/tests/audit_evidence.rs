@@ -29,6 +29,7 @@ fn check(name: &str, rounds: usize, min_coverage: f64) {
         base_seed: 0,
         subpool: Subpool::Off,
         audit: Some(AuditSettings::RECOMMENDED),
+        candidate_sets: false,
     };
     let report = simulate(&x, &y, &cfg, &mut || 0.0).unwrap();
     let a = report.strategies[0].audit.clone().unwrap();

@@ -36,6 +36,7 @@ fn run(
         base_seed: 0,
         subpool: Subpool::Off,
         audit: None,
+        candidate_sets: false,
     };
     simulate(&x, &y, &cfg, &mut || 0.0).unwrap()
 }

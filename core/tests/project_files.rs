@@ -41,6 +41,7 @@ fn every_released_version_loads() {
         model: None,
         source: None,
         audit: quarry_core::audit::AuditSettings::RECOMMENDED,
+        full_list: false,
     };
     let written = write_project(&fixture_session(), &settings, None);
     if std::env::var_os("QUARRY_WRITE_FIXTURE").is_some() {

@@ -8,6 +8,7 @@ use quarry_core::acquire::{StrategyKind, Subpool};
 use quarry_core::Session;
 use wasm_bindgen::JsCast;
 
+use super::candidates::{answer_counted, not_here, shown_candidates};
 use super::persist;
 use super::results::current_guess;
 use super::run::request_refresh;
@@ -127,7 +128,8 @@ pub fn remove_answer(state: AppState, item: usize) {
     change(state, |s| s.remove_answer(item).map(|()| true));
 }
 
-/// Keys: 1–9 answer (multi-label: toggle, Enter saves), Enter or `a` accepts the model's guess,
+/// Keys: 1–9 answer (multi-label: toggle, Enter saves; with a candidate set shown, 1..k answer
+/// its classes and 0 is "Not here"), Enter or `a` accepts the model's guess,
 /// `n` none of these, `s` or Space skip,
 /// Backspace or Ctrl/Cmd+Z undo, Ctrl/Cmd+Y or Ctrl/Cmd+Shift+Z redo.
 pub fn install_keyboard(state: AppState) {
@@ -173,6 +175,19 @@ pub fn install_keyboard(state: AppState) {
             // Accepts the model's guess (multi-label: saves the set as toggled).
             ev.prevent_default();
             accept(state);
+        } else if let Some(set) = untrack(|| shown_candidates(state)).filter(|_| {
+            key.len() == 1
+                && key.chars().all(|c| c.is_ascii_digit())
+                && !state.browsing.get_untracked()
+        }) {
+            // A candidate set is shown: 1..k answer its classes, 0 opens the full list.
+            let d = key.parse::<usize>().unwrap_or(0);
+            ev.prevent_default();
+            if d == 0 {
+                not_here(state);
+            } else if let Some(&class) = set.get(d - 1) {
+                answer_counted(state, class);
+            }
         } else if key == "n" || key == "N" {
             ev.prevent_default();
             none_of_these(state);
@@ -195,7 +210,7 @@ pub fn install_keyboard(state: AppState) {
                 if bulk {
                     label_items(state, d as usize - 1);
                 } else {
-                    answer(state, d as usize - 1);
+                    answer_counted(state, d as usize - 1);
                 }
             }
         }
@@ -213,6 +228,6 @@ pub fn accept(state: AppState) {
     if multi {
         save_chosen(state);
     } else if let Some(g) = current_guess(state) {
-        answer(state, g.classes[0]);
+        answer_counted(state, g.classes[0]);
     }
 }

@@ -5,8 +5,9 @@ use leptos::prelude::*;
 use quarry_core::acquire::{StrategyKind, Subpool, ANCHORAL_AUTO_ABOVE};
 use wasm_bindgen::JsCast;
 
+use super::candidates::{answer_counted, shown_candidates, CandidateButtons, FullListSetting};
 use super::controller::{
-    answer, ask_now, none_of_these, redo, save_chosen, set_strategy, set_subpool, skip, undo,
+    ask_now, none_of_these, redo, save_chosen, set_strategy, set_subpool, skip, undo,
 };
 use super::history::HistoryPanel;
 use super::predictions::{toggle_view, PredictionsView};
@@ -131,7 +132,8 @@ pub fn LabelingScreen() -> impl IntoView {
                         }
                     })}
                 </p>
-                <div class="classes" role="group" aria-label="Classes">
+                <CandidateButtons />
+                <div class="classes" role="group" aria-label="Classes" class:collapsed=move || shown_candidates(state).is_some()>
                     {move || {
                         classes()
                             .into_iter()
@@ -147,7 +149,7 @@ pub fn LabelingScreen() -> impl IntoView {
                                         aria-label=label
                                         aria-keyshortcuts=(k < 9).then(|| (k + 1).to_string())
                                         disabled=move || current().is_none()
-                                        on:click=move |_| answer(state, k)
+                                        on:click=move |_| answer_counted(state, k)
                                     >
                                         {(k < 9).then(|| view! { <kbd aria-hidden="true">{k + 1}</kbd> })}
                                         <span aria-hidden="true">{name}</span>
@@ -208,6 +210,7 @@ pub fn LabelingScreen() -> impl IntoView {
                         }}
                     </ul>
                 </div>
+                <FullListSetting />
                 <HistoryPanel />
             </section>
             <Sidebar />

@@ -34,6 +34,7 @@ pub fn settings(state: AppState) -> Option<Settings> {
             model: Some(d.model.clone()),
             source: Some(d.source.clone()),
             audit: state.audit.get_untracked(),
+            full_list: state.full_list.get_untracked(),
         })
     })
 }

@@ -61,6 +61,8 @@ pub fn start_project(state: AppState, project: Project) {
     state.strategy.set(StrategyKind::Auto);
     state.subpool.set(Subpool::Auto);
     state.audit.set(AuditSettings::RECOMMENDED);
+    state.full_list.set(false);
+    state.set_stats.set((0, 0));
     let keep = StoredItems {
         names: project.names,
         texts: match &project.items {
@@ -431,6 +433,8 @@ fn resume(
     state.strategy.set(project.settings.strategy);
     state.subpool.set(project.settings.subpool);
     state.audit.set(project.settings.audit);
+    state.full_list.set(project.settings.full_list);
+    state.set_stats.set((0, 0));
     let texts = match &items {
         Items::Texts(t) => Some(t.clone()),
         Items::Images(_) => None,

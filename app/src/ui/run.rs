@@ -350,6 +350,7 @@ pub fn request_refresh(state: AppState) {
     input.strategy = state.strategy.get_untracked();
     input.subpool = state.subpool.get_untracked();
     input.audit = state.audit.get_untracked();
+    input.full_list = state.full_list.get_untracked();
     let id = NEXT_REFRESH.get();
     NEXT_REFRESH.set(id + 1);
     state.thinking.set(true);

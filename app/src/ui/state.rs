@@ -220,11 +220,31 @@ pub struct AppState {
     pub notices: RwSignal<Vec<String>>,
     /// Where the learner's pool passes run, as the side panel names it, and why not on the GPU.
     pub backend: RwSignal<(String, Option<String>)>,
+    /// Always the full class list: candidate set queries off (saved with the project).
+    pub full_list: RwSignal<bool>,
+    /// The item on which "Not here" opened the full class list.
+    pub not_here: RwSignal<Option<usize>>,
+    /// Candidate set queries answered this visit, and how many of them the set held.
+    pub set_stats: RwSignal<(usize, usize)>,
+    /// The current item's candidate set, fixed when the item came on screen (see
+    /// `candidates::asked_set`).
+    pub asked_set: Memo<Option<AskedSet>>,
+}
+
+/// How the item on screen is asked: decided once, when it comes on screen, so a refresh that
+/// lands while a person reads it never moves a class under their finger.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AskedSet {
+    pub item: usize,
+    /// Number of classes then (a class edit decides again).
+    pub classes: usize,
+    /// Its candidate classes, most probable first (`None`: asked with the full list).
+    pub set: Option<Vec<usize>>,
 }
 
 impl AppState {
     pub fn new() -> AppState {
-        AppState {
+        let mut state = AppState {
             phase: RwSignal::new(Phase::Start),
             progress: RwSignal::new(Progress::default()),
             session: RwSignal::new(None),
@@ -250,7 +270,13 @@ impl AppState {
             errors: RwSignal::new(Vec::new()),
             notices: RwSignal::new(Vec::new()),
             backend: RwSignal::new(("CPU, 1 worker".into(), None)),
-        }
+            full_list: RwSignal::new(false),
+            not_here: RwSignal::new(None),
+            set_stats: RwSignal::new((0, 0)),
+            asked_set: Memo::new(|_| None),
+        };
+        state.asked_set = Memo::new(move |prev| super::candidates::asked_set(state, prev));
+        state
     }
 
     /// Shows `message` to the person.

@@ -3,6 +3,7 @@
 
 use super::Learner;
 use crate::acquire::{anchoral, coreset, select, Pool, StrategyKind, Subpool};
+use crate::candidates::CandidateRule;
 use crate::compute::Backend;
 use crate::labels::LearnerInput;
 use crate::matrix::Matrix;
@@ -21,6 +22,7 @@ impl Learner {
         items: &[usize],
         y: &[usize],
         input: &LearnerInput,
+        candidate_sets: Option<CandidateRule>,
         rng: &mut Rng,
         backend: &mut B,
     ) -> Vec<usize> {
@@ -75,6 +77,9 @@ impl Learner {
             .with_stored(&self.store, &rows);
         if let Some(p) = probabilities.as_ref() {
             pool = pool.with_probabilities(p, self.head.as_ref());
+        }
+        if let Some(rule) = candidate_sets {
+            pool = pool.with_candidate_sets(rule);
         }
         select(strategy, &pool, input.batch, Subpool::Off, rng)
             .into_iter()
