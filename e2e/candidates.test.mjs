@@ -23,7 +23,7 @@ test('candidate sets: keys 1..k, "Not here", hit rate, the full-list setting', {
     const problems = watch(page, new URL(server.url).origin);
     await page.goto(server.url);
     await page.getByRole('button', { name: 'Try a text demo (702 sentences, 7 topics)' }).click();
-    await page.getByRole('group', { name: 'Classes' }).waitFor({ timeout: 300_000 });
+    await page.getByRole('group', { name: 'Classes', exact: true }).waitFor({ timeout: 300_000 });
     const counter = page.getByTestId('labeled-count');
     // Audits off: every answer trains and calibrates, so the count below is exact.
     await page.getByRole('combobox', { name: 'Audit questions' }).selectOption('off');
@@ -43,13 +43,13 @@ test('candidate sets: keys 1..k, "Not here", hit rate, the full-list setting', {
         const keys = await page.locator('.candidate-button').evaluateAll((bs) => bs.map((b) => b.getAttribute('aria-keyshortcuts')));
         assert.deepEqual(keys, set.map((_, k) => String(k + 1)));
         assert.equal(await page.getByRole('button', { name: /Not here/ }).getAttribute('aria-keyshortcuts'), '0');
-        assert.equal(await page.getByRole('group', { name: 'Classes' }).isVisible(), false);
+        assert.equal(await page.getByRole('group', { name: 'Classes', exact: true }).isVisible(), false);
       }
       // Once, with the true topic in the set, open the full list anyway: still a hit.
       let how;
       if (set && set.includes(topic) && !sawNotHere) {
         await page.getByRole('button', { name: /Not here/ }).click();
-        await page.getByRole('group', { name: 'Classes' }).waitFor();
+        await page.getByRole('group', { name: 'Classes', exact: true }).waitFor();
         assert.equal(await shownCandidates(page), null);
         sawNotHere = true;
         await page.keyboard.press(String(classes.indexOf(topic) + 1));
@@ -73,7 +73,7 @@ test('candidate sets: keys 1..k, "Not here", hit rate, the full-list setting', {
 
     // The setting: the full list for every item.
     await page.getByRole('checkbox', { name: /Always show the full class list/ }).check();
-    await page.getByRole('group', { name: 'Classes' }).waitFor();
+    await page.getByRole('group', { name: 'Classes', exact: true }).waitFor();
     assert.equal(await shownCandidates(page), null);
     const before = await counter.textContent();
     const text = await page.getByTestId('item-text').textContent();

@@ -151,7 +151,7 @@ export async function pressClass(page, classes, label) {
   }
   if (set) {
     await page.keyboard.press('0');
-    await page.getByRole('group', { name: 'Classes' }).waitFor();
+    await page.getByRole('group', { name: 'Classes', exact: true }).waitFor();
   }
   await page.keyboard.press(String(classes.indexOf(label) + 1));
   return set ? 'miss' : 'full';
