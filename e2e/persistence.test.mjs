@@ -247,6 +247,10 @@ test('a zip project reopens with nothing to pick; a folder project asks for its 
     assert.deepEqual(problems, []);
 
     // Asked for, the project travels with its files: one zip another browser opens as it was.
+    // (Its embeddings go along once they exist: the resumed project has finished embedding.)
+    await page.getByTestId('embedded')
+      .getByText(new RegExp(`^${names.length} / ${names.length} items embedded`))
+      .waitFor({ timeout: 300_000 });
     const [bundle] = await Promise.all([
       page.waitForEvent('download'),
       page.getByRole('button', { name: 'Save project with its files (.zip)' }).click(),
