@@ -2,7 +2,7 @@
 // calibrate the conformal rule, the current item shows its likely topics first, keyed 1..k in
 // probability order, with "Not here" (0) opening the full list; every answer lands on the class
 // meant (checked in the history); the hit rate shown matches what was answered; the setting
-// brings the full list back.
+// brings the full list back; `?` lists every shortcut.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -80,6 +80,21 @@ test('candidate sets: keys 1..k, "Not here", hit rate, the full-list setting', {
     await page.keyboard.press(String(classes.indexOf(topicOf.get(text)) + 1));
     await page.waitForFunction((b) => document.querySelector('[data-testid=labeled-count]').textContent !== b, before);
     assert.equal(await shownCandidates(page), null);
+
+    // `?` lists every shortcut, the candidate keys among them; Escape closes it; so does the button.
+    await page.keyboard.press('?');
+    const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+    await help.waitFor();
+    const listed = await help.locator('dt').allTextContents();
+    for (const k of ['1 – 9', '1 – k', '0', 'Enter or A', 'N', 'S or Space', 'Backspace or Ctrl+Z', 'Ctrl+Y or Ctrl+Shift+Z', '?']) {
+      assert.ok(listed.includes(k), `${k} missing from ${listed}`);
+    }
+    await page.keyboard.press('Escape');
+    await help.waitFor({ state: 'hidden' });
+    await page.getByRole('button', { name: /Shortcuts/ }).click();
+    await help.waitFor();
+    await page.keyboard.press('?');
+    await help.waitFor({ state: 'hidden' });
     assert.deepEqual(problems, []);
   } finally {
     await browser.close();

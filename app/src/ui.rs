@@ -26,6 +26,7 @@ mod projects;
 mod results;
 mod run;
 mod setup;
+mod shortcuts;
 mod sidebar;
 mod start;
 pub mod state;

@@ -12,6 +12,7 @@ use super::candidates::{answer_counted, not_here, shown_candidates};
 use super::persist;
 use super::results::current_guess;
 use super::run::request_refresh;
+use super::shortcuts::toggle_help;
 use super::state::{AppState, Phase};
 
 /// Switches the acquisition strategy (`Auto` = the default policy) and re-scores the pool.
@@ -129,7 +130,8 @@ pub fn remove_answer(state: AppState, item: usize) {
 }
 
 /// Keys: 1–9 answer (multi-label: toggle, Enter saves; with a candidate set shown, 1..k answer
-/// its classes and 0 is "Not here"), Enter or `a` accepts the model's guess,
+/// its classes and 0 is "Not here"), Enter or `a` accepts the model's guess, `?` the shortcuts
+/// overlay (Escape closes it),
 /// `n` none of these, `s` or Space skip,
 /// Backspace or Ctrl/Cmd+Z undo, Ctrl/Cmd+Y or Ctrl/Cmd+Shift+Z redo.
 pub fn install_keyboard(state: AppState) {
@@ -162,6 +164,15 @@ pub fn install_keyboard(state: AppState) {
             return;
         }
         let key = ev.key();
+        if key == "?" || (key == "Escape" && state.help_open.get_untracked()) {
+            ev.prevent_default();
+            if key == "?" {
+                toggle_help(state);
+            } else {
+                state.help_open.set(false);
+            }
+            return;
+        }
         let command = ev.ctrl_key() || ev.meta_key();
         let redo_keys = command && (key == "y" || key == "Y" || (key == "Z" && ev.shift_key()));
         if redo_keys {

@@ -12,6 +12,7 @@ use super::controller::{
 use super::history::HistoryPanel;
 use super::predictions::{toggle_view, PredictionsView};
 use super::results::current_guess;
+use super::shortcuts::{toggle_help, ShortcutHelp};
 use super::sidebar::Sidebar;
 use super::state::{AppState, Items};
 
@@ -83,6 +84,7 @@ pub fn LabelingScreen() -> impl IntoView {
         now
     });
     view! {
+        <ShortcutHelp />
         <EmbeddingStrip />
         <div class="view-switch">
             <button aria-pressed=move || state.browsing.get().to_string() on:click=move |_| toggle_view(state)>
@@ -182,6 +184,9 @@ pub fn LabelingScreen() -> impl IntoView {
                     </button>
                     <button aria-keyshortcuts="Control+Y" disabled=move || !can_redo() on:click=move |_| redo(state)>
                         "Redo " <kbd>"Ctrl+Y"</kbd>
+                    </button>
+                    <button aria-keyshortcuts="?" on:click=move |_| toggle_help(state)>
+                        "Shortcuts " <kbd>"?"</kbd>
                     </button>
                 </div>
                 <div class="queue" data-queue-age=move || state.queue_age.get()>

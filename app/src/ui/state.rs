@@ -226,6 +226,8 @@ pub struct AppState {
     pub not_here: RwSignal<Option<usize>>,
     /// Candidate set queries answered this visit, and how many of them the set held.
     pub set_stats: RwSignal<(usize, usize)>,
+    /// Whether the keyboard shortcuts overlay (`?`) is open.
+    pub help_open: RwSignal<bool>,
     /// The current item's candidate set, fixed when the item came on screen (see
     /// `candidates::asked_set`).
     pub asked_set: Memo<Option<AskedSet>>,
@@ -273,6 +275,7 @@ impl AppState {
             full_list: RwSignal::new(false),
             not_here: RwSignal::new(None),
             set_stats: RwSignal::new((0, 0)),
+            help_open: RwSignal::new(false),
             asked_set: Memo::new(|_| None),
         };
         state.asked_set = Memo::new(move |prev| super::candidates::asked_set(state, prev));
