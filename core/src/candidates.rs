@@ -61,14 +61,24 @@ impl CandidateRule {
     /// Expected cost in bits of asking an item with probabilities `p`, taking `p` at its word:
     /// `log2(k+1) + P(miss) · log2(L−k)` (the full list: `log2(L)`).
     pub fn expected_bits(&self, p: &[f32]) -> f64 {
-        let set = self.set(p);
-        let hit: f64 = set.iter().map(|&c| f64::from(p[c])).sum::<f64>().min(1.0);
-        let k = set.len();
+        // The set's size and mass without building it: this runs for every candidate of the
+        // pool (`cost-margin`), so no sort and no allocation.
+        let (mut k, mut hit, mut top) = (0, 0.0f64, 0.0f32);
+        for &v in p {
+            if v >= self.threshold {
+                k += 1;
+                hit += f64::from(v);
+            }
+            top = top.max(v);
+        }
+        if k == 0 {
+            (k, hit) = (1, f64::from(top));
+        }
         let l = p.len();
         if k >= l {
             return log2(l);
         }
-        log2(k + 1) + (1.0 - hit) * log2(l - k)
+        log2(k + 1) + (1.0 - hit.min(1.0)) * log2(l - k)
     }
 }
 
@@ -253,6 +263,17 @@ mod tests {
         assert_eq!(rule.set(&probs[3]), vec![3]);
         assert_eq!(rule.mean_bits, 1.0);
         assert!(rule.expected_bits(&probs[3]) < (classes as f64).log2());
+        // The same as counting through the set itself.
+        let p = [0.4f32, 0.3, 0.2, 0.05, 0.05];
+        let wide = CandidateRule {
+            threshold: 0.25,
+            classes: 5,
+            ..rule
+        };
+        let set = wide.set(&p);
+        let mass: f64 = set.iter().map(|&c| f64::from(p[c])).sum();
+        let by_set = log2(set.len() + 1) + (1.0 - mass) * log2(5 - set.len());
+        assert!((wide.expected_bits(&p) - by_set).abs() < 1e-9);
         // Too few classes or calibration items: no rule.
         assert!(calibrate(&refs[..5], &labels[..5], classes).is_none());
         assert!(calibrate(&refs, &labels, 3).is_none());
