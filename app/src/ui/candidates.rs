@@ -22,18 +22,24 @@ pub fn asked_set(state: AppState, prev: Option<&Option<AskedSet>>) -> Option<Ask
             return Some(p.clone());
         }
     }
-    let set = state.update.with_untracked(|u| {
+    let asked = state.update.with_untracked(|u| {
         let u = u.as_ref()?;
         let rule = u.candidate_sets?;
         if u.guesses.classes != classes || rule.classes != classes {
             return None;
         }
-        Some(rule.set(u.guesses.of(item)?))
+        let guess = u.guesses.of(item)?;
+        Some((rule.set(guess), guess.to_vec()))
     });
+    let (set, guess) = match asked {
+        Some((set, guess)) if set.len() < classes => (Some(set), guess),
+        _ => (None, Vec::new()),
+    };
     Some(AskedSet {
         item,
         classes,
-        set: set.filter(|s| s.len() < classes),
+        set,
+        guess,
     })
 }
 
@@ -87,23 +93,16 @@ pub fn CandidateButtons() -> impl IntoView {
             .session
             .with(|s| s.as_ref().map(|s| s.classes().to_vec()).unwrap_or_default())
     };
-    let probability = move |class: usize| {
-        let item = state
-            .session
-            .with(|s| s.as_ref().and_then(|s| s.current()))?;
-        state
-            .update
-            .with(|u| u.as_ref()?.guesses.of(item).map(|row| row[class]))
-    };
     view! {
         {move || shown_candidates(state).map(|set| {
             let names = names();
+            let guess = state.asked_set.with(|a| a.as_ref().map(|a| a.guess.clone()).unwrap_or_default());
             view! {
                 <div class="candidates" role="group" aria-label="Candidate classes" data-testid="candidates">
                     {set.into_iter().enumerate().map(|(k, class)| {
                         let name = names.get(class).cloned().unwrap_or_default();
                         let label = name.clone();
-                        let share = probability(class).map(|p| format!("{:.0}%", p * 100.0)).unwrap_or_default();
+                        let share = guess.get(class).map(|p| format!("{:.0}%", p * 100.0)).unwrap_or_default();
                         view! {
                             <button
                                 class="candidate-button"

@@ -242,6 +242,9 @@ pub struct AskedSet {
     pub classes: usize,
     /// Its candidate classes, most probable first (`None`: asked with the full list).
     pub set: Option<Vec<usize>>,
+    /// The guess the set came from (a probability per class; empty without a set): what the
+    /// buttons show, so their numbers never disagree with their order.
+    pub guess: Vec<f32>,
 }
 
 impl AppState {
