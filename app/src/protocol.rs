@@ -1,9 +1,11 @@
 //! Messages between the page and its workers (serde enums, sent with `postMessage`).
 
 use quarry_core::head::SoftmaxHead;
+use quarry_core::map::Layout;
 use quarry_core::model::{ModelChoice, ModelInfo};
+use quarry_core::neighbours::Query;
 use quarry_core::predict::Predictions;
-use quarry_core::{LearnerInput, LearnerUpdate};
+use quarry_core::{LearnerInput, LearnerUpdate, Similar};
 use serde::{Deserialize, Serialize};
 
 /// One item for a worker to embed.
@@ -80,6 +82,14 @@ pub enum WorkerRequest {
     /// Send the head's probabilities of every embedded item; answered by
     /// [`WorkerResponse::Predictions`] with the same `purpose`.
     Predictions { purpose: PredictionsFor },
+    /// The `k` embedded items nearest to `query` ("More like this", search by example), with
+    /// the head's guesses on them; answered by [`WorkerResponse::Similar`] with the same `id`.
+    Similar { id: u64, query: Query, k: usize },
+    /// Embed one example from outside the pool with the loaded model (search by example);
+    /// answered by [`WorkerResponse::Example`] with the same `id`. Never cached.
+    EmbedExample { id: u64, input: EmbedInput },
+    /// Lay out every embedded item on the Map; answered by [`WorkerResponse::Map`].
+    Map,
     /// Build the classifier (the embedding model + the current head) as ONNX; answered by
     /// [`WorkerResponse::Classifier`] or [`WorkerResponse::Failed`].
     Classifier {
@@ -163,6 +173,20 @@ pub enum WorkerResponse {
         purpose: PredictionsFor,
         predictions: Option<Predictions>,
     },
+    /// The answer to [`WorkerRequest::Similar`] with this `id`, and the search's time in
+    /// milliseconds (the learner worker's clock).
+    Similar {
+        id: u64,
+        similar: Result<Similar, String>,
+        ms: f64,
+    },
+    /// The embedding of [`WorkerRequest::EmbedExample`] with this `id`, or why there is none.
+    Example {
+        id: u64,
+        embedding: Result<Vec<f32>, String>,
+    },
+    /// The Map's layout of the embedded items and the time it took, in milliseconds.
+    Map { layout: Layout, ms: f64 },
     /// The exported classifier: an `.onnx` file, or for a text model a zip with its tokenizer.
     Classifier { bytes: Vec<u8>, zip: bool },
     /// Where the learner's pool passes run: `name` as the side panel shows it ("WebGPU:

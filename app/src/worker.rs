@@ -205,6 +205,30 @@ async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
                 predictions,
             });
         }
+        WorkerRequest::Similar { id, query, k } => {
+            let start = embedding::now();
+            let similar = match engine.borrow().learner.as_ref() {
+                Some(l) => l.similar(&query, k).map_err(|e| e.to_string()),
+                None => Err("the learner has not been started".to_string()),
+            };
+            let ms = embedding::now() - start;
+            post(&WorkerResponse::Similar { id, similar, ms });
+        }
+        WorkerRequest::Map => {
+            let start = embedding::now();
+            let layout = engine
+                .borrow()
+                .learner
+                .as_ref()
+                .map(Learner::map)
+                .unwrap_or_default();
+            let ms = embedding::now() - start;
+            post(&WorkerResponse::Map { layout, ms });
+        }
+        WorkerRequest::EmbedExample { id, input } => {
+            let embedding = embedding::example(&engine, input).await;
+            post(&WorkerResponse::Example { id, embedding });
+        }
         WorkerRequest::Classifier { model, classes } => {
             let head = engine
                 .borrow()

@@ -7,7 +7,8 @@
 //! two limits measured on this machine in the same run: reading the pool's bytes once (a plain
 //! XOR over the codes: the memory-bandwidth floor) and the same dot kernel on one row that stays
 //! in cache (the arithmetic ceiling). Then AnchorAL's retrieval (cosines to 50 anchors) against
-//! its own ceiling, and Core-Set's first pass (200 labeled centres) and 100 lazy picks.
+//! its own ceiling, Core-Set's first pass (200 labeled centres) and 100 lazy picks, "More like
+//! this" (the exact 48 nearest of one item) and the Map's PCA.
 
 // A benchmark measures wall time; the clock ban is for the library.
 #![allow(clippy::disallowed_methods)]
@@ -17,6 +18,8 @@ use std::time::Instant;
 
 use quarry_core::compute::{cosines, probabilities, scores, Centres, Vectors};
 use quarry_core::head::{Activation, LinearHead};
+use quarry_core::map::pca;
+use quarry_core::neighbours::{nearest, Query};
 use quarry_core::rng::Rng;
 use quarry_core::store::{CompactRows, Rows};
 
@@ -130,6 +133,9 @@ fn main() {
         c
     });
     let (picks_ms, _) = best_of(1, || centres.greedy(100, &mut Rng::new(1)));
+    // More like this: the 48 nearest items to one item, exact; the Map (PCA).
+    let (near_ms, _) = best_of(3, || black_box(nearest(&store, &Query::Item(17), 48)));
+    let (map_ms, _) = best_of(1, || black_box(pca(&store, 1)));
     let bytes = (items * dim) as f64;
     let ops = 2.0 * (items * dim * classes) as f64;
     println!("| step | time | rate |");
@@ -170,6 +176,11 @@ fn main() {
         (candidates.len() * dim * 200) as f64 / centres_ms / 1e6
     );
     println!("| Core-Set: then 100 lazy k-center picks | {picks_ms:.0} ms | |");
+    println!(
+        "| More like this: 48 nearest of one item, exact | {near_ms:.1} ms | {:.1} G mul-add/s |",
+        (items * dim) as f64 / near_ms / 1e6
+    );
+    println!("| the Map: PCA fit on 4,000 rows + every row projected | {map_ms:.0} ms | |");
     println!(
         "speed-up {:.1}×; memory ratio (read floor / time) {:.2}; arithmetic ratio (in-cache kernel / time) {:.2}; largest probability difference {worst:.1e}",
         old_ms / new_ms,

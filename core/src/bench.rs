@@ -85,6 +85,11 @@ impl Bench {
         Bench::new(rows, &y, classes, labels, batch)
     }
 
+    /// The learner, one answer behind (for timing its other passes: neighbours, the map).
+    pub fn learner(&self) -> &Learner {
+        &self.learner
+    }
+
     /// The learner and the input of the measured refresh with strategy `kind`: the whole pool
     /// (AnchorAL off), except `auto` with its default.
     pub fn prepared(&self, kind: StrategyKind) -> (Learner, LearnerInput) {

@@ -2,8 +2,11 @@
 
 use std::collections::BTreeMap;
 
+mod explore;
 mod select;
 mod sets;
+
+pub use explore::Similar;
 
 use crate::acquire::{default_strategy, StrategyKind, LOW_BUDGET_PER_CLASS};
 use crate::audit::AuditRecord;

@@ -23,8 +23,10 @@ pub mod kmeans;
 mod labels;
 mod lbfgs;
 mod learner;
+pub mod map;
 pub mod matrix;
 pub mod model;
+pub mod neighbours;
 pub mod npy;
 pub mod predict;
 pub mod project;
@@ -37,5 +39,5 @@ pub mod table;
 
 pub use error::{Error, Result};
 pub use labels::{Answer, LearnerInput};
-pub use learner::{CurvePoint, Learner, LearnerUpdate, RefreshTimes};
+pub use learner::{CurvePoint, Learner, LearnerUpdate, RefreshTimes, Similar};
 pub use session::{ClassEntry, DeletedItems, Session, SessionSnapshot, Step};

@@ -13,7 +13,7 @@ use super::persist;
 use super::results::current_guess;
 use super::run::request_refresh;
 use super::shortcuts::toggle_help;
-use super::state::{AppState, Phase};
+use super::state::{AppState, Explore, Phase};
 
 /// Switches the acquisition strategy (`Auto` = the default policy) and re-scores the pool.
 /// Labels, skips and history are untouched.
@@ -104,6 +104,21 @@ pub fn label_items(state: AppState, class: usize) {
     state.selected.set(Vec::new());
 }
 
+/// Selects every item the "More like this" grid shows (Ctrl+A there).
+pub fn select_all_shown(state: AppState) {
+    let items = state
+        .similar
+        .with_untracked(|s| s.as_ref().map(super::state::SimilarSearch::items))
+        .unwrap_or_default();
+    state.selected.set(items);
+}
+
+/// Closes the "More like this" grid or the Map (the selection goes with it).
+pub fn close_explore(state: AppState) {
+    state.explore.set(Explore::Off);
+    state.selected.set(Vec::new());
+}
+
 /// Skips the current item.
 pub fn skip(state: AppState) {
     change(state, |s| Ok(s.skip().is_some()));
@@ -131,7 +146,9 @@ pub fn remove_answer(state: AppState, item: usize) {
 
 /// Keys: 1–9 answer (multi-label: toggle, Enter saves; with a candidate set shown, 1..k answer
 /// its classes and 0 is "Not here"), Enter or `a` accepts the model's guess, `?` the shortcuts
-/// overlay (Escape closes it),
+/// overlay (Escape closes it), `m` "More like this" (in its grid Ctrl/Cmd+A selects every item
+/// shown; Escape closes the grid or the Map); with items selected in the Predictions view, the
+/// grid or the Map, 1–9 label them all (each its own answer),
 /// `n` none of these, `s` or Space skip,
 /// Backspace or Ctrl/Cmd+Z undo, Ctrl/Cmd+Y or Ctrl/Cmd+Shift+Z redo.
 pub fn install_keyboard(state: AppState) {
@@ -173,7 +190,16 @@ pub fn install_keyboard(state: AppState) {
             }
             return;
         }
+        if key == "Escape" && state.explore.get_untracked() != Explore::Off {
+            ev.prevent_default();
+            close_explore(state);
+            return;
+        }
         let command = ev.ctrl_key() || ev.meta_key();
+        // Items selected in a view that labels in bulk: the digit keys are for them.
+        let bulk = (state.browsing.get_untracked()
+            || state.explore.get_untracked() != Explore::Off)
+            && !state.selected.with_untracked(Vec::is_empty);
         let redo_keys = command && (key == "y" || key == "Y" || (key == "Z" && ev.shift_key()));
         if redo_keys {
             ev.prevent_default();
@@ -181,16 +207,27 @@ pub fn install_keyboard(state: AppState) {
         } else if command && key.eq_ignore_ascii_case("z") || key == "Backspace" {
             ev.prevent_default();
             undo(state);
+        } else if command && key.eq_ignore_ascii_case("a") {
+            if state.explore.get_untracked() == Explore::Similar {
+                ev.prevent_default();
+                select_all_shown(state);
+            }
         } else if command {
+        } else if key == "m" || key == "M" {
+            ev.prevent_default();
+            if let Some(i) = state
+                .session
+                .with_untracked(|s| s.as_ref().and_then(Session::current))
+            {
+                super::explore::more_like(state, i);
+            }
         } else if key == "Enter" || key == "a" || key == "A" {
             // Accepts the model's guess (multi-label: saves the set as toggled).
             ev.prevent_default();
             accept(state);
-        } else if let Some(set) = untrack(|| shown_candidates(state)).filter(|_| {
-            key.len() == 1
-                && key.chars().all(|c| c.is_ascii_digit())
-                && !state.browsing.get_untracked()
-        }) {
+        } else if let Some(set) = untrack(|| shown_candidates(state))
+            .filter(|_| key.len() == 1 && key.chars().all(|c| c.is_ascii_digit()) && !bulk)
+        {
             // A candidate set is shown: 1..k answer its classes, 0 opens the full list.
             let d = key.parse::<usize>().unwrap_or(0);
             ev.prevent_default();
@@ -216,8 +253,6 @@ pub fn install_keyboard(state: AppState) {
                 .with_untracked(|s| s.as_ref().map_or(0, |s| s.classes().len()));
             if (1..=9).contains(&d) && (d as usize) <= classes {
                 ev.prevent_default();
-                let bulk =
-                    state.browsing.get_untracked() && !state.selected.with_untracked(Vec::is_empty);
                 if bulk {
                     label_items(state, d as usize - 1);
                 } else {

@@ -7,14 +7,18 @@ use wasm_bindgen::JsCast;
 
 use super::candidates::{answer_counted, shown_candidates, CandidateButtons, FullListSetting};
 use super::controller::{
-    ask_now, none_of_these, redo, save_chosen, set_strategy, set_subpool, skip, undo,
+    ask_now, close_explore, none_of_these, redo, save_chosen, set_strategy, set_subpool, skip, undo,
 };
+use super::example::ExampleSearch;
+use super::explore::more_like;
 use super::history::HistoryPanel;
+use super::map::MapView;
 use super::predictions::{toggle_view, PredictionsView};
 use super::results::current_guess;
 use super::shortcuts::{toggle_help, ShortcutHelp};
 use super::sidebar::Sidebar;
-use super::state::{AppState, Items};
+use super::similar::SimilarView;
+use super::state::{AppState, Explore, Items};
 
 #[component]
 pub fn LabelingScreen() -> impl IntoView {
@@ -90,9 +94,25 @@ pub fn LabelingScreen() -> impl IntoView {
             <button aria-pressed=move || state.browsing.get().to_string() on:click=move |_| toggle_view(state)>
                 {move || if state.browsing.get() { "Back to labeling" } else { "Predictions" }}
             </button>
+            <button
+                aria-pressed=move || (state.explore.get() == Explore::Map).to_string()
+                on:click=move |_| if state.explore.get_untracked() == Explore::Map {
+                    close_explore(state);
+                } else {
+                    super::explore::open_map(state);
+                }
+            >
+                "Map"
+            </button>
         </div>
         <Show when=move || state.browsing.get()>
             <PredictionsView />
+        </Show>
+        <Show when=move || state.explore.get() == Explore::Similar>
+            <SimilarView />
+        </Show>
+        <Show when=move || state.explore.get() == Explore::Map>
+            <MapView />
         </Show>
         <div class="labeling">
             <section class="query" aria-label="Current item">
@@ -188,6 +208,13 @@ pub fn LabelingScreen() -> impl IntoView {
                     <button aria-keyshortcuts="?" on:click=move |_| toggle_help(state)>
                         "Shortcuts " <kbd>"?"</kbd>
                     </button>
+                    <button aria-keyshortcuts="m" disabled=move || current().is_none() on:click=move |_| {
+                        if let Some(i) = current() {
+                            more_like(state, i);
+                        }
+                    }>
+                        "More like this " <kbd>"M"</kbd>
+                    </button>
                 </div>
                 <div class="queue" data-queue-age=move || state.queue_age.get()>
                     <h3>
@@ -196,6 +223,7 @@ pub fn LabelingScreen() -> impl IntoView {
                     </h3>
                     <StrategyPicker />
                     <PoolSearch />
+                    <ExampleSearch />
                     <ul class="thumbs">
                         {move || {
                             upcoming()

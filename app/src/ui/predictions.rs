@@ -37,6 +37,7 @@ pub fn refresh_view(state: AppState) {
 pub fn toggle_view(state: AppState) {
     let open = !state.browsing.get_untracked();
     state.browsing.set(open);
+    state.explore.set(super::state::Explore::Off);
     state.selected.set(Vec::new());
     if open {
         refresh_view(state);

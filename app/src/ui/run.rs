@@ -151,6 +151,13 @@ fn on_response(state: AppState, worker: usize, response: WorkerResponse) {
             purpose,
             predictions,
         } => exports::predictions_arrived(state, purpose, predictions),
+        WorkerResponse::Similar { id, similar, ms } => {
+            super::explore::answered(state, id, similar, ms)
+        }
+        WorkerResponse::Example { id, embedding } => {
+            super::explore::example_arrived(state, id, embedding)
+        }
+        WorkerResponse::Map { layout, ms } => state.layout.set(Some((layout, ms))),
         WorkerResponse::Classifier { bytes, zip } => {
             exports::classifier_arrived(state, &bytes, zip)
         }

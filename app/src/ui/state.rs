@@ -231,6 +231,46 @@ pub struct AppState {
     /// The current item's candidate set, fixed when the item came on screen (see
     /// `candidates::asked_set`).
     pub asked_set: Memo<Option<AskedSet>>,
+    /// Which of the explore views is open over the labeling view (at most one, and never with
+    /// the Predictions view).
+    pub explore: RwSignal<Explore>,
+    /// The latest neighbour search ("More like this", search by example).
+    pub similar: RwSignal<Option<SimilarSearch>>,
+    /// The Map's layout of the embedded items, and how long the learner took to make it (ms).
+    pub layout: RwSignal<Option<(quarry_core::map::Layout, f64)>>,
+}
+
+/// An explore view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Explore {
+    Off,
+    /// "More like this" / search by example: a grid of the nearest items.
+    Similar,
+    /// The Map: every embedded item on a 2-D projection.
+    Map,
+}
+
+/// A neighbour search and, once it is back, its answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimilarSearch {
+    /// Matches the learner's (or the embedder's) answer to this search.
+    pub id: u64,
+    /// What the items are like, in words ("cat_17.png", "your example").
+    pub like: String,
+    /// `None` while it runs.
+    pub result: Option<Result<quarry_core::Similar, String>>,
+    /// The learner's time for the search, in milliseconds.
+    pub ms: f64,
+}
+
+impl SimilarSearch {
+    /// The items found, most similar first (none while it runs or when it failed).
+    pub fn items(&self) -> Vec<usize> {
+        match &self.result {
+            Some(Ok(r)) => r.neighbours.iter().map(|n| n.item).collect(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// How the item on screen is asked: decided once, when it comes on screen, so a refresh that
@@ -280,6 +320,9 @@ impl AppState {
             set_stats: RwSignal::new((0, 0)),
             help_open: RwSignal::new(false),
             asked_set: Memo::new(|_| None),
+            explore: RwSignal::new(Explore::Off),
+            similar: RwSignal::new(None),
+            layout: RwSignal::new(None),
         };
         state.asked_set = Memo::new(move |prev| super::candidates::asked_set(state, prev));
         state

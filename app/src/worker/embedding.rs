@@ -403,6 +403,27 @@ pub(super) fn received(data: &JsValue) -> Option<(Vec<usize>, Vec<f32>)> {
     Some((items, values.to_vec()))
 }
 
+/// Embeds one example from outside the pool (search by example): read, decoded and embedded
+/// like an item, never cached.
+pub(super) async fn example(
+    engine: &Rc<RefCell<Engine>>,
+    input: EmbedInput,
+) -> Result<Vec<f32>, String> {
+    let job = EmbedJob {
+        item: 0,
+        name: "the example".to_string(),
+        input,
+    };
+    let bytes = read_all(std::slice::from_ref(&job)).await.remove(0)?;
+    embed_fresh(
+        engine,
+        &job.name,
+        job.input,
+        bytes,
+        &mut EmbedTiming::default(),
+    )
+}
+
 /// Embeds one item with the model, timing decoding and the model separately.
 fn embed_fresh(
     engine: &Rc<RefCell<Engine>>,

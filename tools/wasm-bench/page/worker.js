@@ -14,7 +14,9 @@ onmessage = async ({ data: { pool, dim, classes, labels, batch, kinds } }) => {
       if (rc !== 0) throw new Error(`${name}: error ${rc}`);
       results[name] = { refresh_ms: x.total_ms(), fit_ms: x.fit_ms(), select_ms: x.select_ms() };
     }
-    postMessage({ setupMs, results });
+    const similarMs = x.similar(5);
+    const mapMs = x.map();
+    postMessage({ setupMs, results, similarMs, mapMs });
   } catch (e) {
     postMessage({ error: String(e) });
   }

@@ -77,3 +77,38 @@ pub extern "C" fn fit_ms() -> f64 {
 pub extern "C" fn select_ms() -> f64 {
     TIMES.get()[2]
 }
+
+/// Best time of `runs` exact neighbour searches ("More like this": the 48 nearest of one item)
+/// over the whole pool, in milliseconds; negative on failure.
+#[no_mangle]
+pub extern "C" fn similar(runs: u32) -> f64 {
+    use quarry_core::neighbours::Query;
+    SETUP.with_borrow(|s| {
+        let Some(s) = s else { return -1.0 };
+        let mut best = f64::INFINITY;
+        for r in 0..runs.max(1) {
+            let start = clock();
+            if s.learner().similar(&Query::Item(r as usize * 7), 48).is_err() {
+                return -2.0;
+            }
+            best = best.min(clock() - start);
+        }
+        best
+    })
+}
+
+/// Time of one Map layout (PCA) of the whole pool, in milliseconds; negative on failure.
+#[no_mangle]
+pub extern "C" fn map() -> f64 {
+    SETUP.with_borrow(|s| {
+        let Some(s) = s else { return -1.0 };
+        let start = clock();
+        let layout = s.learner().map();
+        let ms = clock() - start;
+        if layout.items.is_empty() {
+            -2.0
+        } else {
+            ms
+        }
+    })
+}
