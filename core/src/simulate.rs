@@ -435,7 +435,7 @@ fn audit_summary(runs: &[Run]) -> AuditSummary {
     }
 }
 
-fn accuracy(
+pub(crate) fn accuracy(
     head: Option<&SoftmaxHead>,
     fallback: usize,
     x: &Matrix,
@@ -447,6 +447,40 @@ fn accuracy(
         .filter(|&&i| head.map_or(fallback, |h| h.predict(x.row(i))) == y[i])
         .count();
     correct as f64 / test.len() as f64
+}
+
+/// One seed's division of the items: held-out test items, the training pool (sorted item
+/// indices and their rows) and the first labels (indices into the training pool).
+pub(crate) struct Split {
+    pub test: Vec<usize>,
+    pub train: Vec<usize>,
+    pub train_x: Matrix,
+    pub init: Vec<usize>,
+}
+
+impl Split {
+    /// Shuffles the items with `rng`: the first `test_fraction` are held out, the next `init`
+    /// of the rest labeled first.
+    pub fn new(x: &Matrix, test_fraction: f64, init: usize, rng: &mut Rng) -> Split {
+        let mut order: Vec<usize> = (0..x.rows()).collect();
+        rng.shuffle(&mut order);
+        let n_test = ((x.rows() as f64 * test_fraction).round() as usize).clamp(1, x.rows() - 1);
+        let test: Vec<usize> = order[..n_test].to_vec();
+        let mut train: Vec<usize> = order[n_test..].to_vec();
+        train.sort_unstable();
+        let train_x = x.select_rows(&train);
+        let init = order[n_test..]
+            .iter()
+            .take(init)
+            .map(|&i| train.binary_search(&i).expect("train"))
+            .collect();
+        Split {
+            test,
+            train,
+            train_x,
+            init,
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -461,18 +495,12 @@ fn run_one(
     clock: &mut dyn FnMut() -> f64,
 ) -> Result<Run> {
     let mut rng = Rng::new(seed);
-    let mut order: Vec<usize> = (0..x.rows()).collect();
-    rng.shuffle(&mut order);
-    let n_test = ((x.rows() as f64 * cfg.test_fraction).round() as usize).clamp(1, x.rows() - 1);
-    let test: Vec<usize> = order[..n_test].to_vec();
-    let mut train: Vec<usize> = order[n_test..].to_vec();
-    train.sort_unstable();
-    let train_x = x.select_rows(&train);
-    let mut labeled: Vec<usize> = order[n_test..]
-        .iter()
-        .take(cfg.init)
-        .map(|&i| train.binary_search(&i).expect("train"))
-        .collect();
+    let Split {
+        test,
+        train,
+        train_x,
+        init: mut labeled,
+    } = Split::new(x, cfg.test_fraction, cfg.init, &mut rng);
     let mut is_labeled = vec![false; train.len()];
     labeled.iter().for_each(|&j| is_labeled[j] = true);
     let options = HeadOptions::default();
@@ -736,6 +764,8 @@ fn audit_checks(
         stable: stability.status(classes, window).stable,
     })
 }
+
+pub mod race;
 
 #[cfg(test)]
 mod tests;
