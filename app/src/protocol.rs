@@ -5,6 +5,7 @@ use quarry_core::map::Layout;
 use quarry_core::model::{ModelChoice, ModelInfo};
 use quarry_core::neighbours::Query;
 use quarry_core::predict::Predictions;
+use quarry_core::simulate::race::{RaceConfig, RaceFrame};
 use quarry_core::{LearnerInput, LearnerUpdate, Similar};
 use serde::{Deserialize, Serialize};
 
@@ -90,6 +91,14 @@ pub enum WorkerRequest {
     EmbedExample { id: u64, input: EmbedInput },
     /// Lay out every embedded item on the Map; answered by [`WorkerResponse::Map`].
     Map,
+    /// Set up a classroom race over the embedded items (all must be embedded) with their true
+    /// classes `truth` (one per item); answered by [`WorkerResponse::RaceReady`].
+    RaceStart {
+        truth: Vec<usize>,
+        config: RaceConfig,
+    },
+    /// Run the race's next round; answered by [`WorkerResponse::RaceFrame`].
+    RaceStep,
     /// Build the classifier (the embedding model + the current head) as ONNX; answered by
     /// [`WorkerResponse::Classifier`] or [`WorkerResponse::Failed`].
     Classifier {
@@ -187,6 +196,10 @@ pub enum WorkerResponse {
     },
     /// The Map's layout of the embedded items and the time it took, in milliseconds.
     Map { layout: Layout, ms: f64 },
+    /// The race is set up, or why it cannot be.
+    RaceReady { result: Result<(), String> },
+    /// One round of the race.
+    RaceFrame { frame: Result<RaceFrame, String> },
     /// The exported classifier: an `.onnx` file, or for a text model a zip with its tokenizer.
     Classifier { bytes: Vec<u8>, zip: bool },
     /// Where the learner's pool passes run: `name` as the side panel shows it ("WebGPU:

@@ -26,6 +26,7 @@ mod pool;
 mod predictions;
 mod project;
 mod projects;
+mod race;
 mod results;
 mod run;
 mod setup;

@@ -10,6 +10,8 @@ use js_sys::Uint8Array;
 use quarry_core::cache;
 use quarry_core::embed::{inspect, ImageEmbedder, TextEmbedder};
 use quarry_core::model::ModelChoice;
+use quarry_core::simulate::race::{Race, RaceConfig};
+use quarry_core::store::Rows;
 use quarry_core::Learner;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -44,6 +46,8 @@ struct Engine {
     learner: Option<Learner>,
     /// Where the learner's pool passes run (shared with the GPU's start-up task).
     compute: Rc<RefCell<compute::Slot>>,
+    /// A classroom race over the learner's rows.
+    race: Option<Race>,
 }
 
 async fn load(model: &ModelChoice) -> Result<(Embedder, String), String> {
@@ -225,6 +229,24 @@ async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
             let ms = embedding::now() - start;
             post(&WorkerResponse::Map { layout, ms });
         }
+        WorkerRequest::RaceStart { truth, config } => {
+            let mut engine = engine.borrow_mut();
+            let race = match engine.learner.as_ref() {
+                Some(l) => race(l, truth, config),
+                None => Err("the learner has not been started".to_string()),
+            };
+            let result = race.map(|r| {
+                engine.race = Some(r);
+            });
+            post(&WorkerResponse::RaceReady { result });
+        }
+        WorkerRequest::RaceStep => {
+            let frame = match engine.borrow_mut().race.as_mut() {
+                Some(r) => r.step().map_err(|e| e.to_string()),
+                None => Err("no race is set up".to_string()),
+            };
+            post(&WorkerResponse::RaceFrame { frame });
+        }
         WorkerRequest::EmbedExample { id, input } => {
             let embedding = embedding::example(&engine, input).await;
             post(&WorkerResponse::Example { id, embedding });
@@ -267,6 +289,20 @@ async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
             });
         }
     }
+}
+
+/// A race over every row of the learner (decoded from its 8-bit codes), once all are in.
+fn race(learner: &Learner, truth: Vec<usize>, config: RaceConfig) -> Result<Race, String> {
+    let store = learner.store();
+    if store.filled() < store.rows() {
+        return Err(format!(
+            "the race starts once every item is embedded ({} of {} so far)",
+            store.filled(),
+            store.rows()
+        ));
+    }
+    let all: Vec<usize> = (0..store.rows()).collect();
+    Race::new(store.decode(&all), truth, config).map_err(|e| e.to_string())
 }
 
 /// Runs `pass` on the learner and the GPU (if one is in use), both taken out of the engine

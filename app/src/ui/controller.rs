@@ -148,7 +148,8 @@ pub fn remove_answer(state: AppState, item: usize) {
 /// its classes and 0 is "Not here"), Enter or `a` accepts the model's guess, `?` the shortcuts
 /// overlay (Escape closes it), `m` "More like this" (in its grid Ctrl/Cmd+A selects every item
 /// shown; Escape closes the grid or the Map); with items selected in the Predictions view, the
-/// grid or the Map, 1–9 label them all (each its own answer),
+/// grid or the Map, 1–9 label them all (each its own answer); in the Race, Space starts and
+/// pauses, → steps one round, `p` toggles presenter mode;
 /// `n` none of these, `s` or Space skip,
 /// Backspace or Ctrl/Cmd+Z undo, Ctrl/Cmd+Y or Ctrl/Cmd+Shift+Z redo.
 pub fn install_keyboard(state: AppState) {
@@ -193,6 +194,17 @@ pub fn install_keyboard(state: AppState) {
         if key == "Escape" && state.explore.get_untracked() != Explore::Off {
             ev.prevent_default();
             close_explore(state);
+            return;
+        }
+        if state.explore.get_untracked() == Explore::Race {
+            // The race owns the keyboard: Space starts/pauses, → steps, P presenter mode.
+            match key.as_str() {
+                " " => super::explore::race_toggle(state),
+                "ArrowRight" => super::explore::race_step(state),
+                "p" | "P" => state.race.update(|r| r.presenter = !r.presenter),
+                _ => return,
+            }
+            ev.prevent_default();
             return;
         }
         let command = ev.ctrl_key() || ev.meta_key();

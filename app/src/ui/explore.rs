@@ -1,5 +1,6 @@
 //! Explore requests: "More like this" and search by example (an embedder embeds the example,
-//! the learner searches), the Map's layout. Each opens its view and sends the request; the
+//! the learner searches), the Map's layout, the classroom race (set up and stepped in the
+//! learner worker, one round per request, paced by the page). Each opens its view and sends the request; the
 //! answers come back through [`super::run`]. The learner-loop layer (ARCHITECTURE.md): views
 //! and the controller call it.
 
@@ -9,10 +10,14 @@ use leptos::prelude::*;
 
 use quarry_core::neighbours::{Query, DEFAULT_K};
 
+use super::files;
 use super::pool;
 use super::predictions::refresh_view;
-use super::state::{AppState, Explore, SimilarSearch};
+use super::state::{AppState, Explore, RaceState, SimilarSearch};
 use crate::protocol::{EmbedInput, WorkerRequest};
+use quarry_core::dataset::DemoManifest;
+use quarry_core::project::ItemSource;
+use quarry_core::simulate::race::RaceConfig;
 
 thread_local! {
     static NEXT_ID: Cell<u64> = const { Cell::new(1) };
@@ -125,4 +130,133 @@ pub fn open_map(state: AppState) {
         state.report(e);
     }
     refresh_view(state);
+}
+
+/// Milliseconds between two rounds while the race runs on its own (long enough to follow).
+const RACE_PACE_MS: i32 = 350;
+
+/// The demo the project was made from, if it was.
+pub fn demo_name(state: AppState) -> Option<String> {
+    state.dataset.with(|d| match d.as_ref().map(|d| &d.source) {
+        Some(ItemSource::Demo { name }) => Some(name.clone()),
+        _ => None,
+    })
+}
+
+/// Opens the race (demos only): fetches the demo's ground truth and sets the race up in the
+/// learner worker with [`RaceConfig::default`].
+pub fn open_race(state: AppState) {
+    set_up_race(state, false);
+}
+
+/// Sets a race up (again); `run` starts it as soon as it is ready.
+fn set_up_race(state: AppState, run: bool) {
+    state.browsing.set(false);
+    state.selected.set(Vec::new());
+    state.explore.set(Explore::Race);
+    let config = RaceConfig::default();
+    let presenter = state.race.with_untracked(|r| r.presenter);
+    state.race.set(RaceState {
+        strategies: config.strategies.clone(),
+        presenter,
+        running: run,
+        ..RaceState::default()
+    });
+    let Some(name) = untrack(|| demo_name(state)) else {
+        state.race.update(|r| {
+            r.error = Some("the race needs a demo: its true classes come with it".into())
+        });
+        return;
+    };
+    leptos::task::spawn_local(async move {
+        let truth = async {
+            let manifest = files::fetch_bytes(&format!("demo/{name}/demo.json")).await?;
+            let csv = files::fetch_bytes(&format!("demo/{name}/truth.csv")).await?;
+            let manifest = DemoManifest::from_json(&String::from_utf8_lossy(&manifest))
+                .map_err(|e| e.to_string())?;
+            manifest
+                .truth_ids(&String::from_utf8_lossy(&csv))
+                .map_err(|e| e.to_string())
+        }
+        .await;
+        let sent =
+            truth.and_then(|truth| pool::send(0, WorkerRequest::RaceStart { truth, config }));
+        if let Err(e) = sent {
+            state
+                .race
+                .update(|r| r.error = Some(format!("the race could not start: {e}")));
+        }
+    });
+}
+
+/// The learner's answer to the set-up: step at once if Space was pressed meanwhile.
+pub fn race_ready(state: AppState, result: Result<(), String>) {
+    state.race.update(|r| match result {
+        Ok(()) => r.ready = true,
+        Err(e) => {
+            r.error = Some(e);
+            r.running = false;
+        }
+    });
+    if state.race.with_untracked(|r| r.running) {
+        race_step(state);
+    }
+}
+
+/// One round came back: keep it, and ask for the next after a pause while running.
+pub fn race_frame(state: AppState, frame: Result<quarry_core::simulate::race::RaceFrame, String>) {
+    state.race.update(|r| {
+        r.in_flight = false;
+        if !r.ready {
+            // The answer to a step of the race this one replaced.
+            return;
+        }
+        match frame {
+            Ok(f) => r.frames.push(f),
+            Err(e) => {
+                r.error = Some(e);
+                r.running = false;
+            }
+        }
+        if r.done() {
+            r.running = false;
+        }
+    });
+    if state.race.with_untracked(|r| r.running) {
+        set_timeout(
+            move || {
+                if state.race.with_untracked(|r| r.running) {
+                    race_step(state);
+                }
+            },
+            std::time::Duration::from_millis(RACE_PACE_MS as u64),
+        );
+    }
+}
+
+/// Runs one round (→, or the Step button); nothing while one is in flight or after the end.
+pub fn race_step(state: AppState) {
+    let go = state
+        .race
+        .with_untracked(|r| r.ready && !r.in_flight && !r.done());
+    if !go {
+        return;
+    }
+    state.race.update(|r| r.in_flight = true);
+    if let Err(e) = pool::send(0, WorkerRequest::RaceStep) {
+        state.race.update(|r| r.error = Some(e));
+    }
+}
+
+/// Starts or pauses the race (Space); a finished race starts again from the first labels.
+pub fn race_toggle(state: AppState) {
+    if state.race.with_untracked(RaceState::done) {
+        set_up_race(state, true);
+        return;
+    }
+    let running = !state.race.with_untracked(|r| r.running);
+    state.race.update(|r| r.running = running);
+    if running {
+        race_step(state);
+    }
 }

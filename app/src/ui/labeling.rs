@@ -14,6 +14,7 @@ use super::explore::more_like;
 use super::history::HistoryPanel;
 use super::map::MapView;
 use super::predictions::{toggle_view, PredictionsView};
+use super::race::RaceView;
 use super::results::current_guess;
 use super::shortcuts::{toggle_help, ShortcutHelp};
 use super::sidebar::Sidebar;
@@ -104,6 +105,18 @@ pub fn LabelingScreen() -> impl IntoView {
             >
                 "Map"
             </button>
+            <Show when=move || super::explore::demo_name(state).is_some()>
+                <button
+                    aria-pressed=move || (state.explore.get() == Explore::Race).to_string()
+                    on:click=move |_| if state.explore.get_untracked() == Explore::Race {
+                        close_explore(state);
+                    } else {
+                        super::explore::open_race(state);
+                    }
+                >
+                    "Race"
+                </button>
+            </Show>
         </div>
         <Show when=move || state.browsing.get()>
             <PredictionsView />
@@ -113,6 +126,9 @@ pub fn LabelingScreen() -> impl IntoView {
         </Show>
         <Show when=move || state.explore.get() == Explore::Map>
             <MapView />
+        </Show>
+        <Show when=move || state.explore.get() == Explore::Race>
+            <RaceView />
         </Show>
         <div class="labeling">
             <section class="query" aria-label="Current item">

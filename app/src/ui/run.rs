@@ -158,6 +158,8 @@ fn on_response(state: AppState, worker: usize, response: WorkerResponse) {
             super::explore::example_arrived(state, id, embedding)
         }
         WorkerResponse::Map { layout, ms } => state.layout.set(Some((layout, ms))),
+        WorkerResponse::RaceReady { result } => super::explore::race_ready(state, result),
+        WorkerResponse::RaceFrame { frame } => super::explore::race_frame(state, frame),
         WorkerResponse::Classifier { bytes, zip } => {
             exports::classifier_arrived(state, &bytes, zip)
         }

@@ -238,6 +238,8 @@ pub struct AppState {
     pub similar: RwSignal<Option<SimilarSearch>>,
     /// The Map's layout of the embedded items, and how long the learner took to make it (ms).
     pub layout: RwSignal<Option<(quarry_core::map::Layout, f64)>>,
+    /// The classroom race.
+    pub race: RwSignal<RaceState>,
 }
 
 /// An explore view.
@@ -248,6 +250,34 @@ pub enum Explore {
     Similar,
     /// The Map: every embedded item on a 2-D projection.
     Map,
+    /// The classroom race (demos only).
+    Race,
+}
+
+/// The classroom race as the page shows it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RaceState {
+    /// The strategies racing, in lane order.
+    pub strategies: Vec<quarry_core::acquire::StrategyKind>,
+    /// The rounds so far.
+    pub frames: Vec<quarry_core::simulate::race::RaceFrame>,
+    /// Set up in the learner worker and ready to step.
+    pub ready: bool,
+    /// Stepping on its own (Space starts and pauses).
+    pub running: bool,
+    /// A step was asked for and has not come back.
+    pub in_flight: bool,
+    /// Large type, high contrast.
+    pub presenter: bool,
+    /// Why it cannot run.
+    pub error: Option<String>,
+}
+
+impl RaceState {
+    /// Whether the last round has been run.
+    pub fn done(&self) -> bool {
+        self.frames.last().is_some_and(|f| f.done)
+    }
 }
 
 /// A neighbour search and, once it is back, its answer.
@@ -323,6 +353,7 @@ impl AppState {
             explore: RwSignal::new(Explore::Off),
             similar: RwSignal::new(None),
             layout: RwSignal::new(None),
+            race: RwSignal::new(RaceState::default()),
         };
         state.asked_set = Memo::new(move |prev| super::candidates::asked_set(state, prev));
         state
