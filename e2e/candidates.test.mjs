@@ -86,7 +86,7 @@ test('candidate sets: keys 1..k, "Not here", hit rate, the full-list setting', {
     const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
     await help.waitFor();
     const listed = await help.locator('dt').allTextContents();
-    for (const k of ['1 – 9', '1 – k', '0', 'Enter or A', 'N', 'S or Space', 'Backspace or Ctrl+Z', 'Ctrl+Y or Ctrl+Shift+Z', '?']) {
+    for (const k of ['1 – 9', '1 – k', '0', 'Enter or A', 'N', 'S or Space', 'M', 'Ctrl+A', 'Backspace or Ctrl+Z', 'Ctrl+Y or Ctrl+Shift+Z', '?']) {
       assert.ok(listed.includes(k), `${k} missing from ${listed}`);
     }
     await page.keyboard.press('Escape');

@@ -2,7 +2,8 @@
 // the grid holds the current sentence's neighbours (mostly its own topic) with the model's
 // guesses; click, shift-click and Ctrl+A select; a class key labels the selection, each item
 // its own answer, and one Backspace undoes one of them; a typed sentence finds its neighbours;
-// the Map draws every item, hovering shows one, clicking asks it, a lasso selects.
+// the Map draws every item, hovering shows one, clicking asks it, a lasso selects; a class
+// key of one's own answers, and a key already taken is refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -127,6 +128,24 @@ test('More like this: bulk labels with undo; search by example; the Map', { time
     await page.mouse.click(box.x + found.x, box.y + found.y);
     await page.locator('.map').waitFor({ state: 'detached' });
     await page.waitForFunction((name) => document.querySelector('.item-name')?.textContent === name, found.item);
+
+    // Keys of one's own: class 1 on J; a key already taken is refused with what holds it.
+    await page.keyboard.press('?');
+    const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+    await help.getByText('Choose your own keys').click();
+    const first = help.getByRole('textbox', { name: `Key for ${classes[0]}` });
+    await first.fill('j');
+    await first.press('Tab');
+    await page.waitForFunction(() => document.querySelector('.classes .class-button kbd')?.textContent === 'J');
+    const second = help.getByRole('textbox', { name: `Key for ${classes[1]}` });
+    await second.fill('j');
+    await second.press('Tab');
+    assert.match(await help.getByTestId('key-problem').textContent(), new RegExp(`already answers “${classes[0]}”`));
+    await help.getByRole('button', { name: /^Close/ }).click();
+    const n0 = await count(page);
+    await page.keyboard.press('j');
+    await countIs(page, n0 + 1);
+    assert.equal(await page.locator('.history-list li').first().locator('select').inputValue(), '0');
     assert.deepEqual(problems, []);
   } finally {
     await browser.close();

@@ -19,6 +19,7 @@ pub mod evaluate;
 pub mod export;
 pub mod head;
 pub mod import;
+pub mod keys;
 pub mod kmeans;
 mod labels;
 mod lbfgs;

@@ -6,6 +6,7 @@
 use crate::acquire::{StrategyKind, Subpool};
 use crate::audit::AuditSettings;
 use crate::head::SoftmaxHead;
+use crate::keys::KeyChoices;
 use crate::model::ModelChoice;
 use crate::session::SessionSnapshot;
 use crate::{Error, Result, Session};
@@ -49,6 +50,13 @@ pub struct ProjectFile {
     /// Always the full class list: candidate set queries off (absent: on).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub full_list: bool,
+    /// The person's own keys for classes (by class id) and commands (absent: the defaults).
+    #[serde(default, skip_serializing_if = "keys_are_default")]
+    pub keys: KeyChoices,
+}
+
+fn keys_are_default(keys: &KeyChoices) -> bool {
+    *keys == KeyChoices::default()
 }
 
 fn recommended_audit() -> AuditSettings {
@@ -85,6 +93,8 @@ pub struct Settings {
     pub audit: AuditSettings,
     /// Always the full class list (candidate set queries off).
     pub full_list: bool,
+    /// The person's own keys.
+    pub keys: KeyChoices,
 }
 
 /// A project read back: the session rebuilt and checked, the rest as saved.
@@ -115,6 +125,7 @@ fn file(session: SessionSnapshot, settings: &Settings, head: Option<&SoftmaxHead
         head: head.cloned(),
         audit: settings.audit,
         full_list: settings.full_list,
+        keys: settings.keys.clone(),
     }
 }
 
@@ -216,6 +227,7 @@ fn read_value(value: serde_json::Value) -> Result<Project> {
             source: file.source,
             audit: file.audit,
             full_list: file.full_list,
+            keys: file.keys,
         },
         session,
         head: file.head,
@@ -251,6 +263,12 @@ mod tests {
             }),
             audit: AuditSettings::RECOMMENDED,
             full_list: true,
+            keys: {
+                let mut k = KeyChoices::default();
+                k.classes.insert(2, "b".into());
+                k.commands.insert(crate::keys::Command::Skip, "k".into());
+                k
+            },
         };
         let back = read_project(&write_project(&s, &settings, None)).unwrap();
         assert_eq!(back.session, s);

@@ -42,6 +42,7 @@ fn every_released_version_loads() {
         source: None,
         audit: quarry_core::audit::AuditSettings::RECOMMENDED,
         full_list: false,
+        keys: Default::default(),
     };
     let written = write_project(&fixture_session(), &settings, None);
     if std::env::var_os("QUARRY_WRITE_FIXTURE").is_some() {

@@ -5,6 +5,7 @@
 
 use leptos::prelude::*;
 use quarry_core::acquire::{StrategyKind, Subpool};
+use quarry_core::keys::{Action, Command};
 use quarry_core::Session;
 use wasm_bindgen::JsCast;
 
@@ -144,8 +145,9 @@ pub fn remove_answer(state: AppState, item: usize) {
     change(state, |s| s.remove_answer(item).map(|()| true));
 }
 
-/// Keys: 1–9 answer (multi-label: toggle, Enter saves; with a candidate set shown, 1..k answer
-/// its classes and 0 is "Not here"), Enter or `a` accepts the model's guess, `?` the shortcuts
+/// Keys: each class's key answers — 1–9, then letters, or the person's own (`quarry_core::
+/// keys`; multi-label: toggle, Enter saves; with a candidate set shown, 1..k answer its classes
+/// and 0 is "Not here") —, Enter or `a` accepts the model's guess, `?` the shortcuts
 /// overlay (Escape closes it), `m` "More like this" (in its grid Ctrl/Cmd+A selects every item
 /// shown; Escape closes the grid or the Map); with items selected in the Predictions view, the
 /// grid or the Map, 1–9 label them all (each its own answer); in the Race, Space starts and
@@ -225,18 +227,13 @@ pub fn install_keyboard(state: AppState) {
                 select_all_shown(state);
             }
         } else if command {
-        } else if key == "m" || key == "M" {
-            ev.prevent_default();
-            if let Some(i) = state
-                .session
-                .with_untracked(|s| s.as_ref().and_then(Session::current))
-            {
-                super::explore::more_like(state, i);
-            }
-        } else if key == "Enter" || key == "a" || key == "A" {
+        } else if key == "Enter" {
             // Accepts the model's guess (multi-label: saves the set as toggled).
             ev.prevent_default();
             accept(state);
+        } else if key == " " {
+            ev.prevent_default();
+            skip(state);
         } else if let Some(set) = untrack(|| shown_candidates(state))
             .filter(|_| key.len() == 1 && key.chars().all(|c| c.is_ascii_digit()) && !bulk)
         {
@@ -248,27 +245,22 @@ pub fn install_keyboard(state: AppState) {
             } else if let Some(&class) = set.get(d - 1) {
                 answer_counted(state, class);
             }
-        } else if key == "n" || key == "N" {
+        } else if let Some(action) = untrack(|| state.key_map()).action(&key) {
+            // The class and command keys (defaults, or the person's own).
             ev.prevent_default();
-            none_of_these(state);
-        } else if key == "s" || key == "S" || key == " " {
-            ev.prevent_default();
-            skip(state);
-        } else if let Some(d) = key
-            .chars()
-            .next()
-            .and_then(|c| c.to_digit(10))
-            .filter(|_| key.len() == 1)
-        {
-            let classes = state
-                .session
-                .with_untracked(|s| s.as_ref().map_or(0, |s| s.classes().len()));
-            if (1..=9).contains(&d) && (d as usize) <= classes {
-                ev.prevent_default();
-                if bulk {
-                    label_items(state, d as usize - 1);
-                } else {
-                    answer_counted(state, d as usize - 1);
+            match action {
+                Action::Class(k) if bulk => label_items(state, k),
+                Action::Class(k) => answer_counted(state, k),
+                Action::Command(Command::Accept) => accept(state),
+                Action::Command(Command::NoneOfThese) => none_of_these(state),
+                Action::Command(Command::Skip) => skip(state),
+                Action::Command(Command::MoreLikeThis) => {
+                    if let Some(i) = state
+                        .session
+                        .with_untracked(|s| s.as_ref().and_then(Session::current))
+                    {
+                        super::explore::more_like(state, i);
+                    }
                 }
             }
         }

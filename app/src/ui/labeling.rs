@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use quarry_core::acquire::{StrategyKind, Subpool, ANCHORAL_AUTO_ABOVE};
+use quarry_core::keys::Command;
 use wasm_bindgen::JsCast;
 
 use super::candidates::{answer_counted, shown_candidates, CandidateButtons, FullListSetting};
@@ -166,18 +167,22 @@ pub fn LabelingScreen() -> impl IntoView {
                         if multi() {
                             format!("Model's guess: {what} ({:.0}% sure) · toggled below, Enter saves", g.probability * 100.0)
                         } else {
-                            format!("Model's guess: {what} ({:.0}%) · Enter or A accepts", g.probability * 100.0)
+                            let accept = state.key_map().command(Command::Accept).to_uppercase();
+                            format!("Model's guess: {what} ({:.0}%) · Enter or {accept} accepts", g.probability * 100.0)
                         }
                     })}
                 </p>
                 <CandidateButtons />
                 <div class="classes" role="group" aria-label="Classes" class:collapsed=move || shown_candidates(state).is_some()>
                     {move || {
+                        let keys = state.key_map();
                         classes()
                             .into_iter()
                             .enumerate()
                             .map(|(k, name)| {
                                 let label = name.clone();
+                                let key = keys.classes.get(k).cloned().flatten();
+                                let shown_key = key.as_ref().map(|k| k.to_uppercase());
                                 view! {
                                     <button
                                         class="class-button"
@@ -185,11 +190,11 @@ pub fn LabelingScreen() -> impl IntoView {
                                         class:chosen=move || multi() && state.chosen.with(|c| c.contains(&k))
                                         aria-pressed=move || multi().then(|| state.chosen.with(|c| c.contains(&k)).to_string())
                                         aria-label=label
-                                        aria-keyshortcuts=(k < 9).then(|| (k + 1).to_string())
+                                        aria-keyshortcuts=key
                                         disabled=move || current().is_none()
                                         on:click=move |_| answer_counted(state, k)
                                     >
-                                        {(k < 9).then(|| view! { <kbd aria-hidden="true">{k + 1}</kbd> })}
+                                        {shown_key.map(|k| view! { <kbd aria-hidden="true">{k}</kbd> })}
                                         <span aria-hidden="true">{name}</span>
                                     </button>
                                 }
@@ -209,11 +214,11 @@ pub fn LabelingScreen() -> impl IntoView {
                     </button>
                 </Show>
                 <div class="controls">
-                    <button aria-keyshortcuts="n" disabled=move || current().is_none() on:click=move |_| none_of_these(state)>
-                        "None of these " <kbd>"N"</kbd>
+                    <button aria-keyshortcuts=move || state.key_map().command(Command::NoneOfThese).to_string() disabled=move || current().is_none() on:click=move |_| none_of_these(state)>
+                        "None of these " <kbd>{move || state.key_map().command(Command::NoneOfThese).to_uppercase()}</kbd>
                     </button>
-                    <button aria-keyshortcuts="s" disabled=move || current().is_none() on:click=move |_| skip(state)>
-                        "Skip " <kbd>"S"</kbd>
+                    <button aria-keyshortcuts=move || state.key_map().command(Command::Skip).to_string() disabled=move || current().is_none() on:click=move |_| skip(state)>
+                        "Skip " <kbd>{move || state.key_map().command(Command::Skip).to_uppercase()}</kbd>
                     </button>
                     <button aria-keyshortcuts="Backspace" disabled=move || !can_undo() on:click=move |_| undo(state)>
                         "Undo " <kbd>"⌫"</kbd>
@@ -224,12 +229,12 @@ pub fn LabelingScreen() -> impl IntoView {
                     <button aria-keyshortcuts="?" on:click=move |_| toggle_help(state)>
                         "Shortcuts " <kbd>"?"</kbd>
                     </button>
-                    <button aria-keyshortcuts="m" disabled=move || current().is_none() on:click=move |_| {
+                    <button aria-keyshortcuts=move || state.key_map().command(Command::MoreLikeThis).to_string() disabled=move || current().is_none() on:click=move |_| {
                         if let Some(i) = current() {
                             more_like(state, i);
                         }
                     }>
-                        "More like this " <kbd>"M"</kbd>
+                        "More like this " <kbd>{move || state.key_map().command(Command::MoreLikeThis).to_uppercase()}</kbd>
                     </button>
                 </div>
                 <div class="queue" data-queue-age=move || state.queue_age.get()>

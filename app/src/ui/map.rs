@@ -144,7 +144,9 @@ fn draw(
                 2 => dot(&mut buf, x, y, 7, [47, 111, 223]),
                 _ => {}
             }
-            dot(&mut buf, x, y, 3, colour);
+            // Coloured points a little larger than the grey ones.
+            let size = if colour == UNLABELED { 3 } else { 4 };
+            dot(&mut buf, x, y, size, colour);
         }
     }
     let image = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&buf), SIDE, SIDE)
@@ -331,7 +333,16 @@ pub fn MapView() -> impl IntoView {
                     view! {
                         <li><span class="swatch" style:background=format!("rgb({r},{g},{b})")></span>{c}</li>
                     }
+                    .into_any()
                 })
+                .chain(std::iter::once({
+                    let [r, g, b] = UNLABELED;
+                    let what = if mode.get() == Colour::Label { "not labeled yet" } else { "no guess yet" };
+                    view! {
+                        <li><span class="swatch" style:background=format!("rgb({r},{g},{b})")></span>{what}</li>
+                    }
+                    .into_any()
+                }))
                 .collect_view()
         })
     };

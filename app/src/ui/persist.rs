@@ -35,6 +35,7 @@ pub fn settings(state: AppState) -> Option<Settings> {
             source: Some(d.source.clone()),
             audit: state.audit.get_untracked(),
             full_list: state.full_list.get_untracked(),
+            keys: state.keys.get_untracked(),
         })
     })
 }

@@ -62,6 +62,7 @@ pub fn start_project(state: AppState, project: Project) {
     state.subpool.set(Subpool::Auto);
     state.audit.set(AuditSettings::RECOMMENDED);
     state.full_list.set(false);
+    state.keys.set(Default::default());
     state.set_stats.set((0, 0));
     let keep = StoredItems {
         names: project.names,
@@ -434,6 +435,7 @@ fn resume(
     state.subpool.set(project.settings.subpool);
     state.audit.set(project.settings.audit);
     state.full_list.set(project.settings.full_list);
+    state.keys.set(project.settings.keys.clone());
     state.set_stats.set((0, 0));
     let texts = match &items {
         Items::Texts(t) => Some(t.clone()),

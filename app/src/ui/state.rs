@@ -240,6 +240,8 @@ pub struct AppState {
     pub layout: RwSignal<Option<(quarry_core::map::Layout, f64)>>,
     /// The classroom race.
     pub race: RwSignal<RaceState>,
+    /// The person's own keys (saved with the project).
+    pub keys: RwSignal<quarry_core::keys::KeyChoices>,
 }
 
 /// An explore view.
@@ -354,9 +356,20 @@ impl AppState {
             similar: RwSignal::new(None),
             layout: RwSignal::new(None),
             race: RwSignal::new(RaceState::default()),
+            keys: RwSignal::new(quarry_core::keys::KeyChoices::default()),
         };
         state.asked_set = Memo::new(move |prev| super::candidates::asked_set(state, prev));
         state
+    }
+
+    /// The keys in force for the project's classes (tracked: views re-render on a change).
+    pub fn key_map(&self) -> quarry_core::keys::KeyMap {
+        let ids = self.session.with(|s| {
+            s.as_ref()
+                .map(|s| s.class_ids().to_vec())
+                .unwrap_or_default()
+        });
+        self.keys.with(|k| quarry_core::keys::KeyMap::new(&ids, k))
     }
 
     /// Shows `message` to the person.

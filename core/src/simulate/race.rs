@@ -287,9 +287,9 @@ mod tests {
         let mut rng = Rng::new(seed);
         let mut x = Matrix::zeros(n, 6);
         let y: Vec<usize> = (0..n).map(|i| i % 3).collect();
-        for i in 0..n {
+        for (i, &class) in y.iter().enumerate() {
             for d in 0..6 {
-                let centre = if d == y[i] { 2.0 } else { 0.0 };
+                let centre = if d == class { 2.0 } else { 0.0 };
                 x.row_mut(i)[d] = (centre + rng.normal()) as f32;
             }
         }
