@@ -83,6 +83,7 @@ fn main() {
         source: Some(ItemSource::Files),
         audit: quarry_core::audit::AuditSettings::RECOMMENDED,
         full_list: false,
+        keys: Default::default(),
     };
     let contents = ProjectZip {
         project: write_project(&session, &settings, None),
