@@ -152,3 +152,29 @@ test('More like this: bulk labels with undo; search by example; the Map', { time
     await server.close();
   }
 });
+
+test('search by example: an image picked is embedded in the tab and found in the pool', { timeout: 600_000 }, async () => {
+  const server = await serve();
+  const browser = await launch();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1300, height: 1000 } });
+    const problems = watch(page, new URL(server.url).origin);
+    await page.goto(server.url);
+    await page.getByRole('button', { name: 'Try the demo' }).click();
+    await page.getByRole('group', { name: 'Classes', exact: true }).waitFor({ timeout: 300_000 });
+    await page.getByTestId('embedding-strip').waitFor({ state: 'detached', timeout: 300_000 });
+    // The person's copy of one of the pool's images: its own row comes first, similarity ~1.
+    await page.getByLabel('Find items like an image').setInputFiles(join(ROOT, 'assets/demo/emoji/images/airplane.png'));
+    await page.waitForFunction(() => /items most like airplane\.png/.test(document.querySelector('[data-testid=similar-status]')?.textContent ?? ''), null, { timeout: 120_000 });
+    assert.equal(await page.locator('.tile').first().getAttribute('data-item'), 'airplane.png');
+    assert.ok(Number(await page.locator('.tile .tile-similarity').first().textContent()) > 0.99);
+    // A file that is not an image gets a clear message, and nothing else changes.
+    await page.getByLabel('Find items like an image').setInputFiles({ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('not a picture') });
+    await page.waitForFunction(() => /^No search: 'notes.png' is not a readable image/.test(document.querySelector('[data-testid=similar-status]')?.textContent ?? ''), null, { timeout: 60_000 });
+    console.log(await page.getByTestId('similar-status').textContent());
+    assert.deepEqual(problems, []);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});

@@ -88,7 +88,12 @@ pub enum WorkerRequest {
     Similar { id: u64, query: Query, k: usize },
     /// Embed one example from outside the pool with the loaded model (search by example);
     /// answered by [`WorkerResponse::Example`] with the same `id`. Never cached.
-    EmbedExample { id: u64, input: EmbedInput },
+    EmbedExample {
+        id: u64,
+        /// The example's name in messages (its file name, or the sentence).
+        name: String,
+        input: EmbedInput,
+    },
     /// Lay out every embedded item on the Map; answered by [`WorkerResponse::Map`].
     Map,
     /// Set up a classroom race over the embedded items (all must be embedded) with their true

@@ -247,8 +247,8 @@ async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
             };
             post(&WorkerResponse::RaceFrame { frame });
         }
-        WorkerRequest::EmbedExample { id, input } => {
-            let embedding = embedding::example(&engine, input).await;
+        WorkerRequest::EmbedExample { id, name, input } => {
+            let embedding = embedding::example(&engine, name, input).await;
             post(&WorkerResponse::Example { id, embedding });
         }
         WorkerRequest::Classifier { model, classes } => {

@@ -72,8 +72,13 @@ fn open(state: AppState, id: u64, like: String) {
 /// then searched by the learner ([`example_arrived`]).
 pub fn search_example(state: AppState, like: String, input: EmbedInput) {
     let id = next_id();
-    open(state, id, like);
-    if let Err(e) = pool::send(1, WorkerRequest::EmbedExample { id, input }) {
+    open(state, id, like.clone());
+    let request = WorkerRequest::EmbedExample {
+        id,
+        name: like,
+        input,
+    };
+    if let Err(e) = pool::send(1, request) {
         state.report(e);
     }
 }
@@ -101,12 +106,7 @@ pub fn example_arrived(state: AppState, id: u64, embedding: Result<Vec<f32>, Str
                 state.report(e);
             }
         }
-        Err(e) => answered(
-            state,
-            id,
-            Err(format!("the example could not be read: {e}")),
-            0.0,
-        ),
+        Err(e) => answered(state, id, Err(format!("No search: {e}")), 0.0),
     }
 }
 

@@ -407,11 +407,12 @@ pub(super) fn received(data: &JsValue) -> Option<(Vec<usize>, Vec<f32>)> {
 /// like an item, never cached.
 pub(super) async fn example(
     engine: &Rc<RefCell<Engine>>,
+    name: String,
     input: EmbedInput,
 ) -> Result<Vec<f32>, String> {
     let job = EmbedJob {
         item: 0,
-        name: "the example".to_string(),
+        name,
         input,
     };
     let bytes = read_all(std::slice::from_ref(&job)).await.remove(0)?;
