@@ -4,10 +4,10 @@
 //! in memory as one zip.
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
 use std::io::{Cursor, Seek, SeekFrom, Write};
 use std::rc::Rc;
 
+use super::names::{safe_path, UniqueNames};
 use crate::export::{prediction_rows, LabelSource};
 use crate::predict::Predictions;
 use crate::{Error, Result, Session};
@@ -136,7 +136,7 @@ impl Seek for ChunkSink {
 pub struct StreamingZip {
     zip: zip::ZipWriter<ChunkSink>,
     chunks: ChunkSink,
-    names: BTreeSet<String>,
+    names: UniqueNames,
 }
 
 impl Default for StreamingZip {
@@ -151,12 +151,13 @@ impl StreamingZip {
         StreamingZip {
             zip: zip::ZipWriter::new(chunks.clone()),
             chunks,
-            names: BTreeSet::new(),
+            names: UniqueNames::default(),
         }
     }
 
-    /// Adds `bytes` as `folder/name` (a repeated path gets ` (2)`, ` (3)`… before its
-    /// extension); images are stored, other files deflated. Returns the bytes now final.
+    /// Adds `bytes` as `folder/name`, made a safe relative path ([`safe_path`]: never `..` or
+    /// absolute; a repeated path gets ` (2)`, ` (3)`… before its extension); images are
+    /// stored, other files deflated. Returns the bytes now final.
     ///
     /// # Errors
     /// [`Error::Format`] when the zip cannot be written (a file over the zip format's limits).
@@ -167,7 +168,10 @@ impl StreamingZip {
         bytes: &[u8],
         deflate: bool,
     ) -> Result<Vec<u8>> {
-        let path = self.unique(&format!("{folder}/{name}"));
+        let joined = format!("{folder}/{name}");
+        let path = self
+            .names
+            .take(&safe_path(&joined).unwrap_or_else(|| "_".to_string()));
         let before = self.chunks.0.borrow().pos;
         let method = if deflate {
             zip::CompressionMethod::Deflated
@@ -200,20 +204,6 @@ impl StreamingZip {
         let mut chunks = self.chunks.0.borrow_mut();
         let end = chunks.kept + chunks.buf.len() as u64;
         Ok(chunks.take_before(end))
-    }
-
-    fn unique(&mut self, path: &str) -> String {
-        let mut candidate = path.to_string();
-        let (stem, ext) = match path.rfind('.') {
-            Some(dot) if dot > path.rfind('/').map_or(0, |s| s + 1) => path.split_at(dot),
-            _ => (path, ""),
-        };
-        let mut k = 2;
-        while !self.names.insert(candidate.clone()) {
-            candidate = format!("{stem} ({k}){ext}");
-            k += 1;
-        }
-        candidate
     }
 }
 
