@@ -4,6 +4,7 @@ import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
+import { deflateRawSync } from 'node:zlib';
 
 export const ROOT = resolve(new URL('..', import.meta.url).pathname);
 const TYPES = {
@@ -75,25 +76,32 @@ function crc32(buf) {
 
 /** A zip archive (stored entries) of `files`: [{ name, data: Buffer }]. */
 export function storedZip(files) {
+  return zipOf(files);
+}
+
+/** A zip of `files` (`{ name, data, deflate }`): stored, or deflated where `deflate` is set. */
+export function zipOf(files) {
   const locals = [];
   const centrals = [];
   let offset = 0;
-  for (const { name, data } of files) {
+  for (const { name, data, deflate = false } of files) {
     const nameBuf = Buffer.from(name, 'utf8');
     const crc = crc32(data);
+    const packed = deflate ? deflateRawSync(data) : data;
+    const method = deflate ? 8 : 0;
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(20, 4); local.writeUInt16LE(0x0800, 6);
-    local.writeUInt16LE(0, 8); local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(data.length, 18); local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(method, 8); local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(packed.length, 18); local.writeUInt32LE(data.length, 22);
     local.writeUInt16LE(nameBuf.length, 26);
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0); central.writeUInt16LE(20, 4); central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0x0800, 8); central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(data.length, 20); central.writeUInt32LE(data.length, 24);
+    central.writeUInt16LE(0x0800, 8); central.writeUInt16LE(method, 10); central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(packed.length, 20); central.writeUInt32LE(data.length, 24);
     central.writeUInt16LE(nameBuf.length, 28); central.writeUInt32LE(offset, 42);
-    locals.push(local, nameBuf, data);
+    locals.push(local, nameBuf, packed);
     centrals.push(central, nameBuf);
-    offset += 30 + nameBuf.length + data.length;
+    offset += 30 + nameBuf.length + packed.length;
   }
   const dir = Buffer.concat(centrals);
   const end = Buffer.alloc(22);

@@ -196,6 +196,40 @@ pub struct TextTable {
     pub columns: Vec<String>,
     /// Cells, `rows[r][c]`; a missing field is empty.
     pub rows: Vec<Vec<String>>,
+    /// What was left out and why, when only part of the file could be read (a quote that never
+    /// closes: the rows before its line are offered).
+    pub warning: Option<String>,
+}
+
+/// The line (1-based) of a CSV/TSV text where a quoted field opens and never closes, if any:
+/// the csv reader would take the whole rest of the file into that one field.
+fn unclosed_quote(text: &str, delimiter: u8) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let (mut line, mut opened) = (1, 0);
+    let mut in_quotes = false;
+    let mut field_start = true;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_quotes {
+            if b == b'"' {
+                if bytes.get(i + 1) == Some(&b'"') {
+                    i += 1;
+                } else {
+                    in_quotes = false;
+                }
+            }
+        } else if b == b'"' && field_start {
+            in_quotes = true;
+            opened = line;
+        }
+        if b == b'\n' {
+            line += 1;
+        }
+        field_start = !in_quotes && (b == delimiter || b == b'\n' || (b == b'\r'));
+        i += 1;
+    }
+    in_quotes.then_some(opened)
 }
 
 /// Reads `text` as `format`.
@@ -211,12 +245,34 @@ pub fn read_text_table(text: &str, format: TextFormat) -> Result<TextTable> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let table = match format {
         TextFormat::Csv | TextFormat::Tsv => {
+            let delimiter = if format == TextFormat::Csv {
+                b','
+            } else {
+                b'\t'
+            };
+            // A quote that never closes: read the rows before its line, say what was left out.
+            let (text, warning) = match unclosed_quote(text, delimiter) {
+                Some(1) => {
+                    return Err(bad(
+                        "line 1 opens a quote (\") that never closes, so no row can be read".into(),
+                    ))
+                }
+                Some(line) => {
+                    let cut = text
+                        .match_indices('\n')
+                        .nth(line - 2)
+                        .map_or(text.len(), |(at, _)| at + 1);
+                    let warning = format!(
+                        "line {line} opens a quote (\") that never closes: the rows before it \
+                         were read, line {line} and everything after it were left out (close \
+                         the quote and open the file again to get them)"
+                    );
+                    (&text[..cut], Some(warning))
+                }
+                None => (text, None),
+            };
             let mut reader = csv::ReaderBuilder::new()
-                .delimiter(if format == TextFormat::Csv {
-                    b','
-                } else {
-                    b'\t'
-                })
+                .delimiter(delimiter)
                 .flexible(true)
                 .from_reader(text.as_bytes());
             let columns: Vec<String> = reader
@@ -242,7 +298,11 @@ pub fn read_text_table(text: &str, format: TextFormat) -> Result<TextTable> {
                 row.resize(columns.len(), String::new());
                 rows.push(row);
             }
-            TextTable { columns, rows }
+            TextTable {
+                columns,
+                rows,
+                warning,
+            }
         }
         TextFormat::JsonLines => {
             let mut columns: Vec<String> = Vec::new();
@@ -276,7 +336,11 @@ pub fn read_text_table(text: &str, format: TextFormat) -> Result<TextTable> {
                         .collect()
                 })
                 .collect();
-            TextTable { columns, rows }
+            TextTable {
+                columns,
+                rows,
+                warning: None,
+            }
         }
         TextFormat::Lines => TextTable {
             columns: vec!["text".into()],
@@ -285,6 +349,7 @@ pub fn read_text_table(text: &str, format: TextFormat) -> Result<TextTable> {
                 .filter(|l| !l.trim().is_empty())
                 .map(|l| vec![l.to_string()])
                 .collect(),
+            warning: None,
         },
     };
     if table.rows.is_empty() {
@@ -480,5 +545,25 @@ mod tests {
         assert!(e.contains("line 1"), "{e}");
         assert!(read_text_table("h\n", TextFormat::Csv).is_err());
         assert!(read_text_table("\n \n", TextFormat::Lines).is_err());
+    }
+
+    #[test]
+    fn a_quote_that_never_closes_names_its_line_and_keeps_the_rows_before() {
+        let text = "text,label\n\"fine, quoted\",a\nplain,b\n\"broken,c\nlater,d\nmore,e\n";
+        let t = read_text_table(text, TextFormat::Csv).unwrap();
+        assert_eq!(t.rows, vec![vec!["fine, quoted", "a"], vec!["plain", "b"]]);
+        let w = t.warning.unwrap();
+        assert!(w.contains("line 4 opens a quote"), "{w}");
+        // Escaped quotes, quotes inside a field and quoted newlines are not unclosed.
+        let ok = "t\n\"say \"\"hi\"\"\"\n5\" tall\n\"two\nlines\"\n";
+        let t = read_text_table(ok, TextFormat::Csv).unwrap();
+        assert_eq!(t.warning, None);
+        assert_eq!(t.rows.len(), 3);
+        // TSV too; on the header line nothing can be offered.
+        let t = read_text_table("a\tb\nx\ty\n\"z\tw\n", TextFormat::Tsv).unwrap();
+        assert_eq!(t.rows.len(), 1);
+        assert!(t.warning.unwrap().contains("line 3"));
+        let e = read_text_table("\"a,b\nc,d\n", TextFormat::Csv).unwrap_err();
+        assert!(e.to_string().contains("line 1 opens a quote"), "{e}");
     }
 }

@@ -195,11 +195,12 @@ fn fill_from_table(draft: &mut Draft, choice: TableChoice) {
     draft.items = Items::Texts(texts);
     draft.classes = proposed_classes(&labels, draft.multi_label);
     draft.labels = labels;
-    draft.notes = if dropped > 0 {
-        vec![format!("{dropped} rows with an empty text were left out")]
-    } else {
-        Vec::new()
-    };
+    draft.notes = choice.table.warning.iter().cloned().collect();
+    if dropped > 0 {
+        draft
+            .notes
+            .push(format!("{dropped} rows with an empty text were left out"));
+    }
     draft.table = Some(choice);
 }
 
