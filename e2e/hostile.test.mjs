@@ -4,7 +4,9 @@
 //     are offered;
 //   - a zip whose entry names climb out of the folder (`../../evil.png`, `/abs/x.png`,
 //     `C:\win\y.png`): taken in as plain relative names, never with `..`;
-//   - a zip bomb (64 MiB of zeros deflated to 64 KiB): refused before it is inflated.
+//   - a zip bomb (64 MiB of zeros deflated to 64 KiB): refused before it is inflated;
+//   - a truncated JPEG (which decoders turn into a partial picture without a word): listed as
+//     left out with the reason, the other images embedded.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -29,7 +31,7 @@ test('hostile inputs: an unclosed CSV quote, a zip-slip zip, a zip bomb', { time
     await page.getByTestId('open-text').setInputFiles(csv);
     await page.getByTestId('setup-summary').waitFor();
     assert.equal(await page.getByTestId('setup-summary').textContent(), '2 texts; 2 come with a label.');
-    await page.getByText(/line 4 opens a quote \(") that never closes/).waitFor();
+    await page.getByText(/line 4 opens a quote \("\) that never closes/).waitFor();
     await page.goto(server.url);
 
     // Entry names that climb out of the folder.
@@ -64,7 +66,31 @@ test('hostile inputs: an unclosed CSV quote, a zip-slip zip, a zip bomb', { time
     const alert = page.getByRole('alert');
     await alert.getByText(/bomb\.png.*refused as a zip bomb/).waitFor({ timeout: 60_000 });
     console.log(await alert.textContent());
-    assert.deepEqual(problems.filter((p) => !/zip bomb/.test(p)), []);
+    await page.goto(server.url);
+
+    // A JPEG cut at 60% (made by the browser's own encoder), among whole images.
+    const jpeg = Buffer.from(await page.evaluate(async () => {
+      const c = document.createElement('canvas');
+      c.width = c.height = 96;
+      const g = c.getContext('2d');
+      for (let i = 0; i < 96; i += 8) { g.fillStyle = `hsl(${i * 4}, 70%, 50%)`; g.fillRect(i, 0, 8, 96); }
+      const blob = await new Promise((ok) => c.toBlob(ok, 'image/jpeg', 0.9));
+      return [...new Uint8Array(await blob.arrayBuffer())];
+    }));
+    const cut = join(dir, 'cut.zip');
+    await writeFile(cut, zipOf([
+      { name: 'whole.jpg', data: jpeg },
+      { name: 'cut.jpg', data: jpeg.subarray(0, Math.floor(jpeg.length * 0.6)) },
+      { name: 'ant.png', data: await png('ant.png') },
+      { name: 'apple.png', data: await png('apple.png') },
+    ]));
+    await page.getByTestId('open-files').setInputFiles(cut);
+    await page.getByTestId('setup-summary').waitFor();
+    await page.getByRole('textbox', { name: 'Classes' }).fill('one\ntwo');
+    await page.getByRole('button', { name: 'Start labeling' }).click();
+    await page.getByText(/cut\.jpg was left out: .*cut short/).waitFor({ timeout: 300_000 });
+    await page.waitForFunction(() => /^4 \/ 4 items embedded/.test(document.querySelector('[data-testid=embedded]')?.textContent ?? ''), null, { timeout: 300_000 });
+    assert.deepEqual(problems.filter((p) => !/zip bomb|cut short/.test(p)), []);
   } finally {
     await browser.close();
     await server.close();

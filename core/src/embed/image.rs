@@ -37,12 +37,56 @@ pub fn preprocess(item: &str, bytes: &[u8], spec: &ImageSpec) -> Result<Vec<f32>
     Ok(out)
 }
 
+/// Why a JPEG is damaged in a way its decoder would not say: it ends before its picture does
+/// (no end-of-image marker after the first scan: a truncated file decodes to a partial picture
+/// without an error). The segments before the scan are walked by their lengths, so an EXIF
+/// thumbnail's own end marker is not mistaken for the picture's. `None` for other formats.
+pub fn cut_short(bytes: &[u8]) -> Option<&'static str> {
+    const CUT: &str = "the JPEG is cut short (it ends before its picture does): the file is \
+                       damaged or was not copied whole";
+    if !bytes.starts_with(&[0xFF, 0xD8]) {
+        return None;
+    }
+    let mut i = 2;
+    loop {
+        // Fill bytes may pad a marker.
+        while bytes.get(i) == Some(&0xFF) && bytes.get(i + 1) == Some(&0xFF) {
+            i += 1;
+        }
+        match (bytes.get(i), bytes.get(i + 1)) {
+            (Some(0xFF), Some(0xD9)) => return None,
+            (Some(0xFF), Some(0xDA)) => {
+                let scan = &bytes[i + 2..];
+                let ended = scan.windows(2).any(|w| w == [0xFF, 0xD9]);
+                return (!ended).then_some(CUT);
+            }
+            (Some(0xFF), Some(&m)) if (0xD0..=0xD7).contains(&m) || m == 0x01 => i += 2,
+            (Some(0xFF), Some(_)) => {
+                let len = match (bytes.get(i + 2), bytes.get(i + 3)) {
+                    (Some(&a), Some(&b)) => usize::from(a) << 8 | usize::from(b),
+                    _ => return Some(CUT),
+                };
+                i += 2 + len;
+            }
+            (None, _) | (_, None) => return Some(CUT),
+            // Not a marker where one must be: leave it to the decoder.
+            _ => return None,
+        }
+    }
+}
+
 /// The first steps of [`preprocess`]: decoded, alpha composited onto white, RGB, resized to
 /// `size × size` (what an exported classifier takes as 0–255 values).
 ///
 /// # Errors
 /// [`Error::Image`] naming `item` when the bytes are not a supported image.
 pub fn resized_rgb(item: &str, bytes: &[u8], size: u32) -> Result<RgbImage> {
+    if let Some(reason) = cut_short(bytes) {
+        return Err(Error::Image {
+            item: item.to_string(),
+            reason: reason.to_string(),
+        });
+    }
     let img = image::load_from_memory(bytes).map_err(|e| Error::Image {
         item: item.to_string(),
         reason: e.to_string(),
@@ -119,5 +163,28 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("broken.jpg"), "{err}");
+    }
+
+    #[test]
+    fn a_truncated_jpeg_is_refused_and_a_whole_one_is_not() {
+        let mut img = RgbImage::new(48, 48);
+        for (x, y, px) in img.enumerate_pixels_mut() {
+            *px = image::Rgb([(x * 5) as u8, (y * 5) as u8, 90]);
+        }
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
+            .encode_image(&img)
+            .unwrap();
+        assert_eq!(cut_short(&jpeg), None);
+        assert!(resized_rgb("whole.jpg", &jpeg, 16).is_ok());
+        // Cut at 60%: the decoder would give a partial picture; the check refuses it.
+        let cut = &jpeg[..jpeg.len() * 6 / 10];
+        assert!(cut_short(cut).is_some());
+        let e = resized_rgb("cut.jpg", cut, 16).unwrap_err().to_string();
+        assert!(e.contains("cut.jpg") && e.contains("cut short"), "{e}");
+        // Cut inside the header segments, too.
+        assert!(cut_short(&jpeg[..30]).is_some());
+        // Not a JPEG: not this check's business.
+        assert_eq!(cut_short(b"\x89PNG...."), None);
     }
 }
