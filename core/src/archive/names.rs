@@ -30,7 +30,7 @@ pub fn safe_path(raw: &str) -> Option<String> {
 /// Gives out each name once: a name seen before gets ` (2)`, ` (3)`… before its extension.
 #[derive(Debug, Default)]
 pub struct UniqueNames {
-    seen: std::collections::HashSet<String>,
+    seen: std::collections::BTreeSet<String>,
 }
 
 impl UniqueNames {
