@@ -12,10 +12,11 @@ use quarry_core::predict::{top, Predictions};
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 
-use super::controller::{ask_now, close_explore, label_items};
+use super::controller::{ask_now, close_explore};
 use super::explore::open_map;
 use super::predictions::refresh_view;
-use super::state::{AppState, Explore, Items};
+use super::similar::BulkLabels;
+use super::state::{AppState, Explore};
 
 /// Canvas side, in pixels.
 const SIDE: u32 = 640;
@@ -377,14 +378,9 @@ pub fn MapView() -> impl IntoView {
                 <button on:click=move |_| close_explore(state)>"Close " <kbd>"Esc"</kbd></button>
             </div>
             <p class="muted" data-testid="map-summary">{summary}</p>
+            <BulkLabels testid="map-selected" />
             <Show when=move || selected_count() != 0>
-                <div class="bulk">
-                    <span data-testid="map-selected">{move || format!("{} selected:", selected_count())}</span>
-                    {move || classes().into_iter().enumerate().map(|(k, c)| view! {
-                        <button on:click=move |_| label_items(state, k)>{format!("Label selected: {c}")}</button>
-                    }).collect_view()}
-                    <button on:click=move |_| state.selected.set(Vec::new())>"Clear selection"</button>
-                </div>
+                <button on:click=move |_| state.selected.set(Vec::new())>"Clear selection"</button>
             </Show>
             <div class="map-area">
                 <canvas
@@ -438,13 +434,7 @@ fn HoverCard(item: usize, x: f32, y: f32) -> impl IntoView {
         };
         (s.item_name(item).to_string(), status)
     });
-    let content = state
-        .dataset
-        .with_untracked(|d| match d.as_ref().map(|d| &d.items) {
-            Some(Items::Images(v)) => v.get(item).map(|u| (u.clone(), false)),
-            Some(Items::Texts(v)) => v.get(item).map(|t| (t.clone(), true)),
-            None => None,
-        });
+    let content = state.item_content(item);
     let data_item = name.clone();
     view! {
         <div

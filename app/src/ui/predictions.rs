@@ -11,7 +11,7 @@ use quarry_core::predict::{browse, predicted_set, top, BySource, Predictions, So
 
 use super::controller::{ask_now, label_items};
 use super::pool;
-use super::state::{AppState, Items};
+use super::state::AppState;
 use crate::protocol::{PredictionsFor, WorkerRequest};
 
 /// Height of one row, in CSS pixels (rows are positioned, not flowed).
@@ -200,13 +200,7 @@ fn PredictionRow(position: usize, item: usize) -> impl IntoView {
     let guess = state
         .pool_predictions
         .with_untracked(|p| p.as_ref().and_then(|p| guess_of(p, item, &classes)));
-    let content = state
-        .dataset
-        .with_untracked(|d| match d.as_ref().map(|d| &d.items) {
-            Some(Items::Images(v)) => v.get(item).map(|u| (u.clone(), false)),
-            Some(Items::Texts(v)) => v.get(item).map(|t| (t.clone(), true)),
-            None => None,
-        });
+    let content = state.item_content(item);
     let checked = move || state.selected.with(|s| s.contains(&item));
     let toggle = move |_| {
         state

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use quarry_core::predict::{predicted_set, top};
 
 use super::controller::{ask_now, close_explore, label_items, select_all_shown};
-use super::state::{AppState, Items, SimilarSearch};
+use super::state::{AppState, SimilarSearch};
 
 /// The items shown, most similar first.
 fn shown(state: AppState) -> Vec<usize> {
@@ -22,11 +22,6 @@ pub fn SimilarView() -> impl IntoView {
     let state = expect_context::<AppState>();
     // The last item clicked without shift: a shift-click selects from it to the clicked one.
     let anchor = RwSignal::new(None::<usize>);
-    let classes = move || {
-        state
-            .session
-            .with(|s| s.as_ref().map(|s| s.classes().to_vec()).unwrap_or_default())
-    };
     let status = move || {
         state.similar.with(|s| match s.as_ref() {
             None => String::new(),
@@ -108,14 +103,7 @@ pub fn SimilarView() -> impl IntoView {
                 </button>
                 <button on:click=move |_| close_explore(state)>"Close " <kbd>"Esc"</kbd></button>
             </div>
-            <Show when=move || selected_count() != 0>
-                <div class="bulk">
-                    <span data-testid="similar-selected">{move || format!("{} selected:", selected_count())}</span>
-                    {move || classes().into_iter().enumerate().map(|(k, c)| view! {
-                        <button on:click=move |_| label_items(state, k)>{format!("Label selected: {c}")}</button>
-                    }).collect_view()}
-                </div>
-            </Show>
+            <BulkLabels testid="similar-selected" />
             <div class="tiles" role="list">{tiles}</div>
         </section>
     }
@@ -136,13 +124,7 @@ fn Tile(
         .session
         .with_untracked(|s| s.as_ref().map(|s| s.item_name(item).to_string()))
         .unwrap_or_default();
-    let content = state
-        .dataset
-        .with_untracked(|d| match d.as_ref().map(|d| &d.items) {
-            Some(Items::Images(v)) => v.get(item).map(|u| (u.clone(), false)),
-            Some(Items::Texts(v)) => v.get(item).map(|t| (t.clone(), true)),
-            None => None,
-        });
+    let content = state.item_content(item);
     // Reactive: a bulk label shows at once.
     let who = move || {
         state.session.with(|s| {
@@ -188,5 +170,28 @@ fn Tile(
                 ask_now(state, item);
             }>"Ask"</button>
         </div>
+    }
+}
+
+/// While items are selected (in the grid or on the Map): how many, and a "Label selected: …"
+/// button per class (a class key does the same), each item its own answer.
+#[component]
+pub fn BulkLabels(testid: &'static str) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let count = move || state.selected.with(Vec::len);
+    let classes = move || {
+        state
+            .session
+            .with(|s| s.as_ref().map(|s| s.classes().to_vec()).unwrap_or_default())
+    };
+    view! {
+        <Show when=move || count() != 0>
+            <div class="bulk">
+                <span data-testid=testid>{move || format!("{} selected:", count())}</span>
+                {move || classes().into_iter().enumerate().map(|(k, c)| view! {
+                    <button on:click=move |_| label_items(state, k)>{format!("Label selected: {c}")}</button>
+                }).collect_view()}
+            </div>
+        </Show>
     }
 }

@@ -362,6 +362,16 @@ impl AppState {
         state
     }
 
+    /// Item `item`'s picture URL (`false`) or text (`true`), untracked.
+    pub fn item_content(&self, item: usize) -> Option<(String, bool)> {
+        self.dataset
+            .with_untracked(|d| match d.as_ref().map(|d| &d.items) {
+                Some(Items::Images(v)) => v.get(item).map(|u| (u.clone(), false)),
+                Some(Items::Texts(v)) => v.get(item).map(|t| (t.clone(), true)),
+                None => None,
+            })
+    }
+
     /// The keys in force for the project's classes (tracked: views re-render on a change).
     pub fn key_map(&self) -> quarry_core::keys::KeyMap {
         let ids = self.session.with(|s| {
