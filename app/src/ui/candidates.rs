@@ -116,7 +116,7 @@ pub fn CandidateButtons() -> impl IntoView {
                             </button>
                         }
                     }).collect_view()}
-                    <button class="not-here" aria-keyshortcuts="0" on:click=move |_| not_here(state)>
+                    <button class="not-here" aria-label="Not here" aria-keyshortcuts="0" on:click=move |_| not_here(state)>
                         "Not here " <kbd>"0"</kbd>
                     </button>
                 </div>

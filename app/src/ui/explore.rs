@@ -43,23 +43,31 @@ pub fn more_like(state: AppState, item: usize) {
 fn search(state: AppState, like: String, query: Query) {
     let id = next_id();
     open(state, id, like);
-    let sent = pool::send(
-        0,
-        WorkerRequest::Similar {
-            id,
-            query,
-            k: DEFAULT_K,
-        },
-    );
-    if let Err(e) = sent {
+    send_search(state, id, query);
+}
+
+/// Asks the learner for the items nearest `query`, answering search `id`.
+fn send_search(state: AppState, id: u64, query: Query) {
+    let request = WorkerRequest::Similar {
+        id,
+        query,
+        k: DEFAULT_K,
+    };
+    if let Err(e) = pool::send(0, request) {
         state.report(e);
     }
 }
 
-fn open(state: AppState, id: u64, like: String) {
+/// Shows explore view `view` in place of the Predictions view or another explore view (the
+/// selection goes with the view it was made in).
+fn show(state: AppState, view: Explore) {
     state.browsing.set(false);
     state.selected.set(Vec::new());
-    state.explore.set(Explore::Similar);
+    state.explore.set(view);
+}
+
+fn open(state: AppState, id: u64, like: String) {
+    show(state, Explore::Similar);
     state.similar.set(Some(SimilarSearch {
         id,
         like,
@@ -93,19 +101,7 @@ pub fn example_arrived(state: AppState, id: u64, embedding: Result<Vec<f32>, Str
         return;
     }
     match embedding {
-        Ok(v) => {
-            let sent = pool::send(
-                0,
-                WorkerRequest::Similar {
-                    id,
-                    query: Query::Vector(v),
-                    k: DEFAULT_K,
-                },
-            );
-            if let Err(e) = sent {
-                state.report(e);
-            }
-        }
+        Ok(v) => send_search(state, id, Query::Vector(v)),
         Err(e) => answered(state, id, Err(format!("No search: {e}")), 0.0),
     }
 }
@@ -122,9 +118,7 @@ pub fn answered(state: AppState, id: u64, result: Result<quarry_core::Similar, S
 
 /// Opens the Map: asks the learner for the layout and the pool's predictions.
 pub fn open_map(state: AppState) {
-    state.browsing.set(false);
-    state.selected.set(Vec::new());
-    state.explore.set(Explore::Map);
+    show(state, Explore::Map);
     state.layout.set(None);
     if let Err(e) = pool::send(0, WorkerRequest::Map) {
         state.report(e);
@@ -133,7 +127,7 @@ pub fn open_map(state: AppState) {
 }
 
 /// Milliseconds between two rounds while the race runs on its own (long enough to follow).
-const RACE_PACE_MS: i32 = 350;
+const RACE_PACE_MS: u64 = 350;
 
 /// The demo the project was made from, if it was.
 pub fn demo_name(state: AppState) -> Option<String> {
@@ -151,9 +145,7 @@ pub fn open_race(state: AppState) {
 
 /// Sets a race up (again); `run` starts it as soon as it is ready.
 fn set_up_race(state: AppState, run: bool) {
-    state.browsing.set(false);
-    state.selected.set(Vec::new());
-    state.explore.set(Explore::Race);
+    show(state, Explore::Race);
     let config = RaceConfig::default();
     let presenter = state.race.with_untracked(|r| r.presenter);
     state.race.set(RaceState {
@@ -229,7 +221,7 @@ pub fn race_frame(state: AppState, frame: Result<quarry_core::simulate::race::Ra
                     race_step(state);
                 }
             },
-            std::time::Duration::from_millis(RACE_PACE_MS as u64),
+            std::time::Duration::from_millis(RACE_PACE_MS),
         );
     }
 }

@@ -229,7 +229,7 @@ pub fn LabelingScreen() -> impl IntoView {
                     <button aria-keyshortcuts="?" on:click=move |_| toggle_help(state)>
                         "Shortcuts " <kbd>"?"</kbd>
                     </button>
-                    <button aria-keyshortcuts=move || state.key_map().command(Command::MoreLikeThis).to_string() disabled=move || current().is_none() on:click=move |_| {
+                    <button aria-label="More like this" aria-keyshortcuts=move || state.key_map().command(Command::MoreLikeThis).to_string() disabled=move || current().is_none() on:click=move |_| {
                         if let Some(i) = current() {
                             more_like(state, i);
                         }

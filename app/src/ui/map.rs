@@ -7,6 +7,7 @@
 //! component layer (ARCHITECTURE.md).
 
 use leptos::prelude::*;
+use quarry_core::acquire::margin;
 use quarry_core::map::Layout;
 use quarry_core::predict::{top, Predictions};
 use wasm_bindgen::{Clamped, JsCast};
@@ -86,9 +87,7 @@ fn colours(
                     .map_or(UNLABELED, class_colour),
                 Colour::Prediction => row.map_or(UNLABELED, |r| class_colour(top(r).0)),
                 Colour::Uncertainty => row.map_or(UNLABELED, |r| {
-                    let mut sorted = r.to_vec();
-                    sorted.sort_by(|a, b| b.total_cmp(a));
-                    let margin = sorted[0] - sorted.get(1).copied().unwrap_or(0.0);
+                    let margin = margin(r);
                     // Unsure (margin 0) dark red, sure (margin 1) pale.
                     let t = 1.0 - margin.clamp(0.0, 1.0);
                     let mix = |a: f32, b: f32| (a + (b - a) * t) as u8;
@@ -218,23 +217,24 @@ pub fn MapView() -> impl IntoView {
             let Some((l, _)) = l.as_ref() else {
                 return Vec::new();
             };
-            let queue: Vec<usize> = state
+            // 1 = queued, 2 = selected (wins), by item: one pass over each list, not a search
+            // of them per point (a lasso may select thousands).
+            let mut by_item = vec![0u8; state.session.with(|s| s.as_ref().map_or(0, |s| s.len()))];
+            let mut mark = |i: usize, m: u8| {
+                if let Some(slot) = by_item.get_mut(i) {
+                    *slot = m;
+                }
+            };
+            state
                 .session
-                .with(|s| s.as_ref().map(|s| s.queue().to_vec()).unwrap_or_default());
-            state.selected.with(|sel| {
-                l.items
-                    .iter()
-                    .map(|i| {
-                        if sel.contains(i) {
-                            2
-                        } else if queue.contains(i) {
-                            1
-                        } else {
-                            0
-                        }
-                    })
-                    .collect::<Vec<u8>>()
-            })
+                .with(|s| s.iter().flat_map(|s| s.queue()).for_each(|&i| mark(i, 1)));
+            state
+                .selected
+                .with(|sel| sel.iter().for_each(|&i| mark(i, 2)));
+            l.items
+                .iter()
+                .map(|&i| by_item.get(i).copied().unwrap_or(0))
+                .collect::<Vec<u8>>()
         })
     });
     Effect::new(move |_| {

@@ -59,6 +59,39 @@ fn choose(
     }
 }
 
+/// What a key box sets.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    Class(u32),
+    Command(Command),
+}
+
+/// One key box: `key` now, `name` beside it; a change is checked and saved ([`choose`]), an
+/// empty box gives the default back.
+#[component]
+fn KeyField(
+    target: Target,
+    name: String,
+    key: String,
+    problem: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let label = format!("Key for {name}");
+    view! {
+        <label>
+            <input class="key-input" maxlength="1" aria-label=label prop:value=key on:change=move |ev| {
+                let v = event_target_value(&ev);
+                let v = (!v.is_empty()).then_some(v.as_str());
+                choose(state, problem, |keys, ids, names| match target {
+                    Target::Class(id) => keys.set_class(ids, names, id, v),
+                    Target::Command(c) => keys.set_command(ids, names, c, v),
+                });
+            } />
+            {name}
+        </label>
+    }
+}
+
 /// The overlay, while open.
 #[component]
 pub fn ShortcutHelp() -> impl IntoView {
@@ -95,18 +128,7 @@ pub fn ShortcutHelp() -> impl IntoView {
             .enumerate()
             .map(|(k, (id, name))| {
                 let key = map.classes.get(k).cloned().flatten().unwrap_or_default();
-                let label = format!("Key for {name}");
-                view! {
-                    <label>
-                        <input class="key-input" maxlength="1" aria-label=label prop:value=key on:change=move |ev| {
-                            let v = event_target_value(&ev);
-                            choose(state, problem, |keys, ids, names| {
-                                keys.set_class(ids, names, id, (!v.is_empty()).then_some(v.as_str()))
-                            });
-                        } />
-                        {name}
-                    </label>
-                }
+                view! { <KeyField target=Target::Class(id) name key problem /> }
             })
             .collect_view()
     };
@@ -116,18 +138,7 @@ pub fn ShortcutHelp() -> impl IntoView {
             .into_iter()
             .map(|c| {
                 let key = map.command(c).to_string();
-                let label = format!("Key for {}", c.describe());
-                view! {
-                    <label>
-                        <input class="key-input" maxlength="1" aria-label=label prop:value=key on:change=move |ev| {
-                            let v = event_target_value(&ev);
-                            choose(state, problem, |keys, ids, names| {
-                                keys.set_command(ids, names, c, (!v.is_empty()).then_some(v.as_str()))
-                            });
-                        } />
-                        {c.describe()}
-                    </label>
-                }
+                view! { <KeyField target=Target::Command(c) name=c.describe().to_string() key problem /> }
             })
             .collect_view()
     };
