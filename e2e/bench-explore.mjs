@@ -12,7 +12,7 @@
 // frames while the pointer hovers across the map and while it drags a lasso (a full redraw of
 // every point per move), and a change of colouring.
 import { performance } from 'node:perf_hooks';
-import { launch, serve, watch } from './harness.mjs';
+import { launch, msStats, openPool, serve, watch } from './harness.mjs';
 
 const zip = process.argv[2];
 if (!zip) {
@@ -22,23 +22,14 @@ if (!zip) {
 const server = await serve();
 const browser = await launch();
 const ms = (t) => `${(performance.now() - t).toFixed(0)} ms`;
-const stats = (v) => {
-  const s = [...v].sort((a, b) => a - b);
-  const at = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))].toFixed(1);
-  return `median ${at(0.5)} ms, p95 ${at(0.95)} ms, max ${s[s.length - 1].toFixed(1)} ms over ${s.length}`;
-};
+const stats = (v) => msStats(v, '');
 try {
   const page = await (await browser.newContext({ viewport: { width: 1300, height: 1100 } })).newPage();
   const problems = watch(page, server.url);
   await page.goto(server.url);
-  let t = performance.now();
-  await page.getByTestId('open-project').setInputFiles(zip);
-  await page.getByRole('group', { name: 'Classes' }).waitFor({ timeout: 1_800_000 });
-  await page.waitForFunction(() => {
-    const m = document.querySelector('[data-testid=embedded]')?.textContent.match(/^(\d+) \/ (\d+) items embedded/);
-    return m && m[1] === m[2];
-  }, null, { timeout: 1_800_000, polling: 1000 });
-  console.log(`pool in the learner: ${ms(t)} (${await page.getByTestId('embedded').textContent()})`);
+  const opened = await openPool(page, zip);
+  console.log(`pool in the learner: ${opened.pool.toFixed(0)} ms (${opened.embedded})`);
+  let t;
   await page.waitForFunction(() => document.querySelector('.item-name'));
 
   // More like this, five times (a different current item each time).

@@ -12,7 +12,7 @@
 // labeling from the view until it shows the answers; then answer → next item on the labeling
 // screen at a person's pace.
 import { performance } from 'node:perf_hooks';
-import { answerLatency, launch, serve, timeAnswers, watch } from './harness.mjs';
+import { answerLatency, launch, msStats, openPool, serve, timeAnswers, watch } from './harness.mjs';
 
 const zip = process.argv[2];
 if (!zip) {
@@ -22,25 +22,15 @@ if (!zip) {
 const server = await serve();
 const browser = await launch();
 const ms = (t) => `${(performance.now() - t).toFixed(0)} ms`;
-const stats = (v) => {
-  const s = [...v].sort((a, b) => a - b);
-  const at = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))].toFixed(1);
-  return `median ${at(0.5)} ms, p95 ${at(0.95)} ms, max ${s[s.length - 1].toFixed(1)} ms over ${s.length} frames`;
-};
+const stats = (v) => msStats(v, ' frames');
 try {
   const page = await (await browser.newContext({ viewport: { width: 1200, height: 900 } })).newPage();
   const problems = watch(page, server.url);
   await page.goto(server.url);
-  let t = performance.now();
-  await page.getByTestId('open-project').setInputFiles(zip);
-  await page.getByRole('group', { name: 'Classes' }).waitFor({ timeout: 1_800_000 });
-  console.log(`open the project zip → labeling screen: ${ms(t)}`);
-  await page.waitForFunction(() => {
-    const m = document.querySelector('[data-testid=embedded]')?.textContent.match(/^(\d+) \/ (\d+) items embedded/);
-    return m && m[1] === m[2];
-  }, null, { timeout: 1_800_000, polling: 1000 });
-  const pool = await page.getByTestId('embedded').textContent();
-  console.log(`… every item in the learner: ${ms(t)} (${pool})`);
+  const opened = await openPool(page, zip);
+  console.log(`open the project zip → labeling screen: ${opened.labeling.toFixed(0)} ms`);
+  console.log(`… every item in the learner: ${opened.pool.toFixed(0)} ms (${opened.embedded})`);
+  let t;
 
   // Opening the view: whole-pool probabilities in the worker, transfer, sort, first rows.
   t = performance.now();

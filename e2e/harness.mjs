@@ -164,3 +164,25 @@ export async function pressClass(page, classes, label) {
   await page.keyboard.press(String(classes.indexOf(label) + 1));
   return set ? 'miss' : 'full';
 }
+
+/** Median, 95th percentile and largest of `v` (milliseconds), in words. */
+export function msStats(v, what = '') {
+  const s = [...v].sort((a, b) => a - b);
+  const at = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))].toFixed(1);
+  return `median ${at(0.5)} ms, p95 ${at(0.95)} ms, max ${s[s.length - 1].toFixed(1)} ms over ${s.length}${what}`;
+}
+
+/** Opens the self-contained project zip `zip` (a benchmark pool whose embeddings ride along)
+ * and waits until every item is in the learner. Returns the milliseconds to the labeling
+ * screen and to the whole pool, and the sidebar's count. */
+export async function openPool(page, zip) {
+  const t = performance.now();
+  await page.getByTestId('open-project').setInputFiles(zip);
+  await page.getByRole('group', { name: 'Classes' }).waitFor({ timeout: 1_800_000 });
+  const labeling = performance.now() - t;
+  await page.waitForFunction(() => {
+    const m = document.querySelector('[data-testid=embedded]')?.textContent.match(/^(\d+) \/ (\d+) items embedded/);
+    return m && m[1] === m[2];
+  }, null, { timeout: 1_800_000, polling: 1000 });
+  return { labeling, pool: performance.now() - t, embedded: await page.getByTestId('embedded').textContent() };
+}
