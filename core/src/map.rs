@@ -1,9 +1,13 @@
-//! The Map: a 2-D projection of the pool for display (PCA on the learner's 8-bit rows).
+//! The Map: a 2-D projection of the pool for display: PCA on the learner's 8-bit rows
+//! (instant, every item), or t-SNE ([`tsne`]: neighbours kept together, a sample, in steps).
 //!
 //! The two principal axes are found by seeded block power iteration on a sample of at most
 //! [`FIT_ROWS`] present rows (decoded to f32, centred), then every present row is projected
 //! with one pass of the compute layer's integer dot products ([`compute::scores`]): instant at
 //! 50,000 items. Deterministic: the same rows and seed give the same map.
+
+mod quadtree;
+pub mod tsne;
 
 use crate::compute::{self, Vectors};
 use crate::rng::Rng;
@@ -22,8 +26,28 @@ pub struct Layout {
     /// `items.len() × 2`: x then y of each item, scaled into `[0, 1]` (the wider axis fills it;
     /// the other keeps its proportion and is centred).
     pub points: Vec<f32>,
-    /// Share of the sample's variance along each axis (how much of the pool the map shows).
+    /// Share of the sample's variance along each axis (how much of the pool the map shows;
+    /// PCA only, zeros otherwise).
     pub explained: [f32; 2],
+    /// How the points were placed.
+    pub method: Method,
+}
+
+/// How a [`Layout`] was made.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub enum Method {
+    /// Principal components of every present item: distances along the two axes of largest
+    /// spread are kept, neighbourhoods only roughly.
+    #[default]
+    Pca,
+    /// t-SNE ([`tsne::Tsne`]): near items stay near, distances between groups mean little.
+    Tsne {
+        /// Items present in the pool when it began (the layout holds at most
+        /// [`tsne::MAX_ITEMS`] of them).
+        pool: usize,
+        /// The perplexity used.
+        perplexity: f32,
+    },
 }
 
 impl Layout {
@@ -145,6 +169,7 @@ pub fn pca(store: &CompactRows, seed: u64) -> Layout {
         items,
         points: fit_unit_square(scores),
         explained,
+        method: Method::Pca,
     }
 }
 
@@ -244,6 +269,7 @@ mod tests {
             items: vec![3, 5, 9],
             points: vec![0.1, 0.1, 0.5, 0.5, 0.52, 0.5],
             explained: [0.5, 0.2],
+            method: Method::Pca,
         };
         assert_eq!(map.nearest(0.11, 0.1, 0.05), Some(0));
         assert_eq!(map.nearest(0.515, 0.5, 0.05), Some(2));
