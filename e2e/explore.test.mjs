@@ -2,7 +2,8 @@
 // the grid holds the current sentence's neighbours (mostly its own topic) with the model's
 // guesses; click, shift-click and Ctrl+A select; a class key labels the selection, each item
 // its own answer, and one Backspace undoes one of them; a typed sentence finds its neighbours;
-// the Map draws every item, hovering shows one, clicking asks it, a lasso selects; a class
+// the Map draws every item, hovering shows one, clicking asks it, a lasso selects, the t-SNE
+// layout forms with its progress shown and is drawn whole; a class
 // key of one's own answers, and a key already taken is refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,21 @@ import { launch, serve, truth, watch, pressClass, ROOT } from './harness.mjs';
 
 const count = async (page) => Number((await page.getByTestId('labeled-count').textContent()).split(' ')[0]);
 const countIs = (page, n) => page.waitForFunction((n) => document.querySelector('[data-testid=labeled-count]').textContent.startsWith(`${n} /`), n);
+
+/** Hovers over the Map until an unlabeled item's card shows: its position and item. */
+async function unlabeledPoint(page, box) {
+  for (let y = 40; y < box.height - 40; y += 9) {
+    for (let x = 40; x < box.width - 40; x += 9) {
+      await page.mouse.move(box.x + x, box.y + y);
+      const card = page.getByTestId('map-hover');
+      if (await card.count()) {
+        const status = await card.locator('.muted').textContent();
+        if (!status.startsWith('you:')) return { x, y, item: await card.getAttribute('data-item') };
+      }
+    }
+  }
+  return null;
+}
 
 test('More like this: bulk labels with undo; search by example; the Map', { timeout: 600_000 }, async () => {
   const server = await serve();
@@ -103,17 +119,7 @@ test('More like this: bulk labels with undo; search by example; the Map', { time
     await page.waitForFunction(() => Number(document.querySelector('canvas')?.dataset.points ?? 0) === 702, null, { timeout: 60_000 });
     console.log(await page.getByTestId('map-summary').textContent());
     const box = await canvas.boundingBox();
-    let found = null;
-    for (let y = 40; y < box.height - 40 && !found; y += 9) {
-      for (let x = 40; x < box.width - 40 && !found; x += 9) {
-        await page.mouse.move(box.x + x, box.y + y);
-        const card = page.getByTestId('map-hover');
-        if (await card.count()) {
-          const status = await card.locator('.muted').textContent();
-          if (!status.startsWith('you:')) found = { x, y, item: await card.getAttribute('data-item') };
-        }
-      }
-    }
+    let found = await unlabeledPoint(page, box);
     assert.ok(found, 'no unlabeled point to hover');
     const frame = Number(await canvas.getAttribute('data-frame-ms'));
     assert.ok(frame > 0, `frame time ${frame}`);
@@ -124,6 +130,21 @@ test('More like this: bulk labels with undo; search by example; the Map', { time
     await page.mouse.up();
     assert.match(await page.getByTestId('map-selected').textContent(), /^\d+ selected:$/);
     await page.getByRole('button', { name: 'Clear selection' }).click();
+    // The t-SNE layout forms in the worker, drawn as it goes, with its progress.
+    await page.evaluate(() => {
+      window.formingSeen = 0;
+      new MutationObserver(() => {
+        if (document.querySelector('progress[aria-label="Map layout"]')) window.formingSeen++;
+      }).observe(document.body, { subtree: true, childList: true, attributes: true });
+    });
+    await page.getByRole('combobox', { name: 'Lay the map out by' }).selectOption('tsne');
+    await page.waitForFunction(() => /t-SNE, perplexity 30.*\d+\.\d s\)/.test(document.querySelector('[data-testid=map-summary]')?.textContent ?? ''), null, { timeout: 120_000 });
+    assert.ok(await page.evaluate(() => window.formingSeen) > 0, 'the progress was shown');
+    assert.equal(await page.locator('progress[aria-label="Map layout"]').count(), 0);
+    assert.equal(Number(await canvas.getAttribute('data-points')), 702);
+    console.log(await page.getByTestId('map-summary').textContent());
+    found = await unlabeledPoint(page, box);
+    assert.ok(found, 'no unlabeled point to hover on the t-SNE map');
     // A click asks it.
     await page.mouse.click(box.x + found.x, box.y + found.y);
     await page.locator('.map').waitFor({ state: 'detached' });

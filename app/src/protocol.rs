@@ -1,6 +1,7 @@
 //! Messages between the page and its workers (serde enums, sent with `postMessage`).
 
 use quarry_core::head::SoftmaxHead;
+use quarry_core::map::tsne::Progress;
 use quarry_core::map::Layout;
 use quarry_core::model::{ModelChoice, ModelInfo};
 use quarry_core::neighbours::Query;
@@ -96,6 +97,14 @@ pub enum WorkerRequest {
     },
     /// Lay out every embedded item on the Map; answered by [`WorkerResponse::Map`].
     Map,
+    /// Start t-SNE layout `id` of the embedded items (`quarry_core::map::tsne`; the items
+    /// `keep`, labeled and queued, are in it when the pool is sampled), dropping any other;
+    /// answered by [`WorkerResponse::MapForming`] after its first slice of work.
+    MapTsne { id: u64, keep: Vec<usize> },
+    /// Do the next slice of t-SNE layout `id` (nothing when another has replaced it); answered
+    /// by [`WorkerResponse::MapForming`]. The page paces the layout: requests sent meanwhile
+    /// (a refresh after an answer) are served between slices.
+    MapTsneStep { id: u64 },
     /// Set up a classroom race over the embedded items (all must be embedded) with their true
     /// classes `truth` (one per item); answered by [`WorkerResponse::RaceReady`].
     RaceStart {
@@ -201,6 +210,13 @@ pub enum WorkerResponse {
     },
     /// The Map's layout of the embedded items and the time it took, in milliseconds.
     Map { layout: Layout, ms: f64 },
+    /// t-SNE layout `id` as it stands, where it stands, and the worker's time on it so far.
+    MapForming {
+        id: u64,
+        layout: Layout,
+        progress: Progress,
+        ms: f64,
+    },
     /// The race is set up, or why it cannot be.
     RaceReady { result: Result<(), String> },
     /// One round of the race.

@@ -9,6 +9,7 @@ use std::rc::Rc;
 use js_sys::Uint8Array;
 use quarry_core::cache;
 use quarry_core::embed::{inspect, ImageEmbedder, TextEmbedder};
+use quarry_core::map::tsne::Tsne;
 use quarry_core::model::ModelChoice;
 use quarry_core::simulate::race::{Race, RaceConfig};
 use quarry_core::store::Rows;
@@ -48,6 +49,8 @@ struct Engine {
     compute: Rc<RefCell<compute::Slot>>,
     /// A classroom race over the learner's rows.
     race: Option<Race>,
+    /// The t-SNE layout under way: its id, the layout, the time spent on it (ms).
+    tsne: Option<(u64, Tsne, f64)>,
 }
 
 async fn load(model: &ModelChoice) -> Result<(Embedder, String), String> {
@@ -229,6 +232,19 @@ async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
             let ms = embedding::now() - start;
             post(&WorkerResponse::Map { layout, ms });
         }
+        WorkerRequest::MapTsne { id, keep } => {
+            let tsne = engine.borrow().learner.as_ref().map(|l| l.map_tsne(&keep));
+            match tsne {
+                Some(t) => {
+                    engine.borrow_mut().tsne = Some((id, t, 0.0));
+                    tsne_slice(&mut engine.borrow_mut(), id);
+                }
+                None => post(&WorkerResponse::Failed {
+                    message: "the learner has not been started".to_string(),
+                }),
+            }
+        }
+        WorkerRequest::MapTsneStep { id } => tsne_slice(&mut engine.borrow_mut(), id),
         WorkerRequest::RaceStart { truth, config } => {
             let mut engine = engine.borrow_mut();
             let race = match engine.learner.as_ref() {
@@ -288,6 +304,36 @@ async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
                 Err(message) => WorkerResponse::Failed { message },
             });
         }
+    }
+}
+
+/// Worker time per slice of a t-SNE layout (ms): long enough to progress, short enough that a
+/// refresh waiting behind it is not held up.
+const TSNE_SLICE_MS: f64 = 120.0;
+
+/// Runs t-SNE layout `id` for one slice and posts where it stands (the layout is dropped once
+/// finished). Nothing when `id` is not the layout under way.
+fn tsne_slice(engine: &mut Engine, id: u64) {
+    let Some((current, tsne, ms)) = engine.tsne.as_mut() else {
+        return;
+    };
+    if *current != id {
+        return;
+    }
+    let start = embedding::now();
+    let mut progress = tsne.progress();
+    while !tsne.is_done() && embedding::now() - start < TSNE_SLICE_MS {
+        progress = tsne.step();
+    }
+    *ms += embedding::now() - start;
+    post(&WorkerResponse::MapForming {
+        id,
+        layout: tsne.layout(),
+        progress,
+        ms: *ms,
+    });
+    if tsne.is_done() {
+        engine.tsne = None;
     }
 }
 

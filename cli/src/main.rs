@@ -1,5 +1,6 @@
 //! `quarry simulate`: replays a labeled embedding set to compare acquisition strategies.
 //! `quarry bench`: times one learner refresh per strategy ([`bench`]).
+//! `quarry embed` / `quarry merge`: embeddings files made natively, sharded, joined ([`embed`]).
 //!
 //! ```text
 //! quarry simulate --embeddings E.npy --labels L.npy --strategy margin,random --init 10 --batch 10 \
@@ -13,6 +14,7 @@
 
 mod bench;
 mod chart;
+mod embed;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -54,7 +56,9 @@ fn run(argv: &[String]) -> Result<(), String> {
     match argv.first().map(String::as_str) {
         Some("simulate") => {}
         Some("bench") => return bench::run(&argv[1..]),
-        _ => return Err(format!("{USAGE} | {}", bench::USAGE)),
+        Some("embed") => return embed::run(&argv[1..]),
+        Some("merge") => return embed::merge(&argv[1..]),
+        _ => return Err(format!("{USAGE} | {} | {}", bench::USAGE, embed::USAGE)),
     }
     let args = parse(&argv[1..])?;
     let (x, y) = load(&args)?;

@@ -8,7 +8,7 @@
 //! XOR over the codes: the memory-bandwidth floor) and the same dot kernel on one row that stays
 //! in cache (the arithmetic ceiling). Then AnchorAL's retrieval (cosines to 50 anchors) against
 //! its own ceiling, Core-Set's first pass (200 labeled centres) and 100 lazy picks, "More like
-//! this" (the exact 48 nearest of one item) and the Map's PCA.
+//! this" (the exact 48 nearest of one item), the Map's PCA and its t-SNE.
 
 // A benchmark measures wall time; the clock ban is for the library.
 #![allow(clippy::disallowed_methods)]
@@ -136,6 +136,19 @@ fn main() {
     // More like this: the 48 nearest items to one item, exact; the Map (PCA).
     let (near_ms, _) = best_of(3, || black_box(nearest(&store, &Query::Item(17), 48)));
     let (map_ms, _) = best_of(1, || black_box(pca(&store, 1)));
+    // The Map's t-SNE: a sample of 3,000 rows, its neighbours, then 750 iterations.
+    let mut tsne = quarry_core::map::tsne::Tsne::new(&store, &[], 1);
+    let t = Instant::now();
+    while tsne.progress().searching {
+        tsne.step();
+    }
+    let tsne_search_ms = t.elapsed().as_secs_f64() * 1e3;
+    let t = Instant::now();
+    while !tsne.is_done() {
+        tsne.step();
+    }
+    let tsne_descent_ms = t.elapsed().as_secs_f64() * 1e3;
+    black_box(tsne.layout());
     let bytes = (items * dim) as f64;
     let ops = 2.0 * (items * dim * classes) as f64;
     println!("| step | time | rate |");
@@ -181,6 +194,14 @@ fn main() {
         (items * dim) as f64 / near_ms / 1e6
     );
     println!("| the Map: PCA fit on 4,000 rows + every row projected | {map_ms:.0} ms | |");
+    println!(
+        "| the Map: t-SNE of {} rows, exact neighbours | {tsne_search_ms:.0} ms | |",
+        tsne.len()
+    );
+    println!(
+        "| the Map: t-SNE, {} iterations (Barnes–Hut) | {tsne_descent_ms:.0} ms | |",
+        quarry_core::map::tsne::ITERATIONS
+    );
     println!(
         "speed-up {:.1}×; memory ratio (read floor / time) {:.2}; arithmetic ratio (in-cache kernel / time) {:.2}; largest probability difference {worst:.1e}",
         old_ms / new_ms,

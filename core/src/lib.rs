@@ -37,6 +37,7 @@ mod session;
 pub mod simulate;
 pub mod store;
 pub mod table;
+pub mod vectors_file;
 
 pub use error::{Error, Result};
 pub use labels::{Answer, LearnerInput};

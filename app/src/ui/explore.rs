@@ -116,14 +116,65 @@ pub fn answered(state: AppState, id: u64, result: Result<quarry_core::Similar, S
     });
 }
 
-/// Opens the Map: asks the learner for the layout and the pool's predictions.
+/// Opens the Map: asks the learner for the layout (PCA, or t-SNE in slices: [`map_forming`])
+/// and the pool's predictions.
 pub fn open_map(state: AppState) {
     show(state, Explore::Map);
     state.layout.set(None);
-    if let Err(e) = pool::send(0, WorkerRequest::Map) {
+    let request = if state.map_tsne.get_untracked().on {
+        let id = next_id();
+        // Labeled and queued items stay in a sampled layout: they are what the colours show.
+        let keep = state
+            .session
+            .with_untracked(|s| {
+                s.as_ref().map(|s| {
+                    let mut keep = s.labeled_items().to_vec();
+                    keep.extend_from_slice(s.queue());
+                    keep
+                })
+            })
+            .unwrap_or_default();
+        state.map_tsne.update(|m| {
+            m.id = id;
+            m.progress = None;
+        });
+        WorkerRequest::MapTsne { id, keep }
+    } else {
+        WorkerRequest::Map
+    };
+    if let Err(e) = pool::send(0, request) {
         state.report(e);
     }
     refresh_view(state);
+}
+
+/// Lays the Map out again by t-SNE (`true`) or PCA.
+pub fn set_map_tsne(state: AppState, on: bool) {
+    state.map_tsne.update(|m| m.on = on);
+    open_map(state);
+}
+
+/// A slice of t-SNE layout `id` is done: show the map as it stands and ask for the next slice,
+/// while the Map is open on that layout (otherwise the layout stops here).
+pub fn map_forming(
+    state: AppState,
+    id: u64,
+    layout: quarry_core::map::Layout,
+    progress: quarry_core::map::tsne::Progress,
+    ms: f64,
+) {
+    let current = state.map_tsne.with_untracked(|m| m.on && m.id == id)
+        && state.explore.get_untracked() == Explore::Map;
+    if !current {
+        return;
+    }
+    state.layout.set(Some((layout, ms)));
+    state.map_tsne.update(|m| m.progress = Some(progress));
+    if progress.done < progress.total {
+        if let Err(e) = pool::send(0, WorkerRequest::MapTsneStep { id }) {
+            state.report(e);
+        }
+    }
 }
 
 /// Milliseconds between two rounds while the race runs on its own (long enough to follow).

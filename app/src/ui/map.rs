@@ -8,15 +8,16 @@
 
 use leptos::prelude::*;
 use quarry_core::acquire::margin;
-use quarry_core::map::Layout;
+use quarry_core::map::{Layout, Method};
 use quarry_core::predict::{top, Predictions};
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 
 use super::controller::{ask_now, close_explore};
-use super::explore::open_map;
+use super::explore::{open_map, set_map_tsne};
 use super::predictions::refresh_view;
 use super::similar::BulkLabels;
+use super::state::MapTsne;
 use super::state::{AppState, Explore};
 
 /// Canvas side, in pixels.
@@ -165,6 +166,49 @@ fn draw(
         ctx.stroke();
     }
     Ok(clock.map_or(0.0, |p| p.now()) - start)
+}
+
+/// What the Map's summary line says about `layout` (made in `ms`).
+fn summary(layout: Option<&(Layout, f64)>, tsne: MapTsne) -> String {
+    let hint = "Hover to see an item, click to ask it, drag a lasso to select unlabeled items.";
+    let Some((l, ms)) = layout else {
+        return "Laying out the pool…".to_string();
+    };
+    let n = l.items.len();
+    match l.method {
+        Method::Pca => format!(
+            "{n} items (PCA: the two axes hold {:.0}% and {:.0}% of the spread; {ms:.0} ms). {hint}",
+            l.explained[0] * 100.0,
+            l.explained[1] * 100.0,
+        ),
+        Method::Tsne { pool, perplexity } => {
+            let which = if n < pool {
+                format!("{n} of {pool} items, a sample with every labeled and queued item in it")
+            } else {
+                format!("{n} items")
+            };
+            let state = match tsne.progress {
+                Some(p) if p.done < p.total => "forming".to_string(),
+                _ => format!("{:.1} s", ms / 1000.0),
+            };
+            format!(
+                "{which} (t-SNE, perplexity {perplexity:.0}: near items stay near, the distances \
+                 between groups mean little; {state}). {hint}"
+            )
+        }
+    }
+}
+
+/// The progress bar of a t-SNE layout under way: done, total and what it is doing.
+fn forming(tsne: MapTsne) -> Option<(f64, f64, String)> {
+    let p = tsne.progress.filter(|p| tsne.on && p.done < p.total)?;
+    let what = if p.searching {
+        "Finding each item's nearest neighbours…"
+    } else {
+        "Forming the map…"
+    };
+    let share = 100.0 * p.done as f64 / p.total.max(1) as f64;
+    Some((p.done as f64, p.total as f64, format!("{what} {share:.0}%")))
 }
 
 /// Pointer position on the canvas, in canvas pixels.
@@ -348,16 +392,9 @@ pub fn MapView() -> impl IntoView {
         })
     };
     let summary = move || {
-        state.layout.with(|l| match l.as_ref() {
-            None => "Laying out the pool…".to_string(),
-            Some((l, ms)) => format!(
-                "{} items (PCA: the two axes hold {:.0}% and {:.0}% of the spread; {:.0} ms). Hover to see an item, click to ask it, drag a lasso to select unlabeled items.",
-                l.items.len(),
-                l.explained[0] * 100.0,
-                l.explained[1] * 100.0,
-                ms
-            ),
-        })
+        state
+            .layout
+            .with(|l| summary(l.as_ref(), state.map_tsne.get()))
     };
     let selected_count = move || state.selected.with(Vec::len);
     view! {
@@ -374,10 +411,22 @@ pub fn MapView() -> impl IntoView {
                         <option value="uncertainty">"the model's uncertainty"</option>
                     </select>
                 </label>
+                <label>"Layout "
+                    <select aria-label="Lay the map out by" on:change=move |ev| set_map_tsne(state, super::select_value(&ev) == "tsne")>
+                        <option value="pca" selected=move || !state.map_tsne.get().on>"PCA (every item, instant)"</option>
+                        <option value="tsne" selected=move || state.map_tsne.get().on>"t-SNE (keeps neighbours together)"</option>
+                    </select>
+                </label>
                 <button on:click=move |_| open_map(state)>"Lay out again"</button>
                 <button on:click=move |_| close_explore(state)>"Close " <kbd>"Esc"</kbd></button>
             </div>
             <p class="muted" data-testid="map-summary">{summary}</p>
+            {move || forming(state.map_tsne.get()).map(|(done, total, what)| view! {
+                <p class="map-forming">
+                    <progress max=total value=done aria-label="Map layout"></progress>
+                    " " {what}
+                </p>
+            })}
             <BulkLabels testid="map-selected" />
             <Show when=move || selected_count() != 0>
                 <button on:click=move |_| state.selected.set(Vec::new())>"Clear selection"</button>

@@ -157,7 +157,17 @@ fn on_response(state: AppState, worker: usize, response: WorkerResponse) {
         WorkerResponse::Example { id, embedding } => {
             super::explore::example_arrived(state, id, embedding)
         }
-        WorkerResponse::Map { layout, ms } => state.layout.set(Some((layout, ms))),
+        WorkerResponse::Map { layout, ms } => {
+            if !state.map_tsne.get_untracked().on {
+                state.layout.set(Some((layout, ms)));
+            }
+        }
+        WorkerResponse::MapForming {
+            id,
+            layout,
+            progress,
+            ms,
+        } => super::explore::map_forming(state, id, layout, progress, ms),
         WorkerResponse::RaceReady { result } => super::explore::race_ready(state, result),
         WorkerResponse::RaceFrame { frame } => super::explore::race_frame(state, frame),
         WorkerResponse::Classifier { bytes, zip } => {

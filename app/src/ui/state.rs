@@ -238,6 +238,8 @@ pub struct AppState {
     pub similar: RwSignal<Option<SimilarSearch>>,
     /// The Map's layout of the embedded items, and how long the learner took to make it (ms).
     pub layout: RwSignal<Option<(quarry_core::map::Layout, f64)>>,
+    /// The Map's t-SNE layout, as the page follows it.
+    pub map_tsne: RwSignal<MapTsne>,
     /// The classroom race.
     pub race: RwSignal<RaceState>,
     /// The person's own keys (saved with the project).
@@ -254,6 +256,17 @@ pub enum Explore {
     Map,
     /// The classroom race (demos only).
     Race,
+}
+
+/// The Map's t-SNE layout as the page follows it.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct MapTsne {
+    /// Whether the Map is laid out by t-SNE (else by PCA).
+    pub on: bool,
+    /// The layout under way or shown (an answer about another is dropped).
+    pub id: u64,
+    /// Where it stands (`None` until its first slice is done).
+    pub progress: Option<quarry_core::map::tsne::Progress>,
 }
 
 /// The classroom race as the page shows it.
@@ -355,6 +368,7 @@ impl AppState {
             explore: RwSignal::new(Explore::Off),
             similar: RwSignal::new(None),
             layout: RwSignal::new(None),
+            map_tsne: RwSignal::new(MapTsne::default()),
             race: RwSignal::new(RaceState::default()),
             keys: RwSignal::new(quarry_core::keys::KeyChoices::default()),
         };

@@ -36,4 +36,11 @@ impl Learner {
     pub fn map(&self) -> Layout {
         map::pca(&self.store, self.seed)
     }
+
+    /// A t-SNE layout of the embedded items to run step by step ([`map::tsne::Tsne`], seeded
+    /// with the learner's seed); `keep` (labeled, queued items) are in it when the pool is
+    /// sampled.
+    pub fn map_tsne(&self, keep: &[usize]) -> map::tsne::Tsne {
+        map::tsne::Tsne::new(&self.store, keep, self.seed)
+    }
 }
