@@ -19,12 +19,12 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use rayon::prelude::*;
 use quarry_core::cache;
 use quarry_core::embed::{ImageEmbedder, TextEmbedder};
 use quarry_core::import::{is_image_path, read_text_table, TextFormat};
 use quarry_core::model::{ChannelOrder, ImageSpec, Layout, ModelChoice, Preset};
 use quarry_core::vectors_file::{inputs_digest, shard_of, LeftOut, Precision, Shard, VectorsFile};
+use rayon::prelude::*;
 
 use crate::Flags;
 
@@ -154,9 +154,15 @@ fn parse(argv: &[String]) -> Result<Args, String> {
             }
             "--threads" => a.threads = Some(f.number(flag)?.max(1)),
             "--assets" => a.assets = Some(f.value(flag)?.into()),
-            other if other.starts_with("--") => return Err(format!("unknown flag {other}; {USAGE}")),
+            other if other.starts_with("--") => {
+                return Err(format!("unknown flag {other}; {USAGE}"))
+            }
             other if input.is_none() => input = Some(PathBuf::from(other)),
-            other => return Err(format!("one input only (a folder, zip, list or table), not also '{other}'")),
+            other => {
+                return Err(format!(
+                    "one input only (a folder, zip, list or table), not also '{other}'"
+                ))
+            }
         }
     }
     a.input = input.ok_or_else(|| format!("what to embed is missing; {USAGE}"))?;
@@ -198,7 +204,11 @@ fn assets_dir(given: Option<&Path>) -> Result<PathBuf, String> {
 /// taken. Texts if the input is a text table.
 fn inputs(path: &Path, text_column: Option<&str>) -> Result<(Vec<Input>, bool), String> {
     let shown = path.display();
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_string();
     let lower = name.to_ascii_lowercase();
     let mut out = Vec::new();
     let texts = if path.is_dir() {
@@ -267,7 +277,11 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<Input>) -> Result<(), String> {
 /// folder, or absolute); items are named by the line as given, `/`-separated.
 fn file_list(path: &Path) -> Result<Option<Vec<Input>>, String> {
     let text = fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     if lines.is_empty() || !lines.iter().all(|l| is_image_path(&l.replace('\\', "/"))) {
         return Ok(None);
     }
@@ -298,9 +312,16 @@ fn text_inputs(
         eprintln!("quarry: {shown}: {w}");
     }
     let c = match column {
-        Some(name) => table.columns.iter().position(|c| c == name).ok_or_else(|| {
-            format!("{shown} has no column '{name}' (it has {})", table.columns.join(", "))
-        })?,
+        Some(name) => table
+            .columns
+            .iter()
+            .position(|c| c == name)
+            .ok_or_else(|| {
+                format!(
+                    "{shown} has no column '{name}' (it has {})",
+                    table.columns.join(", ")
+                )
+            })?,
         None => table.guess_text_column(),
     };
     let (texts, _, _) = table.texts(c, None);
@@ -314,16 +335,25 @@ fn text_inputs(
 /// Loads the model and its key as the app computes it.
 fn model(args: &Args, texts: bool) -> Result<(Model, String), String> {
     let bundled = |file: &str| -> Result<PathBuf, String> {
-        Ok(assets_dir(args.assets.as_deref())?.join("models").join(file))
+        Ok(assets_dir(args.assets.as_deref())?
+            .join("models")
+            .join(file))
     };
     let read = |p: &Path| fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
-    let name = args
-        .model
-        .clone()
-        .unwrap_or_else(|| if texts { "minilm" } else { "efficientnet-lite0" }.to_string());
+    let name = args.model.clone().unwrap_or_else(|| {
+        if texts {
+            "minilm"
+        } else {
+            "efficientnet-lite0"
+        }
+        .to_string()
+    });
     if texts {
         let (onnx, tokenizer) = match name.as_str() {
-            "minilm" => (bundled("minilm_l6_int8.onnx")?, bundled("minilm_tokenizer.json")?),
+            "minilm" => (
+                bundled("minilm_l6_int8.onnx")?,
+                bundled("minilm_tokenizer.json")?,
+            ),
             path => (
                 PathBuf::from(path),
                 args.tokenizer
@@ -332,7 +362,8 @@ fn model(args: &Args, texts: bool) -> Result<(Model, String), String> {
             ),
         };
         let (bytes, tok) = (read(&onnx)?, read(&tokenizer)?);
-        let m = TextEmbedder::from_bytes(&bytes, &tok).map_err(|e| format!("{}: {e}", onnx.display()))?;
+        let m = TextEmbedder::from_bytes(&bytes, &tok)
+            .map_err(|e| format!("{}: {e}", onnx.display()))?;
         let choice = ModelChoice::Text {
             url: String::new(),
             tokenizer_url: String::new(),
@@ -341,9 +372,15 @@ fn model(args: &Args, texts: bool) -> Result<(Model, String), String> {
         return Ok((Model::Text(Box::new(m)), key));
     }
     let (path, mut spec) = match name.as_str() {
-        "efficientnet-lite0" => (bundled("efficientnet_lite0_int8.onnx")?, ImageSpec::efficientnet_lite()),
+        "efficientnet-lite0" => (
+            bundled("efficientnet_lite0_int8.onnx")?,
+            ImageSpec::efficientnet_lite(),
+        ),
         "minilm" => return Err("minilm is a text model: give a text table".into()),
-        path => (PathBuf::from(path), ImageSpec::with_preset(224, Preset::ImageNet)),
+        path => (
+            PathBuf::from(path),
+            ImageSpec::with_preset(224, Preset::ImageNet),
+        ),
     };
     if let Some(size) = args.size {
         spec.size = size;
@@ -365,7 +402,14 @@ fn model(args: &Args, texts: bool) -> Result<(Model, String), String> {
     let bytes = read(&path)?;
     let m = ImageEmbedder::from_onnx_bytes(&bytes, spec.clone())
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    let key = cache::model_key(&ModelChoice::Image { url: String::new(), spec }, &bytes, None);
+    let key = cache::model_key(
+        &ModelChoice::Image {
+            url: String::new(),
+            spec,
+        },
+        &bytes,
+        None,
+    );
     Ok((Model::Image(m), key))
 }
 
@@ -400,12 +444,16 @@ pub fn run(argv: &[String]) -> Result<(), String> {
     let mut rows: Vec<Option<Row>> = (0..all.len()).map(|_| None).collect();
     let resumed = resume(&partial, &header, dim, &mut rows)?;
     let todo: Vec<usize> = (0..all.len()).filter(|&i| rows[i].is_none()).collect();
-    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .map_err(|e| e.to_string())?;
-    let shown = shard.as_ref().map_or(String::new(), |s| format!(" (shard {}/{})", s.index + 1, s.count));
+    let shown = shard.as_ref().map_or(String::new(), |s| {
+        format!(" (shard {}/{})", s.index + 1, s.count)
+    });
     eprintln!(
         "quarry: {} inputs{shown}, {resumed} done before; embedding {} on {threads} threads",
         all.len(),
@@ -447,11 +495,18 @@ pub fn run(argv: &[String]) -> Result<(), String> {
         for (i, row) in made {
             append(&mut log, i, &row).map_err(|e| format!("{}: {e}", partial.display()))?;
             if let Row::LeftOut(reason) = &row {
-                bar.println(format!("{} was left out: {reason}", all[i].name));
+                let line = format!("{} was left out: {reason}", all[i].name);
+                // A hidden bar (not a terminal) prints nothing: the line goes to stderr as is.
+                if bar.is_hidden() {
+                    eprintln!("{line}");
+                } else {
+                    bar.println(line);
+                }
             }
             rows[i] = Some(row);
         }
-        log.flush().map_err(|e| format!("{}: {e}", partial.display()))?;
+        log.flush()
+            .map_err(|e| format!("{}: {e}", partial.display()))?;
         bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
@@ -519,12 +574,18 @@ fn append(w: &mut impl Write, i: usize, row: &Row) -> std::io::Result<()> {
 /// Reads what an interrupted run left in `partial` into `rows` (a record cut short by the
 /// interruption is dropped, and the file cut back to the last whole record). A new file gets
 /// `header`; a file of another run (other model or inputs) is refused. Returns the rows found.
-fn resume(partial: &Path, header: &str, dim: usize, rows: &mut [Option<Row>]) -> Result<usize, String> {
+fn resume(
+    partial: &Path,
+    header: &str,
+    dim: usize,
+    rows: &mut [Option<Row>],
+) -> Result<usize, String> {
     let shown = partial.display();
     let mut bytes = Vec::new();
     match File::open(partial) {
         Ok(mut f) => {
-            f.read_to_end(&mut bytes).map_err(|e| format!("{shown}: {e}"))?;
+            f.read_to_end(&mut bytes)
+                .map_err(|e| format!("{shown}: {e}"))?;
         }
         Err(_) => {
             fs::write(partial, format!("{header}\n")).map_err(|e| format!("{shown}: {e}"))?;
@@ -552,13 +613,22 @@ fn resume(partial: &Path, header: &str, dim: usize, rows: &mut [Option<Row>]) ->
         let mut next = at;
         let Some(idx) = take(&mut next, 4) else { break };
         let i = u32::from_le_bytes(idx.try_into().expect("4 bytes")) as usize;
-        let Some(kind) = take(&mut next, 1) else { break };
+        let Some(kind) = take(&mut next, 1) else {
+            break;
+        };
         let row = if kind[0] == 1 {
-            let Some(hash) = take(&mut next, 64) else { break };
-            let Some(v) = take(&mut next, 4 * dim) else { break };
+            let Some(hash) = take(&mut next, 64) else {
+                break;
+            };
+            let Some(v) = take(&mut next, 4 * dim) else {
+                break;
+            };
             Row::Done {
                 hash: String::from_utf8_lossy(hash).into_owned(),
-                values: v.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
+                values: v
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .collect(),
             }
         } else {
             let Some(len) = take(&mut next, 4) else { break };
@@ -567,7 +637,10 @@ fn resume(partial: &Path, header: &str, dim: usize, rows: &mut [Option<Row>]) ->
             Row::LeftOut(String::from_utf8_lossy(r).into_owned())
         };
         let Some(slot) = rows.get_mut(i) else {
-            return Err(format!("{shown} is damaged (row {i} of {}): delete it to start again", rows.len()));
+            return Err(format!(
+                "{shown} is damaged (row {i} of {}): delete it to start again",
+                rows.len()
+            ));
         };
         if slot.replace(row).is_none() {
             found += 1;
@@ -601,7 +674,9 @@ pub fn merge(argv: &[String]) -> Result<(), String> {
                     v => return Err(format!("--precision takes f16 or f32, not '{v}'")),
                 }
             }
-            other if other.starts_with("--") => return Err(format!("unknown flag {other}; {USAGE}")),
+            other if other.starts_with("--") => {
+                return Err(format!("unknown flag {other}; {USAGE}"))
+            }
             other => parts.push(PathBuf::from(other)),
         }
     }

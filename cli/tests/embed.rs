@@ -30,12 +30,18 @@ fn read(path: &Path) -> VectorsFile {
 /// damaged image and a file that is not an image; and the demo's rows by name.
 fn folder(dir: &Path, n: usize) -> std::collections::HashMap<String, Vec<f32>> {
     let demo = root().join("assets/demo/fashion");
-    let m = DemoManifest::from_json(&std::fs::read_to_string(demo.join("demo.json")).unwrap()).unwrap();
-    let x = quarry_core::npy::read_matrix(&std::fs::read(demo.join("embeddings.npy")).unwrap()).unwrap();
+    let m =
+        DemoManifest::from_json(&std::fs::read_to_string(demo.join("demo.json")).unwrap()).unwrap();
+    let x = quarry_core::npy::read_matrix(&std::fs::read(demo.join("embeddings.npy")).unwrap())
+        .unwrap();
     std::fs::create_dir_all(dir.join("shirts")).unwrap();
     let mut rows = std::collections::HashMap::new();
     for (i, item) in m.items.iter().take(n).enumerate() {
-        let name = if i % 2 == 0 { format!("shirts/{item}") } else { item.clone() };
+        let name = if i % 2 == 0 {
+            format!("shirts/{item}")
+        } else {
+            item.clone()
+        };
         std::fs::copy(demo.join("images").join(item), dir.join(&name)).unwrap();
         rows.insert(name, x.row(i).to_vec());
     }
@@ -45,7 +51,11 @@ fn folder(dir: &Path, n: usize) -> std::collections::HashMap<String, Vec<f32>> {
 }
 
 fn cosine(a: &[f32], b: &[f32]) -> f64 {
-    let dot: f64 = a.iter().zip(b).map(|(&x, &y)| f64::from(x) * f64::from(y)).sum();
+    let dot: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(&x, &y)| f64::from(x) * f64::from(y))
+        .sum();
     let na: f64 = a.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>().sqrt();
     let nb: f64 = b.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>().sqrt();
     dot / (na * nb)
@@ -58,8 +68,17 @@ fn embed_matches_the_app_and_shards_merge_into_the_whole_run() {
     let images = tmp.join("images");
     let expected = folder(&images, 24);
     let whole = tmp.join("whole.safetensors");
-    let out = quarry(&["embed", images.to_str().unwrap(), "--out", whole.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = quarry(&[
+        "embed",
+        images.to_str().unwrap(),
+        "--out",
+        whole.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("broken.png was left out"), "{stderr}");
     let file = read(&whole);
@@ -89,21 +108,47 @@ fn embed_matches_the_app_and_shards_merge_into_the_whole_run() {
     for i in 1..=3 {
         let part = tmp.join(format!("part-{i}.safetensors"));
         let shard = format!("{i}/3");
-        let out = quarry(&["embed", images.to_str().unwrap(), "--out", part.to_str().unwrap(), "--shard", &shard, "--threads", "1"]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = quarry(&[
+            "embed",
+            images.to_str().unwrap(),
+            "--out",
+            part.to_str().unwrap(),
+            "--shard",
+            &shard,
+            "--threads",
+            "1",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         parts.push(part.to_str().unwrap().to_string());
     }
-    let sizes: Vec<usize> = parts.iter().map(|p| read(Path::new(p)).items.len()).collect();
+    let sizes: Vec<usize> = parts
+        .iter()
+        .map(|p| read(Path::new(p)).items.len())
+        .collect();
     assert!(sizes.iter().all(|&s| s > 0 && s < 24), "{sizes:?}");
     let merged = tmp.join("merged.safetensors");
     let mut args = vec!["merge"];
     args.extend(parts.iter().map(String::as_str));
     args.extend(["--out", merged.to_str().unwrap()]);
     let out = quarry(&args);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(read(&merged), file);
     // A missing shard is named.
-    let out = quarry(&["merge", &parts[0], &parts[2], "--out", tmp.join("x.safetensors").to_str().unwrap()]);
+    let out = quarry(&[
+        "merge",
+        &parts[0],
+        &parts[2],
+        "--out",
+        tmp.join("x.safetensors").to_str().unwrap(),
+    ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("shard 2/3 is missing"));
     let _ = std::fs::remove_dir_all(&tmp);
@@ -117,7 +162,14 @@ fn an_interrupted_run_resumes_where_it_stopped() {
     folder(&images, 300);
     let out = tmp.join("pool.safetensors");
     let partial = tmp.join("pool.safetensors.partial");
-    let args = ["embed", images.to_str().unwrap(), "--out", out.to_str().unwrap(), "--threads", "1"];
+    let args = [
+        "embed",
+        images.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--threads",
+        "1",
+    ];
     let mut child = Command::new(env!("CARGO_BIN_EXE_quarry"))
         .args(args)
         .stderr(Stdio::null())
@@ -129,7 +181,10 @@ fn an_interrupted_run_resumes_where_it_stopped() {
         if len > 20_000 {
             break;
         }
-        assert!(child.try_wait().unwrap().is_none(), "the run ended before it could be stopped");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it could be stopped"
+        );
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
     child.kill().unwrap();
@@ -148,13 +203,18 @@ fn an_interrupted_run_resumes_where_it_stopped() {
         .and_then(|s| s.rsplit(", ").next())
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("{stderr}"));
-    assert!(before >= 16 && before < 301, "{stderr}");
+    assert!((16..300).contains(&before), "{stderr}");
     assert!(!partial.exists());
     let resumed = read(&out);
     assert_eq!(resumed.items.len(), 300);
     // The same as a run that was never stopped.
     let again = tmp.join("again.safetensors");
-    let out2 = quarry(&["embed", images.to_str().unwrap(), "--out", again.to_str().unwrap()]);
+    let out2 = quarry(&[
+        "embed",
+        images.to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+    ]);
     assert!(out2.status.success());
     assert_eq!(read(&again), resumed);
     let _ = std::fs::remove_dir_all(&tmp);
