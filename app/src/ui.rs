@@ -37,6 +37,7 @@ mod start;
 pub mod state;
 mod storage;
 mod trust;
+mod vectors;
 
 use leptos::prelude::*;
 

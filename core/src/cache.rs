@@ -32,7 +32,13 @@ pub fn model_key(model: &ModelChoice, bytes: &[u8], tokenizer: Option<&[u8]>) ->
 /// The key of the embedding of content `content` (an image file's bytes or a text's UTF-8)
 /// under the model keyed `model`.
 pub fn embedding_key(model: &str, content: &[u8]) -> String {
-    format!("{model}/{}", digest(&[content]))
+    key_of_hash(model, &digest(&[content]))
+}
+
+/// [`embedding_key`] from the content's hash (`digest(&[content])`, as an embeddings file
+/// records it) instead of the content.
+pub fn key_of_hash(model: &str, hash: &str) -> String {
+    format!("{model}/{hash}")
 }
 
 /// Cached embeddings as one file (for a project zip): per entry, the key's length (u32 LE), the

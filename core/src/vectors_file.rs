@@ -20,7 +20,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use safetensors::tensor::TensorView;
-use safetensors::{Dtype, SafeTensors};
+use safetensors::Dtype;
 
 use crate::cache;
 use crate::{Error, Result};
@@ -162,18 +162,79 @@ impl VectorsFile {
     /// Reads an embeddings file.
     ///
     /// # Errors
-    /// [`Error::Format`] when the bytes are not a safetensors file, the tensor `embeddings` is
-    /// missing or not a 2-D f16/f32 tensor, the metadata is missing or disagrees with it, or
-    /// the file is of a newer format.
+    /// As [`Header::parse`], and [`Error::Format`] when the data is not as long as the header
+    /// says or holds a value that is not a number.
     pub fn from_bytes(bytes: &[u8]) -> Result<VectorsFile> {
-        let (_, metadata) = SafeTensors::read_metadata(bytes)
+        let header = Header::parse(bytes)?;
+        let data = bytes
+            .get(header.data_start..)
+            .filter(|d| d.len() == header.items.len() * header.row_bytes())
+            .ok_or_else(|| bad("its data is not as long as its header says"))?;
+        let values = header.decode(data)?;
+        Ok(header.into_file(values))
+    }
+}
+
+/// What an embeddings file says before its data: enough to read its rows in slices (a file
+/// of a million rows need not be in memory at once).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Header {
+    pub items: Vec<String>,
+    pub hashes: Vec<String>,
+    pub model_key: String,
+    pub dim: usize,
+    pub left_out: Vec<LeftOut>,
+    pub shard: Option<Shard>,
+    pub precision: Precision,
+    /// Where row 0 starts in the file; rows follow one another, [`Header::row_bytes`] each.
+    pub data_start: usize,
+}
+
+/// The tensor's entry in a safetensors header.
+#[derive(serde::Deserialize)]
+struct TensorEntry {
+    dtype: String,
+    shape: Vec<usize>,
+    data_offsets: (usize, usize),
+}
+
+impl Header {
+    /// How many bytes from the file's start [`Header::parse`] needs, from its first 8.
+    ///
+    /// # Errors
+    /// [`Error::Format`] when fewer than 8 bytes are given or the header would be huge.
+    pub fn len_needed(first: &[u8]) -> Result<usize> {
+        let n: [u8; 8] = first
+            .get(..8)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| bad("it is not a safetensors file (too short)"))?;
+        let n = u64::from_le_bytes(n);
+        if n > 1 << 30 {
+            return Err(bad(
+                "it is not a safetensors file (its header length is absurd)",
+            ));
+        }
+        Ok(8 + n as usize)
+    }
+
+    /// Reads the header from the start of the file (at least [`Header::len_needed`] bytes).
+    ///
+    /// # Errors
+    /// [`Error::Format`] when the bytes are not a safetensors header, the tensor `embeddings`
+    /// is missing or not a 2-D f16/f32 tensor, the metadata is missing or disagrees with it,
+    /// or the file is of a newer format.
+    pub fn parse(start: &[u8]) -> Result<Header> {
+        let end = Header::len_needed(start)?;
+        let json = start
+            .get(8..end)
+            .ok_or_else(|| bad("it is not a safetensors file (the header is cut short)"))?;
+        let mut top: BTreeMap<String, serde_json::Value> = serde_json::from_slice(json)
             .map_err(|e| bad(format!("it is not a safetensors file ({e})")))?;
-        let meta: BTreeMap<String, String> = metadata
-            .metadata()
-            .clone()
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
+        let meta: BTreeMap<String, String> = match top.remove("__metadata__") {
+            Some(m) => serde_json::from_value(m)
+                .map_err(|e| bad(format!("its metadata is not text ({e})")))?,
+            None => BTreeMap::new(),
+        };
         let field = |name: &str| {
             meta.get(name)
                 .ok_or_else(|| bad(format!("its metadata has no '{name}'")))
@@ -198,14 +259,20 @@ impl VectorsFile {
                 .map_err(|e| bad(format!("its 'left_out' is malformed ({e})")))?,
             None => Vec::new(),
         };
-        let tensors = SafeTensors::deserialize(bytes)
-            .map_err(|e| bad(format!("it is not a safetensors file ({e})")))?;
-        let t = tensors
-            .tensor(TENSOR)
-            .map_err(|_| bad(format!("it has no tensor '{TENSOR}'")))?;
-        let (n, dim) = match t.shape() {
-            [n, d] => (*n, *d),
-            other => return Err(bad(format!("'{TENSOR}' has shape {other:?}, not N × D"))),
+        let entry: TensorEntry = top
+            .remove(TENSOR)
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|e| bad(format!("its '{TENSOR}' entry is malformed ({e})")))?
+            .ok_or_else(|| bad(format!("it has no tensor '{TENSOR}'")))?;
+        let (n, dim) = match entry.shape[..] {
+            [n, d] => (n, d),
+            ref other => return Err(bad(format!("'{TENSOR}' has shape {other:?}, not N × D"))),
+        };
+        let precision = match entry.dtype.as_str() {
+            "F16" => Precision::F16,
+            "F32" => Precision::F32,
+            other => return Err(bad(format!("'{TENSOR}' is {other}, not F16 or F32"))),
         };
         if items.len() != n || hashes.len() != n {
             return Err(bad(format!(
@@ -214,49 +281,90 @@ impl VectorsFile {
                 hashes.len()
             )));
         }
-        let values: Vec<f32> = match t.dtype() {
-            Dtype::F32 => t
-                .data()
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect(),
-            Dtype::F16 => t
-                .data()
-                .chunks_exact(2)
-                .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
-                .collect(),
-            other => return Err(bad(format!("'{TENSOR}' is {other:?}, not f16 or f32"))),
-        };
-        if values.iter().any(|v| !v.is_finite()) {
-            return Err(bad("an embedding holds a value that is not a number"));
-        }
-        let shard = match meta.get("shard") {
-            None => None,
-            Some(s) => {
-                let parse = || -> Option<Shard> {
-                    let (i, c) = s.split_once('/')?;
-                    let (i, count): (usize, usize) = (i.parse().ok()?, c.parse().ok()?);
-                    (i >= 1 && i <= count).then_some(())?;
-                    Some(Shard {
-                        index: i - 1,
-                        count,
-                        inputs: meta.get("inputs")?.parse().ok()?,
-                        inputs_digest: meta.get("inputs_digest")?.clone(),
-                    })
-                };
-                Some(parse().ok_or_else(|| bad(format!("its shard '{s}' is malformed")))?)
-            }
-        };
-        Ok(VectorsFile {
+        let header = Header {
             items,
             hashes,
             model_key: field("model_key")?.clone(),
             dim,
-            values,
             left_out,
-            shard,
-        })
+            shard: shard(&meta)?,
+            precision,
+            data_start: end + entry.data_offsets.0,
+        };
+        if entry.data_offsets.1 - entry.data_offsets.0 != n * header.row_bytes() {
+            return Err(bad(format!(
+                "'{TENSOR}' holds other than {n} × {dim} values"
+            )));
+        }
+        Ok(header)
     }
+
+    /// Bytes per row.
+    pub fn row_bytes(&self) -> usize {
+        self.dim
+            * match self.precision {
+                Precision::F16 => 2,
+                Precision::F32 => 4,
+            }
+    }
+
+    /// The values of whole rows (`data` holds a whole number of rows).
+    ///
+    /// # Errors
+    /// [`Error::Format`] when a value is not a number or `data` ends inside a row.
+    pub fn decode(&self, data: &[u8]) -> Result<Vec<f32>> {
+        if self.row_bytes() == 0 || !data.len().is_multiple_of(self.row_bytes()) {
+            return Err(bad("its data ends inside a row"));
+        }
+        let values: Vec<f32> = match self.precision {
+            Precision::F32 => data
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect(),
+            Precision::F16 => data
+                .chunks_exact(2)
+                .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
+                .collect(),
+        };
+        if values.iter().any(|v| !v.is_finite()) {
+            return Err(bad("an embedding holds a value that is not a number"));
+        }
+        Ok(values)
+    }
+
+    /// The file with these rows' `values`.
+    pub fn into_file(self, values: Vec<f32>) -> VectorsFile {
+        VectorsFile {
+            items: self.items,
+            hashes: self.hashes,
+            model_key: self.model_key,
+            dim: self.dim,
+            values,
+            left_out: self.left_out,
+            shard: self.shard,
+        }
+    }
+}
+
+/// The shard fields of the metadata, if any.
+fn shard(meta: &BTreeMap<String, String>) -> Result<Option<Shard>> {
+    let Some(s) = meta.get("shard") else {
+        return Ok(None);
+    };
+    let parse = || -> Option<Shard> {
+        let (i, c) = s.split_once('/')?;
+        let (i, count): (usize, usize) = (i.parse().ok()?, c.parse().ok()?);
+        (i >= 1 && i <= count).then_some(())?;
+        Some(Shard {
+            index: i - 1,
+            count,
+            inputs: meta.get("inputs")?.parse().ok()?,
+            inputs_digest: meta.get("inputs_digest")?.clone(),
+        })
+    };
+    parse()
+        .map(Some)
+        .ok_or_else(|| bad(format!("its shard '{s}' is malformed")))
 }
 
 /// Joins files of one run (shards, or any files of one model) into one, rows sorted by item
@@ -417,6 +525,14 @@ mod tests {
         let half = VectorsFile::from_bytes(&f.to_bytes(Precision::F16).unwrap()).unwrap();
         // Quarter steps are exact in f16.
         assert_eq!(half, f);
+        // The header alone, then one row read by its offset (how the app reads large files).
+        let bytes = f.to_bytes(Precision::F16).unwrap();
+        let header = Header::parse(&bytes[..Header::len_needed(&bytes[..8]).unwrap()]).unwrap();
+        assert_eq!((header.items.len(), header.dim), (2, 3));
+        let at = header.data_start + header.row_bytes();
+        let row = header.decode(&bytes[at..at + header.row_bytes()]).unwrap();
+        assert_eq!(row, f.row(1));
+        assert!(header.decode(&bytes[at..at + 3]).is_err(), "half a row");
         f.values[0] = 1e6;
         assert!(f.to_bytes(Precision::F16).is_err(), "too large for f16");
     }

@@ -8,6 +8,7 @@ use super::files::{drop_entries, drop_files, from_input, walk_entries};
 use super::project::{open, open_project_file, start_demo};
 use super::projects::{ReopenBox, SavedProjects};
 use super::state::AppState;
+use super::vectors::open_embeddings;
 
 #[component]
 pub fn StartScreen() -> impl IntoView {
@@ -48,6 +49,18 @@ pub fn StartScreen() -> impl IntoView {
         };
         if let Some(file) = from_input(&input).into_iter().next() {
             open_project_file(state, file);
+        }
+        input.set_value("");
+    };
+    let on_vectors = move |ev: leptos::ev::Event| {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        if let Some(file) = from_input(&input).into_iter().next() {
+            open_embeddings(state, file);
         }
         input.set_value("");
     };
@@ -144,10 +157,23 @@ pub fn StartScreen() -> impl IntoView {
                         on:change=move |ev| on_files(ev, "text")
                     />
                 </label>
+                <label class="file-button">
+                    "Open embeddings…"
+                    <input
+                        type="file"
+                        accept=".safetensors"
+                        data-testid="open-embeddings"
+                        on:change=on_vectors
+                    />
+                </label>
             </div>
+            {move || state.vectors_status.get().map(|s| view! {
+                <p class="hint" role="status" data-testid="embeddings-status">{s}</p>
+            })}
             <p class="hint">
                 "Or drop images, folders or a .zip anywhere here. One folder per class (cats/1.jpg) or a CSV "
-                "of item,label seeds labels. Texts: a .csv/.tsv (choose the column), .jsonl or .txt (one per line)."
+                "of item,label seeds labels. Texts: a .csv/.tsv (choose the column), .jsonl or .txt (one per line). "
+                "Embeddings made outside the tab (quarry embed): open them first, then the items."
             </p>
             <p class="hint">
                 "The demo: 508 Noto emoji (animals & nature, food & drink, travel & places)."

@@ -238,6 +238,8 @@ pub struct AppState {
     pub similar: RwSignal<Option<SimilarSearch>>,
     /// The Map's layout of the embedded items, and how long the learner took to make it (ms).
     pub layout: RwSignal<Option<(quarry_core::map::Layout, f64)>>,
+    /// Where reading an embeddings file ("Open embeddings…") stands, or what it made ready.
+    pub vectors_status: RwSignal<Option<String>>,
     /// The Map's t-SNE layout, as the page follows it.
     pub map_tsne: RwSignal<MapTsne>,
     /// The classroom race.
@@ -369,6 +371,7 @@ impl AppState {
             similar: RwSignal::new(None),
             layout: RwSignal::new(None),
             map_tsne: RwSignal::new(MapTsne::default()),
+            vectors_status: RwSignal::new(None),
             race: RwSignal::new(RaceState::default()),
             keys: RwSignal::new(quarry_core::keys::KeyChoices::default()),
         };

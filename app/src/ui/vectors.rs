@@ -1,0 +1,95 @@
+//! "Open embeddings…": a file made by `quarry embed` ([`quarry_core::vectors_file`]) goes into
+//! this browser's embedding cache, read in slices of rows (a large file is never in memory at
+//! once). The items it describes, opened next, are then not embedded again: the cache key is
+//! the model's key and the content's hash, so items are matched by content (a renamed file
+//! still matches), and only under the model the file was made with.
+
+use leptos::prelude::*;
+use quarry_core::cache::key_of_hash;
+use quarry_core::vectors_file::Header;
+use web_sys::Blob;
+
+use super::files::{read_bytes, Picked};
+use super::state::AppState;
+
+/// Rows read and stored per slice.
+const ROWS_PER_SLICE: usize = 2_000;
+
+/// Reads embeddings file `file` into the cache, saying how far it is in
+/// [`AppState::vectors_status`]; a file that cannot be read is reported by name and reason.
+pub fn open_embeddings(state: AppState, file: Picked) {
+    state
+        .vectors_status
+        .set(Some(format!("Reading {}…", file.path)));
+    leptos::task::spawn_local(async move {
+        match keep(state, &file.blob).await {
+            Ok((n, left_out)) => {
+                let left = if left_out > 0 {
+                    format!(" ({left_out} inputs it lists as left out)")
+                } else {
+                    String::new()
+                };
+                state.vectors_status.set(Some(format!(
+                    "{n} embeddings from {} are ready in this browser{left}. Now open the \
+                     images or texts they describe: they are matched by content and not \
+                     embedded again (with the model the file was made with).",
+                    file.path
+                )));
+            }
+            Err(e) => {
+                state.vectors_status.set(None);
+                state.report(format!("{}: {e}", file.path));
+            }
+        }
+    });
+}
+
+async fn slice(blob: &Blob, from: usize, to: usize) -> Result<Vec<u8>, String> {
+    let part = blob
+        .slice_with_f64_and_f64(from as f64, to as f64)
+        .map_err(|e| format!("{e:?}"))?;
+    read_bytes(&part).await
+}
+
+/// Stores every row of the file under its cache key; returns the rows and the inputs left out.
+async fn keep(state: AppState, blob: &Blob) -> Result<(usize, usize), String> {
+    let first = slice(blob, 0, 8).await?;
+    let need = Header::len_needed(&first).map_err(|e| e.to_string())?;
+    let header = Header::parse(&slice(blob, 0, need).await?).map_err(|e| e.to_string())?;
+    let (n, dim, row) = (header.items.len(), header.dim, header.row_bytes());
+    let size = blob.size() as usize;
+    if size != header.data_start + n * row {
+        return Err(format!(
+            "the file is cut short or padded: {size} bytes, where its header says {}",
+            header.data_start + n * row
+        ));
+    }
+    let mut from = 0;
+    while from < n {
+        let to = (from + ROWS_PER_SLICE).min(n);
+        let bytes = slice(
+            blob,
+            header.data_start + from * row,
+            header.data_start + to * row,
+        )
+        .await?;
+        let values = header.decode(&bytes).map_err(|e| e.to_string())?;
+        let entries: Vec<(String, Vec<f32>)> = (from..to)
+            .zip(values.chunks_exact(dim))
+            .map(|(r, v)| {
+                (
+                    key_of_hash(&header.model_key, &header.hashes[r]),
+                    v.to_vec(),
+                )
+            })
+            .collect();
+        crate::idb::keep_embeddings(&entries)
+            .await
+            .map_err(|e| format!("the embeddings could not be kept in this browser ({e})"))?;
+        state.vectors_status.set(Some(format!(
+            "Keeping the embeddings in this browser… {to} of {n}"
+        )));
+        from = to;
+    }
+    Ok((n, header.left_out.len()))
+}
