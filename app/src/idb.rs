@@ -194,6 +194,18 @@ pub async fn count_under(prefix: &str) -> Result<u32, String> {
     Ok(finished(&request).await?.as_f64().unwrap_or(0.0) as u32)
 }
 
+/// Empties the embedding cache; returns how many embeddings it held.
+pub async fn clear_embeddings() -> Result<u32, String> {
+    let db = open().await?;
+    let tx = transaction(&db, &[EMBEDDINGS], IdbTransactionMode::Readwrite)?;
+    let cache = store(&tx, EMBEDDINGS)?;
+    let count = cache.count().map_err(explain)?;
+    cache.clear().map_err(explain)?;
+    let n = finished(&count).await?.as_f64().unwrap_or(0.0) as u32;
+    committed(&tx).await?;
+    Ok(n)
+}
+
 /// Caches `entries` (key, embedding) in one transaction with relaxed durability (a cache: a
 /// write lost to a power cut is only embedded again); done when committed.
 pub async fn keep_embeddings(entries: &[(String, Vec<f32>)]) -> Result<(), String> {

@@ -36,6 +36,7 @@ mod similar;
 mod start;
 pub mod state;
 mod storage;
+mod storage_info;
 mod trust;
 mod vectors;
 

@@ -94,6 +94,11 @@ pub fn create(state: AppState, mut keep: StoredItems) {
         id: id.clone(),
         busy: true,
     });
+    // A project is work: ask the browser not to clear it under storage pressure (apart: a
+    // browser may ask the person, and saving must not wait for the answer).
+    leptos::task::spawn_local(async {
+        let _ = super::storage_info::ask_persistent().await;
+    });
     leptos::task::spawn_local(async move {
         // A model the person brought is kept too (its object URL dies with the tab).
         let model = state

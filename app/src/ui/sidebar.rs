@@ -90,6 +90,10 @@ pub fn Sidebar() -> impl IntoView {
                 }}
             </button>
             <SaveStatus />
+            <details class="storage">
+                <summary>"Storage in this browser"</summary>
+                <super::storage_info::StorageInfo />
+            </details>
             <Notices />
         </aside>
     }
