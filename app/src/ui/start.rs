@@ -10,6 +10,15 @@ use super::projects::{ReopenBox, SavedProjects};
 use super::state::AppState;
 use super::vectors::open_embeddings;
 
+/// The file picked in the `<input>` that fired `ev`; the input is cleared, so that picking the
+/// same file again fires `change` again.
+fn first_file(ev: &leptos::ev::Event) -> Option<super::files::Picked> {
+    let input = ev.target()?.dyn_into::<HtmlInputElement>().ok()?;
+    let file = from_input(&input).into_iter().next();
+    input.set_value("");
+    file
+}
+
 #[component]
 pub fn StartScreen() -> impl IntoView {
     let state = expect_context::<AppState>();
@@ -41,28 +50,14 @@ pub fn StartScreen() -> impl IntoView {
         input.set_value("");
     };
     let on_project = move |ev: leptos::ev::Event| {
-        let Some(input) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
-        else {
-            return;
-        };
-        if let Some(file) = from_input(&input).into_iter().next() {
+        if let Some(file) = first_file(&ev) {
             open_project_file(state, file);
         }
-        input.set_value("");
     };
     let on_vectors = move |ev: leptos::ev::Event| {
-        let Some(input) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
-        else {
-            return;
-        };
-        if let Some(file) = from_input(&input).into_iter().next() {
+        if let Some(file) = first_file(&ev) {
             open_embeddings(state, file);
         }
-        input.set_value("");
     };
     let on_drop = move |ev: leptos::ev::DragEvent| {
         ev.prevent_default();
