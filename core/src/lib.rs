@@ -42,4 +42,4 @@ pub mod vectors_file;
 pub use error::{Error, Result};
 pub use labels::{Answer, LearnerInput};
 pub use learner::{CurvePoint, Learner, LearnerUpdate, RefreshTimes, Similar};
-pub use session::{ClassEntry, DeletedItems, Session, SessionSnapshot, Step};
+pub use session::{ClassEntry, DeletedItems, RedoStep, Session, SessionSnapshot, Step};

@@ -2,7 +2,7 @@
 
 mod snapshot;
 
-pub use snapshot::{ClassEntry, SessionSnapshot, Step};
+pub use snapshot::{ClassEntry, RedoStep, SessionSnapshot, Step};
 
 use crate::audit::AuditRecord;
 pub use crate::labels::Answer;

@@ -20,6 +20,14 @@ pub enum Step {
     Rejected(usize),
 }
 
+/// One undone step that redo gives back, with the classes a label had.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RedoStep {
+    pub step: Step,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<usize>,
+}
+
 /// Everything a session is, as plain data (see [`Session::snapshot`]).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SessionSnapshot {
@@ -38,6 +46,10 @@ pub struct SessionSnapshot {
     /// Audit questions drawn, in order (absent in files written before audits existed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub audits: Vec<AuditRecord>,
+    /// Undone steps, newest last: what redo gives back (absent in files written before redo
+    /// steps were kept, and when there is nothing to redo).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redo: Vec<RedoStep>,
 }
 
 fn invalid(reason: String) -> Error {
@@ -80,6 +92,14 @@ impl Session {
             history: self.history().collect(),
             queue: self.queue.clone(),
             audits: self.audits.clone(),
+            redo: self
+                .redo
+                .iter()
+                .map(|(action, classes)| RedoStep {
+                    step: step_of(*action),
+                    classes: classes.clone(),
+                })
+                .collect(),
         }
     }
 
@@ -211,6 +231,7 @@ impl Session {
                 )));
             }
         }
+        let redo = redo_steps(&s, &labeled, &skipped, &rejected)?;
         Ok(Session {
             audits: s.audits,
             items: s.items,
@@ -224,8 +245,59 @@ impl Session {
             skipped,
             rejected,
             history,
-            redo: Vec::new(),
+            redo,
             queue: s.queue,
         })
     }
+}
+
+fn step_of(action: Action) -> Step {
+    match action {
+        Action::Labeled(i) => Step::Labeled(i),
+        Action::Skipped(i) => Step::Skipped(i),
+        Action::Rejected(i) => Step::Rejected(i),
+    }
+}
+
+/// The redo steps of `s`, each checked: its item in range, not answered now and not in
+/// another step; a label's classes in range (exactly one in a single-label project); a skip or
+/// "none of these" without classes.
+fn redo_steps(
+    s: &SessionSnapshot,
+    labeled: &[bool],
+    skipped: &[bool],
+    rejected: &[bool],
+) -> Result<Vec<(Action, Vec<usize>)>> {
+    let n = s.items.len();
+    let mut seen = vec![false; n];
+    s.redo
+        .iter()
+        .map(|r| {
+            let (action, item) = match r.step {
+                Step::Labeled(i) => (Action::Labeled(i), i),
+                Step::Skipped(i) => (Action::Skipped(i), i),
+                Step::Rejected(i) => (Action::Rejected(i), i),
+            };
+            let free = item < n
+                && !labeled[item]
+                && !skipped[item]
+                && !rejected[item]
+                && !std::mem::replace(&mut seen[item], true);
+            let classes_ok = match action {
+                Action::Labeled(_) => {
+                    r.classes.iter().all(|&c| c < s.classes.len())
+                        && (s.multi_label || r.classes.len() == 1)
+                }
+                _ => r.classes.is_empty(),
+            };
+            (free && classes_ok)
+                .then(|| (action, r.classes.clone()))
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "the redo step {:?} contradicts the answers",
+                        r.step
+                    ))
+                })
+        })
+        .collect()
 }

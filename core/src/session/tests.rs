@@ -72,6 +72,38 @@ fn redo_gives_back_every_undone_step_until_a_new_answer() {
 }
 
 #[test]
+fn redo_steps_survive_a_snapshot_and_bad_ones_are_refused() {
+    let mut s = session();
+    s.set_queue(vec![3, 1, 4, 0]);
+    s.answer(1).unwrap();
+    s.skip();
+    s.reject();
+    s.undo();
+    s.undo();
+    let saved = s.snapshot();
+    assert_eq!(saved.redo.len(), 2);
+    let json = serde_json::to_string(&saved).unwrap();
+    let mut back = Session::from_snapshot(serde_json::from_str(&json).unwrap()).unwrap();
+    assert_eq!(back.snapshot(), saved);
+    assert_eq!((back.redo(), back.redo(), back.redo()), (Some(1), Some(4), None));
+    assert_eq!(back.snapshot().history, vec![Step::Labeled(3), Step::Skipped(1), Step::Rejected(4)]);
+    // A redo step whose item is answered now, or a label without its class, is refused.
+    let mut bad = saved.clone();
+    bad.redo[0].step = Step::Labeled(3);
+    assert!(Session::from_snapshot(bad).is_err());
+    s.undo();
+    let mut bad = s.snapshot();
+    assert_eq!(bad.redo.last().unwrap().step, Step::Labeled(3));
+    bad.redo.last_mut().unwrap().classes.clear();
+    let err = Session::from_snapshot(bad).unwrap_err().to_string();
+    assert!(err.contains("redo step"), "{err}");
+    // Files without redo steps read as before.
+    let old = json.replace(&format!(",\"redo\":{}", serde_json::to_string(&saved.redo).unwrap()), "");
+    assert!(!old.contains("redo"));
+    assert!(!Session::from_snapshot(serde_json::from_str(&old).unwrap()).unwrap().can_redo());
+}
+
+#[test]
 fn asking_a_skipped_item_now_takes_its_skip_out_of_the_history() {
     let mut s = session();
     s.set_queue(vec![1, 2]);
