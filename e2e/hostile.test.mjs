@@ -6,9 +6,11 @@
 //     `C:\win\y.png`): taken in as plain relative names, never with `..`;
 //   - a zip bomb (64 MiB of zeros deflated to 64 KiB): refused before it is inflated;
 //   - a truncated JPEG (which decoders turn into a partial picture without a word): listed as
-//     left out with the reason, the other images embedded.
+//     left out with the reason, the other images embedded;
+//   - a model whose output is NaN: said once, and the model is used no further.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,5 +98,33 @@ test('hostile inputs: an unclosed CSV quote, a zip-slip zip, a zip bomb', { time
     await browser.close();
     await server.close();
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a model whose output is NaN: said once, and embedding stops', { timeout: 600_000 }, async () => {
+  const server = await serve();
+  const browser = await launch();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const problems = watch(page, new URL(server.url).origin);
+    await page.goto(server.url);
+    const names = readdirSync(IMAGES).sort().slice(0, 20);
+    await page.getByTestId('open-files').setInputFiles(names.map((n) => join(IMAGES, n)));
+    await page.getByTestId('setup-summary').waitFor();
+    await page.getByTestId('open-model').setInputFiles(join(ROOT, 'core/tests/fixtures/nan_output.onnx'));
+    await page.getByText(/Your model nan_output\.onnx \(Image model\)/).waitFor();
+    await page.getByRole('textbox', { name: 'Classes' }).fill('animals\nfood\ntravel');
+    await page.getByRole('button', { name: 'Start labeling' }).click();
+    const alerts = page.getByRole('alert').getByText(/the model gives values that are not numbers \(NaN or infinite\) for .*: it cannot embed these items/);
+    await alerts.first().waitFor({ timeout: 120_000 });
+    // Every embedding worker stops at its first item; the page says it once.
+    await page.waitForTimeout(1500);
+    assert.equal(await alerts.count(), 1);
+    const said = problems.filter((p) => p.includes('not numbers'));
+    assert.ok(said.length >= 1 && said.length <= 4, `said ${said.length} times in the console (one per worker at most)`);
+    assert.deepEqual(problems.filter((p) => !p.includes('not numbers')), []);
+  } finally {
+    await browser.close();
+    await server.close();
   }
 });

@@ -403,7 +403,12 @@ impl AppState {
     pub fn report(&self, message: impl Into<String>) {
         let message = message.into();
         web_sys::console::error_1(&message.clone().into());
-        self.errors.update(|e| e.push(message));
+        // The same message from several workers is shown once.
+        self.errors.update(|e| {
+            if !e.contains(&message) {
+                e.push(message);
+            }
+        });
     }
 }
 

@@ -100,7 +100,9 @@ pub(super) async fn run(engine: &Rc<RefCell<Engine>>, jobs: Vec<EmbedJob>) {
             EMBED_WINDOW
         };
         next = window(&mut jobs, size);
-        embed_window(engine, prepared, next.as_ref(), dim, &mut t).await;
+        if !embed_window(engine, prepared, next.as_ref(), dim, &mut t).await {
+            break;
+        }
     }
     report(&[], 0, true);
     t.wall_ms = now() - start;
@@ -179,14 +181,15 @@ impl Pending {
 }
 
 /// Delivers a prepared window: its cached rows at once, the rest embedded one by one, yielding to
-/// the browser between items while `next` (the following window) is still being read.
+/// the browser between items while `next` (the following window) is still being read. `false`
+/// when the model gave values that are not numbers (said once): embedding stops.
 async fn embed_window(
     engine: &Rc<RefCell<Engine>>,
     p: Prepared,
     next: Option<&Pending>,
     dim: usize,
     t: &mut EmbedTiming,
-) {
+) -> bool {
     t.read_ms += p.read_ms;
     t.lookup_ms += p.lookup_ms;
     let mut clock = Stopwatch(now());
@@ -223,6 +226,19 @@ async fn embed_window(
             content.and_then(|bytes| embed_fresh(engine, &job.name, job.input, bytes, t));
         clock.lap(); // decoding and the model, counted by `embed_fresh`
         match embedded {
+            Ok(v) if v.iter().any(|x| !x.is_finite()) => {
+                // Said once, and the model is used no further: every item would say it again.
+                post(&WorkerResponse::Failed {
+                    message: format!(
+                        "the model gives values that are not numbers (NaN or infinite) for {}: \
+                         it cannot embed these items. Choose another model, or check its \
+                         preprocessing (input size, value scaling).",
+                        job.name
+                    ),
+                });
+                keep(fresh);
+                return false;
+            }
             Ok(v) => {
                 deliver(&[job.item], &Float32Array::from(v.as_slice()), 0);
                 t.items += 1;
@@ -239,6 +255,7 @@ async fn embed_window(
     }
     keep(fresh);
     t.send_ms += clock.lap();
+    true
 }
 
 /// Returns after the browser has run the tasks waiting on this worker (a message to itself
