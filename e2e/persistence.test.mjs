@@ -98,6 +98,12 @@ test('answers survive a closed tab and reloads; undo, redo, history; corrupt rec
     await waitCount(page, 7);
     answered.pop();
     assert.equal(await page.getByRole('button', { name: /^Redo/ }).isEnabled(), true);
+    // What is left to redo survives a reload, like the undo history.
+    await page.reload();
+    await resumeFirst(page);
+    await waitCount(page, 7);
+    await page.getByRole('button', { name: /^Redo/ }).waitFor();
+    assert.equal(await page.getByRole('button', { name: /^Redo/ }).isEnabled(), true);
 
     // History panel: relabel the first answer, remove the second.
     await page.getByTestId('history').locator('summary').click();
