@@ -37,6 +37,7 @@ mod start;
 pub mod state;
 mod storage;
 mod storage_info;
+mod tab_lock;
 mod trust;
 mod vectors;
 

@@ -89,6 +89,7 @@ fn failed(state: AppState, reason: String) {
 /// Saves the project just started as a new one; `keep` is what reopening it will need.
 pub fn create(state: AppState, mut keep: StoredItems) {
     let id = new_id();
+    super::tab_lock::hold(state, id.clone());
     // Busy until the project exists in storage: no answer can be saved before it.
     state.storage.set(Storage::On {
         id: id.clone(),
@@ -141,6 +142,10 @@ pub fn commit(
     change: impl FnOnce(&mut Session) -> quarry_core::Result<bool>,
     after: impl FnOnce(AppState) + 'static,
 ) {
+    // Another tab holds the project: this one changes and writes nothing (it says so).
+    if state.read_only.with_untracked(Option::is_some) {
+        return;
+    }
     let id = match state.storage.get_untracked() {
         Storage::On { busy: true, .. } => return,
         Storage::On { id, .. } => Some(id),
@@ -178,6 +183,9 @@ pub fn commit(
 /// Saves the session as it is now, without holding the screen (a new queue, a class renamed,
 /// another strategy).
 pub fn save_soon(state: AppState) {
+    if state.read_only.with_untracked(Option::is_some) {
+        return;
+    }
     let id = match state.storage.get_untracked() {
         Storage::On { busy: true, .. } => return DIRTY.set(true),
         Storage::On { id, .. } => id,

@@ -454,7 +454,10 @@ fn resume(
     );
     state.notices.update(|n| n.extend(notes));
     match id {
-        Some(id) => state.storage.set(Storage::On { id, busy: false }),
+        Some(id) => {
+            super::tab_lock::hold(state, id.clone());
+            state.storage.set(Storage::On { id, busy: false });
+        }
         // From a project file: saved in the browser from now on.
         None => create(
             state,

@@ -104,6 +104,12 @@ pub fn Sidebar() -> impl IntoView {
 fn SaveStatus() -> impl IntoView {
     let state = expect_context::<AppState>();
     view! {
+        {move || state.read_only.get().map(|r| view! {
+            <div class="save-status failed" role="alert" data-testid="read-only">
+                <p>{r.why}</p>
+                <button class="primary" on:click=move |_| super::tab_lock::take_over(state)>"Take over here"</button>
+            </div>
+        })}
         {move || match state.storage.get() {
             Storage::On { busy: false, .. } => view! {
                 <p class="save-status" data-testid="save-status">"✓ Every answer is saved in this browser"</p>

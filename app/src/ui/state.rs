@@ -238,6 +238,8 @@ pub struct AppState {
     pub similar: RwSignal<Option<SimilarSearch>>,
     /// The Map's layout of the embedded items, and how long the learner took to make it (ms).
     pub layout: RwSignal<Option<(quarry_core::map::Layout, f64)>>,
+    /// Set when another tab holds the open project ([`super::tab_lock`]): nothing is saved here.
+    pub read_only: RwSignal<Option<ReadOnly>>,
     /// Where reading an embeddings file ("Open embeddings…") stands, or what it made ready.
     pub vectors_status: RwSignal<Option<String>>,
     /// The Map's t-SNE layout, as the page follows it.
@@ -258,6 +260,13 @@ pub enum Explore {
     Map,
     /// The classroom race (demos only).
     Race,
+}
+
+/// A project shown read-only: its id, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadOnly {
+    pub id: String,
+    pub why: String,
 }
 
 /// The Map's t-SNE layout as the page follows it.
@@ -372,6 +381,7 @@ impl AppState {
             layout: RwSignal::new(None),
             map_tsne: RwSignal::new(MapTsne::default()),
             vectors_status: RwSignal::new(None),
+            read_only: RwSignal::new(None),
             race: RwSignal::new(RaceState::default()),
             keys: RwSignal::new(quarry_core::keys::KeyChoices::default()),
         };
