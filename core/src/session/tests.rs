@@ -85,8 +85,14 @@ fn redo_steps_survive_a_snapshot_and_bad_ones_are_refused() {
     let json = serde_json::to_string(&saved).unwrap();
     let mut back = Session::from_snapshot(serde_json::from_str(&json).unwrap()).unwrap();
     assert_eq!(back.snapshot(), saved);
-    assert_eq!((back.redo(), back.redo(), back.redo()), (Some(1), Some(4), None));
-    assert_eq!(back.snapshot().history, vec![Step::Labeled(3), Step::Skipped(1), Step::Rejected(4)]);
+    assert_eq!(
+        (back.redo(), back.redo(), back.redo()),
+        (Some(1), Some(4), None)
+    );
+    assert_eq!(
+        back.snapshot().history,
+        vec![Step::Labeled(3), Step::Skipped(1), Step::Rejected(4)]
+    );
     // A redo step whose item is answered now, or a label without its class, is refused.
     let mut bad = saved.clone();
     bad.redo[0].step = Step::Labeled(3);
@@ -98,9 +104,14 @@ fn redo_steps_survive_a_snapshot_and_bad_ones_are_refused() {
     let err = Session::from_snapshot(bad).unwrap_err().to_string();
     assert!(err.contains("redo step"), "{err}");
     // Files without redo steps read as before.
-    let old = json.replace(&format!(",\"redo\":{}", serde_json::to_string(&saved.redo).unwrap()), "");
+    let old = json.replace(
+        &format!(",\"redo\":{}", serde_json::to_string(&saved.redo).unwrap()),
+        "",
+    );
     assert!(!old.contains("redo"));
-    assert!(!Session::from_snapshot(serde_json::from_str(&old).unwrap()).unwrap().can_redo());
+    assert!(!Session::from_snapshot(serde_json::from_str(&old).unwrap())
+        .unwrap()
+        .can_redo());
 }
 
 #[test]
