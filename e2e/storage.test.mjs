@@ -1,6 +1,6 @@
 // Storage in this browser: the space Quarry uses and the browser allows is shown, and "Clear
 // cached embeddings" empties the embedding cache (the demo's embeddings were cached as it was
-// embedded; a second clear finds none). Labeling goes on: the learner holds its own rows.
+// embedded, 8-bit: 1,284 bytes each; a second clear finds none). Labeling goes on: the learner holds its own rows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, serve, watch } from './harness.mjs';
@@ -20,6 +20,17 @@ test('storage: space used and allowed; Clear cached embeddings', { timeout: 600_
     await line.waitFor();
     console.log(await line.textContent());
     assert.match(await line.textContent(), /^Quarry uses [\d.]+ (MB|GB) of the [\d.]+ (MB|GB) this browser allows \((kept for good|the browser may clear it)/);
+    // Cached in the learner's 8-bit form: a scale and one byte per value (1,280 + 4 bytes).
+    const sizes = await page.evaluate(() => new Promise((ok, fail) => {
+      const r = indexedDB.open('quarry');
+      r.onerror = () => fail(r.error);
+      r.onsuccess = () => {
+        const get = r.result.transaction('embeddings').objectStore('embeddings').getAll(null, 5);
+        get.onsuccess = () => ok(get.result.map((v) => `${v.constructor.name} ${v.byteLength}`));
+        get.onerror = () => fail(get.error);
+      };
+    }));
+    assert.deepEqual(sizes, Array(5).fill('Uint8Array 1284'));
     await page.getByRole('button', { name: 'Clear cached embeddings' }).click();
     const cleared = page.getByTestId('storage-cleared');
     await cleared.waitFor();

@@ -177,9 +177,22 @@ pub async fn embeddings(keys: &[&str]) -> Result<Vec<Option<js_sys::Float32Array
         .collect::<Result<Vec<_>, _>>()?;
     let mut out = Vec::with_capacity(requests.len());
     for request in &requests {
-        out.push(finished(request).await?.dyn_into().ok());
+        out.push(from_cache(finished(request).await?));
     }
     Ok(out)
+}
+
+/// A cached embedding's values: 8-bit codes and a scale ([`quarry_core::cache::compact`]), or
+/// f32 as caches written before that kept them.
+fn from_cache(value: JsValue) -> Option<js_sys::Float32Array> {
+    match value.dyn_into::<js_sys::Float32Array>() {
+        Ok(f32s) => Some(f32s),
+        Err(value) => {
+            let bytes = value.dyn_into::<js_sys::Uint8Array>().ok()?.to_vec();
+            let values = quarry_core::cache::expand(&bytes)?;
+            Some(js_sys::Float32Array::from(values.as_slice()))
+        }
+    }
 }
 
 /// How many embeddings are cached under keys that start with `prefix` (`<model key>/`).
@@ -207,7 +220,8 @@ pub async fn clear_embeddings() -> Result<u32, String> {
 }
 
 /// Caches `entries` (key, embedding) in one transaction with relaxed durability (a cache: a
-/// write lost to a power cut is only embedded again); done when committed.
+/// write lost to a power cut is only embedded again), in the learner's 8-bit form
+/// ([`quarry_core::cache::compact`]: 4× smaller than f32); done when committed.
 pub async fn keep_embeddings(entries: &[(String, Vec<f32>)]) -> Result<(), String> {
     let db = open().await?;
     let tx = relaxed_write(&db, EMBEDDINGS)?;
@@ -216,7 +230,7 @@ pub async fn keep_embeddings(entries: &[(String, Vec<f32>)]) -> Result<(), Strin
             &tx,
             EMBEDDINGS,
             key,
-            &js_sys::Float32Array::from(values.as_slice()),
+            &js_sys::Uint8Array::from(quarry_core::cache::compact(values).as_slice()),
         )?;
     }
     committed(&tx).await

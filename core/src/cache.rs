@@ -41,6 +41,31 @@ pub fn key_of_hash(model: &str, hash: &str) -> String {
     format!("{model}/{hash}")
 }
 
+/// An embedding as the browser's cache keeps it: its scale (f32 LE) and one 8-bit code per
+/// value, as the learner's rows ([`crate::store::CompactRows`]) quantise it — so a cached row
+/// becomes exactly the same learner row as the embedding it was made from, in a quarter of the
+/// bytes of f32.
+pub fn compact(values: &[f32]) -> Vec<u8> {
+    let max = values.iter().fold(0f32, |m, v| m.max(v.abs()));
+    let scale = if max > 0.0 && max.is_finite() { max / 127.0 } else { 1.0 };
+    let mut out = Vec::with_capacity(4 + values.len());
+    out.extend(scale.to_le_bytes());
+    out.extend(
+        values
+            .iter()
+            .map(|v| (v / scale).round().clamp(-127.0, 127.0) as i8 as u8),
+    );
+    out
+}
+
+/// The values [`compact`] kept (`codes × scale`); `None` for bytes it did not write.
+pub fn expand(bytes: &[u8]) -> Option<Vec<f32>> {
+    let (scale, codes) = bytes.split_first_chunk::<4>()?;
+    let scale = f32::from_le_bytes(*scale);
+    (scale.is_finite() && scale > 0.0)
+        .then(|| codes.iter().map(|&c| f32::from(c as i8) * scale).collect())
+}
+
 /// Cached embeddings as one file (for a project zip): per entry, the key's length (u32 LE), the
 /// key (UTF-8), the number of values (u32 LE), the values (f32 LE).
 pub fn encode_entries(entries: &[(String, Vec<f32>)]) -> Vec<u8> {
@@ -99,6 +124,22 @@ pub fn decode_entries(bytes: &[u8]) -> Result<Vec<(String, Vec<f32>)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_compact_embedding_is_the_learners_row_in_a_quarter_of_the_bytes() {
+        use crate::store::CompactRows;
+        let values: Vec<f32> = (0..1280).map(|i| ((i * 37) % 101) as f32 / 13.0 - 3.7).collect();
+        let kept = compact(&values);
+        assert_eq!(kept.len(), 4 + 1280);
+        let back = expand(&kept).unwrap();
+        let mut direct = CompactRows::new(2);
+        direct.set(0, &values).unwrap();
+        direct.set(1, &back).unwrap();
+        assert_eq!(direct.codes(0), direct.codes(1));
+        assert_eq!(expand(&compact(&[0.0; 4])).unwrap(), vec![0.0; 4]);
+        assert!(expand(&[1, 2]).is_none());
+        assert!(expand(&[0, 0, 0, 0, 5]).is_none(), "a zero scale is not written");
+    }
     use crate::model::ImageSpec;
 
     #[test]
