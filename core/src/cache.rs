@@ -47,7 +47,11 @@ pub fn key_of_hash(model: &str, hash: &str) -> String {
 /// bytes of f32.
 pub fn compact(values: &[f32]) -> Vec<u8> {
     let max = values.iter().fold(0f32, |m, v| m.max(v.abs()));
-    let scale = if max > 0.0 && max.is_finite() { max / 127.0 } else { 1.0 };
+    let scale = if max > 0.0 && max.is_finite() {
+        max / 127.0
+    } else {
+        1.0
+    };
     let mut out = Vec::with_capacity(4 + values.len());
     out.extend(scale.to_le_bytes());
     out.extend(
@@ -124,11 +128,14 @@ pub fn decode_entries(bytes: &[u8]) -> Result<Vec<(String, Vec<f32>)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ImageSpec;
 
     #[test]
     fn a_compact_embedding_is_the_learners_row_in_a_quarter_of_the_bytes() {
         use crate::store::CompactRows;
-        let values: Vec<f32> = (0..1280).map(|i| ((i * 37) % 101) as f32 / 13.0 - 3.7).collect();
+        let values: Vec<f32> = (0..1280)
+            .map(|i| ((i * 37) % 101) as f32 / 13.0 - 3.7)
+            .collect();
         let kept = compact(&values);
         assert_eq!(kept.len(), 4 + 1280);
         let back = expand(&kept).unwrap();
@@ -138,9 +145,11 @@ mod tests {
         assert_eq!(direct.codes(0), direct.codes(1));
         assert_eq!(expand(&compact(&[0.0; 4])).unwrap(), vec![0.0; 4]);
         assert!(expand(&[1, 2]).is_none());
-        assert!(expand(&[0, 0, 0, 0, 5]).is_none(), "a zero scale is not written");
+        assert!(
+            expand(&[0, 0, 0, 0, 5]).is_none(),
+            "a zero scale is not written"
+        );
     }
-    use crate::model::ImageSpec;
 
     #[test]
     fn keys_change_with_content_model_file_and_preprocessing() {
