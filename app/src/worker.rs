@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use js_sys::Uint8Array;
 use quarry_core::cache;
-use quarry_core::embed::{inspect, ImageEmbedder, TextEmbedder};
+use quarry_core::embed::{inspect, Embedder, ImageEmbedder, TextEmbedder};
 use quarry_core::map::tsne::Tsne;
 use quarry_core::model::ModelChoice;
 use quarry_core::simulate::race::{Race, RaceConfig};
@@ -23,21 +23,6 @@ mod compute;
 mod embedding;
 
 use crate::protocol::{ChannelEnd, WorkerRequest, WorkerResponse};
-
-/// The loaded model.
-enum Embedder {
-    Image(ImageEmbedder),
-    Text(Box<TextEmbedder>),
-}
-
-impl Embedder {
-    fn dim(&self) -> usize {
-        match self {
-            Embedder::Image(m) => m.dim(),
-            Embedder::Text(m) => m.dim(),
-        }
-    }
-}
 
 #[derive(Default)]
 struct Engine {

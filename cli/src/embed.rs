@@ -13,6 +13,7 @@
 //! started again with the same arguments continues where it stopped. An input that cannot be
 //! embedded (not a readable image, a damaged file) is listed as left out, like in the app.
 
+use std::borrow::Cow;
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -20,7 +21,7 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use quarry_core::cache;
-use quarry_core::embed::{ImageEmbedder, TextEmbedder};
+use quarry_core::embed::{Embedder, ImageEmbedder, TextEmbedder};
 use quarry_core::import::{is_image_path, read_text_table, TextFormat};
 use quarry_core::model::{ChannelOrder, ImageSpec, Layout, ModelChoice, Preset};
 use quarry_core::vectors_file::{inputs_digest, shard_of, LeftOut, Precision, Shard, VectorsFile};
@@ -50,37 +51,27 @@ enum Content {
 }
 
 impl Input {
-    fn bytes(&self) -> Result<Vec<u8>, String> {
+    /// The content's bytes: a file is read, what is in memory is lent.
+    fn bytes(&self) -> Result<Cow<'_, [u8]>, String> {
         match &self.content {
-            Content::File(p) => fs::read(p).map_err(|e| format!("could not be read ({e})")),
-            Content::Bytes(b) => Ok(b.clone()),
-            Content::Text(t) => Ok(t.as_bytes().to_vec()),
+            Content::File(p) => fs::read(p)
+                .map(Cow::Owned)
+                .map_err(|e| format!("could not be read ({e})")),
+            Content::Bytes(b) => Ok(Cow::Borrowed(b)),
+            Content::Text(t) => Ok(Cow::Borrowed(t.as_bytes())),
         }
     }
 }
 
-enum Model {
-    Image(ImageEmbedder),
-    Text(Box<TextEmbedder>),
-}
-
-impl Model {
-    fn dim(&self) -> usize {
-        match self {
-            Model::Image(m) => m.dim(),
-            Model::Text(m) => m.dim(),
+/// Embeds one input's content with `model` (a text model takes texts, an image model files).
+fn embed(model: &Embedder, input: &Input, bytes: &[u8]) -> Result<Vec<f32>, String> {
+    match (model, &input.content) {
+        (Embedder::Text(m), Content::Text(t)) => m.embed_text(t).map_err(|e| e.to_string()),
+        (Embedder::Image(m), Content::File(_) | Content::Bytes(_)) => {
+            m.embed_image(&input.name, bytes).map_err(|e| e.to_string())
         }
-    }
-
-    fn embed(&self, input: &Input, bytes: &[u8]) -> Result<Vec<f32>, String> {
-        match (self, &input.content) {
-            (Model::Text(m), Content::Text(t)) => m.embed_text(t).map_err(|e| e.to_string()),
-            (Model::Image(m), Content::File(_) | Content::Bytes(_)) => {
-                m.embed_image(&input.name, bytes).map_err(|e| e.to_string())
-            }
-            (Model::Image(_), Content::Text(_)) => Err("an image model cannot embed a text".into()),
-            (Model::Text(_), _) => Err("a text model cannot embed an image".into()),
-        }
+        (Embedder::Image(_), Content::Text(_)) => Err("an image model cannot embed a text".into()),
+        (Embedder::Text(_), _) => Err("a text model cannot embed an image".into()),
     }
 }
 
@@ -333,7 +324,7 @@ fn text_inputs(
 }
 
 /// Loads the model and its key as the app computes it.
-fn model(args: &Args, texts: bool) -> Result<(Model, String), String> {
+fn model(args: &Args, texts: bool) -> Result<(Embedder, String), String> {
     let bundled = |file: &str| -> Result<PathBuf, String> {
         Ok(assets_dir(args.assets.as_deref())?
             .join("models")
@@ -369,7 +360,7 @@ fn model(args: &Args, texts: bool) -> Result<(Model, String), String> {
             tokenizer_url: String::new(),
         };
         let key = cache::model_key(&choice, &bytes, Some(&tok));
-        return Ok((Model::Text(Box::new(m)), key));
+        return Ok((Embedder::Text(Box::new(m)), key));
     }
     let (path, mut spec) = match name.as_str() {
         "efficientnet-lite0" => (
@@ -410,7 +401,7 @@ fn model(args: &Args, texts: bool) -> Result<(Model, String), String> {
         &bytes,
         None,
     );
-    Ok((Model::Image(m), key))
+    Ok((Embedder::Image(m), key))
 }
 
 /// What one input became.
@@ -480,7 +471,7 @@ pub fn run(argv: &[String]) -> Result<(), String> {
                     let input = &all[i];
                     let row = match input.bytes() {
                         Err(e) => Row::LeftOut(e),
-                        Ok(bytes) => match model.embed(input, &bytes) {
+                        Ok(bytes) => match embed(&model, input, &bytes) {
                             Ok(values) => Row::Done {
                                 hash: cache::digest(&[&bytes]),
                                 values,

@@ -46,19 +46,11 @@ pub fn key_of_hash(model: &str, hash: &str) -> String {
 /// becomes exactly the same learner row as the embedding it was made from, in a quarter of the
 /// bytes of f32.
 pub fn compact(values: &[f32]) -> Vec<u8> {
-    let max = values.iter().fold(0f32, |m, v| m.max(v.abs()));
-    let scale = if max > 0.0 && max.is_finite() {
-        max / 127.0
-    } else {
-        1.0
-    };
+    let mut codes = vec![0i8; values.len()];
+    let scale = crate::store::quantise(values, &mut codes);
     let mut out = Vec::with_capacity(4 + values.len());
     out.extend(scale.to_le_bytes());
-    out.extend(
-        values
-            .iter()
-            .map(|v| (v / scale).round().clamp(-127.0, 127.0) as i8 as u8),
-    );
+    out.extend(codes.iter().map(|&c| c as u8));
     out
 }
 

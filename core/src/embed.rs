@@ -17,6 +17,22 @@ use crate::{Error, Result};
 pub use image::{preprocess, ImageSpec};
 pub use text::TextEmbedder;
 
+/// A loaded model, image or text: what an embedding worker and `quarry embed` hold.
+pub enum Embedder {
+    Image(ImageEmbedder),
+    Text(Box<TextEmbedder>),
+}
+
+impl Embedder {
+    /// Length of the vectors the model gives.
+    pub fn dim(&self) -> usize {
+        match self {
+            Embedder::Image(m) => m.dim(),
+            Embedder::Text(m) => m.dim(),
+        }
+    }
+}
+
 /// A loaded, optimised image embedding model: an image in, one vector out.
 #[derive(Debug, Clone)]
 pub struct ImageEmbedder {

@@ -105,13 +105,8 @@ impl CompactRows {
                 self.dim
             )));
         }
-        let max = values.iter().fold(0f32, |m, v| m.max(v.abs()));
-        let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
         let codes = &mut self.codes[i * self.dim..(i + 1) * self.dim];
-        for (c, v) in codes.iter_mut().zip(values) {
-            *c = (v / scale).round().clamp(-127.0, 127.0) as i8;
-        }
-        self.scales[i] = scale;
+        self.scales[i] = quantise(values, codes);
         self.code_sq[i] = codes
             .iter()
             .map(|&c| u32::from(c.unsigned_abs()).pow(2))
@@ -165,6 +160,18 @@ impl CompactRows {
             + self.code_sq.capacity() * 4
             + self.present.capacity()
     }
+}
+
+/// Writes `values` (finite) as 8-bit `codes` (`codes.len() == values.len()`) with one scale,
+/// returned: `values ≈ codes × scale`, the largest magnitude at ±127. How every row is kept
+/// ([`CompactRows::set`], the embedding cache's [`crate::cache::compact`]).
+pub fn quantise(values: &[f32], codes: &mut [i8]) -> f32 {
+    let max = values.iter().fold(0f32, |m, v| m.max(v.abs()));
+    let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
+    for (c, v) in codes.iter_mut().zip(values) {
+        *c = (v / scale).round().clamp(-127.0, 127.0) as i8;
+    }
+    scale
 }
 
 impl Rows for CompactRows {

@@ -168,7 +168,7 @@ impl VectorsFile {
         let header = Header::parse(bytes)?;
         let data = bytes
             .get(header.data_start..)
-            .filter(|d| d.len() == header.items.len() * header.row_bytes())
+            .filter(|d| d.len() == header.file.items.len() * header.row_bytes())
             .ok_or_else(|| bad("its data is not as long as its header says"))?;
         let values = header.decode(data)?;
         Ok(header.into_file(values))
@@ -179,12 +179,8 @@ impl VectorsFile {
 /// of a million rows need not be in memory at once).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Header {
-    pub items: Vec<String>,
-    pub hashes: Vec<String>,
-    pub model_key: String,
-    pub dim: usize,
-    pub left_out: Vec<LeftOut>,
-    pub shard: Option<Shard>,
+    /// Everything but the values (`file.values` is empty).
+    pub file: VectorsFile,
     pub precision: Precision,
     /// Where row 0 starts in the file; rows follow one another, [`Header::row_bytes`] each.
     pub data_start: usize,
@@ -282,12 +278,15 @@ impl Header {
             )));
         }
         let header = Header {
-            items,
-            hashes,
-            model_key: field("model_key")?.clone(),
-            dim,
-            left_out,
-            shard: shard(&meta)?,
+            file: VectorsFile {
+                items,
+                hashes,
+                model_key: field("model_key")?.clone(),
+                dim,
+                values: Vec::new(),
+                left_out,
+                shard: shard(&meta)?,
+            },
             precision,
             data_start: end + entry.data_offsets.0,
         };
@@ -301,7 +300,7 @@ impl Header {
 
     /// Bytes per row.
     pub fn row_bytes(&self) -> usize {
-        self.dim
+        self.file.dim
             * match self.precision {
                 Precision::F16 => 2,
                 Precision::F32 => 4,
@@ -335,13 +334,8 @@ impl Header {
     /// The file with these rows' `values`.
     pub fn into_file(self, values: Vec<f32>) -> VectorsFile {
         VectorsFile {
-            items: self.items,
-            hashes: self.hashes,
-            model_key: self.model_key,
-            dim: self.dim,
             values,
-            left_out: self.left_out,
-            shard: self.shard,
+            ..self.file
         }
     }
 }
@@ -528,7 +522,7 @@ mod tests {
         // The header alone, then one row read by its offset (how the app reads large files).
         let bytes = f.to_bytes(Precision::F16).unwrap();
         let header = Header::parse(&bytes[..Header::len_needed(&bytes[..8]).unwrap()]).unwrap();
-        assert_eq!((header.items.len(), header.dim), (2, 3));
+        assert_eq!((header.file.items.len(), header.file.dim), (2, 3));
         let at = header.data_start + header.row_bytes();
         let row = header.decode(&bytes[at..at + header.row_bytes()]).unwrap();
         assert_eq!(row, f.row(1));

@@ -56,7 +56,7 @@ async fn keep(state: AppState, blob: &Blob) -> Result<(usize, usize), String> {
     let first = slice(blob, 0, 8).await?;
     let need = Header::len_needed(&first).map_err(|e| e.to_string())?;
     let header = Header::parse(&slice(blob, 0, need).await?).map_err(|e| e.to_string())?;
-    let (n, dim, row) = (header.items.len(), header.dim, header.row_bytes());
+    let (n, dim, row) = (header.file.items.len(), header.file.dim, header.row_bytes());
     let size = blob.size() as usize;
     if size != header.data_start + n * row {
         return Err(format!(
@@ -78,7 +78,7 @@ async fn keep(state: AppState, blob: &Blob) -> Result<(usize, usize), String> {
             .zip(values.chunks_exact(dim))
             .map(|(r, v)| {
                 (
-                    key_of_hash(&header.model_key, &header.hashes[r]),
+                    key_of_hash(&header.file.model_key, &header.file.hashes[r]),
                     v.to_vec(),
                 )
             })
@@ -91,5 +91,5 @@ async fn keep(state: AppState, blob: &Blob) -> Result<(usize, usize), String> {
         )));
         from = to;
     }
-    Ok((n, header.left_out.len()))
+    Ok((n, header.file.left_out.len()))
 }

@@ -14,7 +14,9 @@ use quarry_core::embed::preprocess;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::MessagePort;
 
-use super::{body, post, response, scope, Embedder, Engine};
+use quarry_core::embed::Embedder;
+
+use super::{body, post, response, scope, Engine};
 use crate::idb;
 use crate::protocol::{EmbedInput, EmbedJob, EmbedTiming, WorkerResponse};
 

@@ -102,7 +102,7 @@ impl Tsne {
         }
         let perplexity = PERPLEXITY.min((n.saturating_sub(1)) as f64 / 3.0).max(1.0);
         let k = ((3.0 * perplexity) as usize).min(n.saturating_sub(1));
-        let mut y = fit_unit_square(pca(&rows, seed).points);
+        let mut y = pca(&rows, seed).points;
         // The PCA map, centred and scaled to a standard deviation of 1e-4 along x.
         let mean = [0, 1].map(|a| y.iter().skip(a).step_by(2).sum::<f32>() / n.max(1) as f32);
         for p in y.chunks_exact_mut(2) {
