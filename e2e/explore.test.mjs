@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { launch, serve, truth, watch, pressClass, ROOT } from './harness.mjs';
+import { launch, openDemo, serve, truth, watch, pressClass, ROOT } from './harness.mjs';
 
 const count = async (page) => Number((await page.getByTestId('labeled-count').textContent()).split(' ')[0]);
 const countIs = (page, n) => page.waitForFunction((n) => document.querySelector('[data-testid=labeled-count]').textContent.startsWith(`${n} /`), n);
@@ -178,12 +178,7 @@ test('search by example: an image picked is embedded in the tab and found in the
   const server = await serve();
   const browser = await launch();
   try {
-    const page = await browser.newPage({ viewport: { width: 1300, height: 1000 } });
-    const problems = watch(page, new URL(server.url).origin);
-    await page.goto(server.url);
-    await page.getByRole('button', { name: 'Try the demo' }).click();
-    await page.getByRole('group', { name: 'Classes', exact: true }).waitFor({ timeout: 300_000 });
-    await page.getByTestId('embedding-strip').waitFor({ state: 'detached', timeout: 300_000 });
+    const { page, problems } = await openDemo(browser, server);
     // The person's copy of one of the pool's images: its own row comes first, similarity ~1.
     await page.getByLabel('Find items like an image').setInputFiles(join(ROOT, 'assets/demo/emoji/images/airplane.png'));
     await page.waitForFunction(() => /items most like airplane\.png/.test(document.querySelector('[data-testid=similar-status]')?.textContent ?? ''), null, { timeout: 120_000 });

@@ -186,3 +186,15 @@ export async function openPool(page, zip) {
   }, null, { timeout: 1_800_000, polling: 1000 });
   return { labeling, pool: performance.now() - t, embedded: await page.getByTestId('embedded').textContent() };
 }
+
+/** Opens a new page on `server`, starts the demo behind `button` and waits until every item
+ * is embedded; returns the page and its recorded problems ([`watch`]). */
+export async function openDemo(browser, server, button = 'Try the demo') {
+  const page = await browser.newPage({ viewport: { width: 1300, height: 1000 } });
+  const problems = watch(page, new URL(server.url).origin);
+  await page.goto(server.url);
+  await page.getByRole('button', { name: button }).click();
+  await page.getByRole('group', { name: 'Classes', exact: true }).waitFor({ timeout: 300_000 });
+  await page.getByTestId('embedding-strip').waitFor({ state: 'detached', timeout: 300_000 });
+  return { page, problems };
+}

@@ -5,18 +5,13 @@
 // toggles with its key and its button.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, serve, watch } from './harness.mjs';
+import { launch, openDemo, serve } from './harness.mjs';
 
 test('race: curves drawn live, step and run, presenter mode', { timeout: 600_000 }, async () => {
   const server = await serve();
   const browser = await launch();
   try {
-    const page = await browser.newPage({ viewport: { width: 1300, height: 1000 } });
-    const problems = watch(page, new URL(server.url).origin);
-    await page.goto(server.url);
-    await page.getByRole('button', { name: 'Try a text demo (702 sentences, 7 topics)' }).click();
-    await page.getByRole('group', { name: 'Classes', exact: true }).waitFor({ timeout: 300_000 });
-    await page.getByTestId('embedding-strip').waitFor({ state: 'detached', timeout: 300_000 });
+    const { page, problems } = await openDemo(browser, server, 'Try a text demo (702 sentences, 7 topics)');
 
     await page.getByRole('button', { name: 'Race', exact: true }).click();
     const status = page.getByTestId('race-status');

@@ -1,20 +1,16 @@
 // Storage in this browser: the space Quarry uses and the browser allows is shown, and "Clear
 // cached embeddings" empties the embedding cache (the demo's embeddings were cached as it was
-// embedded, 8-bit: 1,284 bytes each; a second clear finds none). Labeling goes on: the learner holds its own rows.
+// embedded, 8-bit: 1,284 bytes each; a second clear finds none). Labeling goes on: the learner
+// holds its own rows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, serve, watch } from './harness.mjs';
+import { launch, openDemo, serve } from './harness.mjs';
 
 test('storage: space used and allowed; Clear cached embeddings', { timeout: 600_000 }, async () => {
   const server = await serve();
   const browser = await launch();
   try {
-    const page = await browser.newPage({ viewport: { width: 1300, height: 1000 } });
-    const problems = watch(page, new URL(server.url).origin);
-    await page.goto(server.url);
-    await page.getByRole('button', { name: 'Try the demo' }).click();
-    await page.getByRole('group', { name: 'Classes', exact: true }).waitFor({ timeout: 300_000 });
-    await page.getByTestId('embedding-strip').waitFor({ state: 'detached', timeout: 300_000 });
+    const { page, problems } = await openDemo(browser, server);
     await page.getByText('Storage in this browser').click();
     const line = page.getByTestId('storage-line');
     await line.waitFor();
