@@ -175,7 +175,8 @@ fn an_interrupted_run_resumes_where_it_stopped() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    // Stopped once some rows are on disk (the first block is written after 16 inputs).
+    // Stopped once some rows are on disk (records reach the file as the writer's buffer fills,
+    // and at least at every block of 16 inputs).
     loop {
         let len = std::fs::metadata(&partial).map_or(0, |m| m.len());
         if len > 20_000 {
@@ -203,7 +204,7 @@ fn an_interrupted_run_resumes_where_it_stopped() {
         .and_then(|s| s.rsplit(", ").next())
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("{stderr}"));
-    assert!((16..300).contains(&before), "{stderr}");
+    assert!((3..300).contains(&before), "{stderr}");
     assert!(!partial.exists());
     let resumed = read(&out);
     assert_eq!(resumed.items.len(), 300);
