@@ -11,14 +11,19 @@ use web_sys::{
 };
 
 const DB: &str = "quarry";
-/// Version 1: projects, progress, items. Version 2 adds embeddings.
-const DB_VERSION: u32 = 2;
+/// Version 1: projects, progress, items. Version 2 adds embeddings, version 3 their last use.
+const DB_VERSION: u32 = 3;
 /// Saved projects' summaries, progress and items (see `ui::storage`).
 pub const PROJECTS: &str = "projects";
 pub const PROGRESS: &str = "progress";
 pub const ITEMS: &str = "items";
 /// Embeddings by model hash and content hash (see `worker`).
 pub const EMBEDDINGS: &str = "embeddings";
+/// When each cached embedding was last written or read: `{t: ms since 1970}` under the
+/// embedding's key, indexed by `t` ([`USE_INDEX`]), so the least recently used go first when the
+/// cache is over its limit ([`trim_embeddings`]).
+pub const EMBEDDING_USE: &str = "embedding-use";
+const USE_INDEX: &str = "t";
 
 /// Says what went wrong with the browser's storage, for people.
 pub fn explain(e: JsValue) -> String {
@@ -109,9 +114,18 @@ async fn open_new() -> Result<IdbDatabase, String> {
             return;
         };
         let names = db.object_store_names();
+        let had_embeddings = names.contains(EMBEDDINGS);
         for store in [PROJECTS, PROGRESS, ITEMS, EMBEDDINGS] {
             if !names.contains(store) {
                 let _ = db.create_object_store(store);
+            }
+        }
+        if !names.contains(EMBEDDING_USE) {
+            if let Ok(uses) = db.create_object_store(EMBEDDING_USE) {
+                let _ = call(&uses, "createIndex", &[USE_INDEX.into(), "t".into()]);
+                if had_embeddings {
+                    stamp_existing(&req, uses);
+                }
             }
         }
     });
@@ -128,6 +142,49 @@ async fn open_new() -> Result<IdbDatabase, String> {
     Ok(db)
 }
 
+/// Calls `target.<method>(args…)`: what web-sys has only behind features this crate does not
+/// turn on (each one rebuilds much of the wasm).
+fn call(target: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, String> {
+    let f: js_sys::Function = Reflect::get(target, &method.into())
+        .map_err(explain)?
+        .dyn_into()
+        .map_err(|_| format!("this browser has no {method}"))?;
+    f.apply(target, &args.iter().collect::<js_sys::Array>())
+        .map_err(explain)
+}
+
+/// The value kept in [`EMBEDDING_USE`].
+fn stamp(t: f64) -> JsValue {
+    let o = js_sys::Object::new();
+    let _ = Reflect::set(&o, &"t".into(), &t.into());
+    o.into()
+}
+
+/// During the upgrade to version 3: every embedding cached before it is stamped as used long
+/// ago (`t` = 0), so the limit can remove it too.
+fn stamp_existing(open: &web_sys::IdbOpenDbRequest, uses: IdbObjectStore) {
+    let Some(tx) = open.transaction() else {
+        return;
+    };
+    let Ok(keys) = tx
+        .object_store(EMBEDDINGS)
+        .and_then(|store| store.get_all_keys())
+    else {
+        return;
+    };
+    let req = keys.clone();
+    let on_keys = Closure::once_into_js(move || {
+        let Ok(keys) = req.result() else {
+            return;
+        };
+        let long_ago = stamp(0.0);
+        for key in js_sys::Array::from(&keys).iter() {
+            let _ = uses.put_with_key(&long_ago, &key);
+        }
+    });
+    keys.set_onsuccess(Some(on_keys.unchecked_ref()));
+}
+
 pub fn transaction(
     db: &IdbDatabase,
     stores: &[&str],
@@ -141,17 +198,18 @@ pub fn transaction(
         .map_err(explain)
 }
 
-/// A read-write transaction on `name` that the browser may commit without flushing to disk
+/// A read-write transaction on `stores` that the browser may commit without flushing to disk
 /// (`{durability: "relaxed"}`; web-sys has the option only behind its unstable flag).
-fn relaxed_write(db: &IdbDatabase, name: &str) -> Result<IdbTransaction, String> {
+fn relaxed_write(db: &IdbDatabase, stores: &[&str]) -> Result<IdbTransaction, String> {
     let options = js_sys::Object::new();
     Reflect::set(&options, &"durability".into(), &"relaxed".into()).map_err(explain)?;
-    let open: js_sys::Function = Reflect::get(db, &"transaction".into())
-        .map_err(explain)?
-        .unchecked_into();
-    open.call3(db, &name.into(), &"readwrite".into(), &options)
-        .map(JsCast::unchecked_into)
-        .map_err(explain)
+    let names: js_sys::Array = stores.iter().map(|s| JsValue::from(*s)).collect();
+    call(
+        db,
+        "transaction",
+        &[names.into(), "readwrite".into(), options.into()],
+    )
+    .map(JsCast::unchecked_into)
 }
 
 pub fn store(tx: &IdbTransaction, name: &str) -> Result<IdbObjectStore, String> {
@@ -207,13 +265,26 @@ pub async fn count_under(prefix: &str) -> Result<u32, String> {
     Ok(finished(&request).await?.as_f64().unwrap_or(0.0) as u32)
 }
 
+/// How many embeddings are cached (under any model).
+pub async fn count_embeddings() -> Result<u32, String> {
+    let db = open().await?;
+    let tx = transaction(&db, &[EMBEDDINGS], IdbTransactionMode::Readonly)?;
+    let request = store(&tx, EMBEDDINGS)?.count().map_err(explain)?;
+    Ok(finished(&request).await?.as_f64().unwrap_or(0.0) as u32)
+}
+
 /// Empties the embedding cache; returns how many embeddings it held.
 pub async fn clear_embeddings() -> Result<u32, String> {
     let db = open().await?;
-    let tx = transaction(&db, &[EMBEDDINGS], IdbTransactionMode::Readwrite)?;
+    let tx = transaction(
+        &db,
+        &[EMBEDDINGS, EMBEDDING_USE],
+        IdbTransactionMode::Readwrite,
+    )?;
     let cache = store(&tx, EMBEDDINGS)?;
     let count = cache.count().map_err(explain)?;
     cache.clear().map_err(explain)?;
+    store(&tx, EMBEDDING_USE)?.clear().map_err(explain)?;
     let n = finished(&count).await?.as_f64().unwrap_or(0.0) as u32;
     committed(&tx).await?;
     Ok(n)
@@ -221,10 +292,12 @@ pub async fn clear_embeddings() -> Result<u32, String> {
 
 /// Caches `entries` (key, embedding) in one transaction with relaxed durability (a cache: a
 /// write lost to a power cut is only embedded again), in the learner's 8-bit form
-/// ([`quarry_core::cache::compact`]: 4× smaller than f32); done when committed.
+/// ([`quarry_core::cache::compact`]: 4× smaller than f32), stamped as used now; done when
+/// committed.
 pub async fn keep_embeddings(entries: &[(String, Vec<f32>)]) -> Result<(), String> {
     let db = open().await?;
-    let tx = relaxed_write(&db, EMBEDDINGS)?;
+    let tx = relaxed_write(&db, &[EMBEDDINGS, EMBEDDING_USE])?;
+    let now = stamp(js_sys::Date::now());
     for (key, values) in entries {
         put(
             &tx,
@@ -232,8 +305,62 @@ pub async fn keep_embeddings(entries: &[(String, Vec<f32>)]) -> Result<(), Strin
             key,
             &js_sys::Uint8Array::from(quarry_core::cache::compact(values).as_slice()),
         )?;
+        put(&tx, EMBEDDING_USE, key, &now)?;
     }
     committed(&tx).await
+}
+
+/// Stamps the embeddings under `keys` as used now (they were just read from the cache), in one
+/// transaction with relaxed durability.
+pub async fn touch_embeddings(keys: &[String]) -> Result<(), String> {
+    let db = open().await?;
+    let tx = relaxed_write(&db, &[EMBEDDING_USE])?;
+    let now = stamp(js_sys::Date::now());
+    for key in keys {
+        put(&tx, EMBEDDING_USE, key, &now)?;
+    }
+    committed(&tx).await
+}
+
+/// Embeddings removed per transaction by [`trim_embeddings`].
+const TRIM_STEP: u32 = 5_000;
+
+/// Removes the least recently used cached embeddings until at most `limit` remain; returns how
+/// many were removed.
+pub async fn trim_embeddings(limit: u32) -> Result<u32, String> {
+    let db = open().await?;
+    let mut removed = 0;
+    loop {
+        let tx = transaction(
+            &db,
+            &[EMBEDDINGS, EMBEDDING_USE],
+            IdbTransactionMode::Readwrite,
+        )?;
+        let cache = store(&tx, EMBEDDINGS)?;
+        let uses = store(&tx, EMBEDDING_USE)?;
+        let count = finished(&cache.count().map_err(explain)?)
+            .await?
+            .as_f64()
+            .unwrap_or(0.0) as u32;
+        let excess = count.saturating_sub(limit).min(TRIM_STEP);
+        if excess == 0 {
+            return Ok(removed);
+        }
+        let index = call(&uses, "index", &[USE_INDEX.into()])?;
+        let oldest: IdbRequest =
+            call(&index, "getAllKeys", &[JsValue::NULL, excess.into()])?.unchecked_into();
+        let keys = js_sys::Array::from(&finished(&oldest).await?);
+        if keys.length() == 0 {
+            // Only entries without a stamp are left (none after the upgrade): keep them.
+            return Ok(removed);
+        }
+        for key in keys.iter() {
+            cache.delete(&key).map_err(explain)?;
+            uses.delete(&key).map_err(explain)?;
+        }
+        committed(&tx).await?;
+        removed += keys.length();
+    }
 }
 
 /// `work`, or an error when it has not finished within `ms` milliseconds (a write the browser

@@ -179,6 +179,11 @@ pub enum WorkerResponse {
     /// These items' embeddings went to the learner; `cached` of them came from the embedding
     /// cache (same content, same model) instead of the model.
     Embedded { items: Vec<usize>, cached: usize },
+    /// An embedder starts decoding and embedding item `item` (one not in the cache: `Some`), or
+    /// is done with it (`None`). Should the worker die in between (out of memory on a huge
+    /// image, a crash), that item killed it: the page lists it as left out and starts a new
+    /// worker on the rest.
+    Working { item: Option<usize> },
     /// An embedder finished its [`WorkerRequest::Embed`]: where its time went.
     EmbedTiming { timing: EmbedTiming },
     /// The model's time per run for [`WorkerRequest::TimeModel`], in milliseconds.

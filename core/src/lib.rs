@@ -34,6 +34,7 @@ pub mod project;
 pub mod quality;
 pub mod rng;
 mod session;
+pub mod shown;
 pub mod simulate;
 pub mod store;
 pub mod table;

@@ -69,7 +69,14 @@ fn HistoryRow(number: usize, step: Step) -> impl IntoView {
         .dataset
         .with_untracked(|d| match d.as_ref().map(|d| &d.items) {
             Some(Items::Images(v)) => (true, v.get(item).cloned().unwrap_or_default()),
-            Some(Items::Texts(v)) => (false, v.get(item).cloned().unwrap_or_default()),
+            Some(Items::Texts(v)) => (
+                false,
+                v.get(item)
+                    .map(|t| {
+                        quarry_core::shown::shown(t, quarry_core::shown::LINE_CHARS).into_owned()
+                    })
+                    .unwrap_or_default(),
+            ),
             None => (false, String::new()),
         });
     let answered = match step {

@@ -21,6 +21,7 @@ use super::shortcuts::{toggle_help, ShortcutHelp};
 use super::sidebar::Sidebar;
 use super::similar::SimilarView;
 use super::state::{AppState, Explore, Items};
+use quarry_core::shown::{shown, CARD_CHARS, LINE_CHARS};
 
 #[component]
 pub fn LabelingScreen() -> impl IntoView {
@@ -32,8 +33,15 @@ pub fn LabelingScreen() -> impl IntoView {
     };
     let content_of = move |i: usize| {
         state.dataset.with(|d| match d.as_ref().map(|d| &d.items) {
-            Some(Items::Images(v) | Items::Texts(v)) => v.get(i).cloned(),
-            None => None,
+            Some(Items::Images(v)) => v.get(i).cloned(),
+            _ => None,
+        })
+    };
+    // Texts as drawn: at most `limit` characters (`quarry_core::shown`).
+    let text_of = move |i: usize, limit: usize| {
+        state.dataset.with(|d| match d.as_ref().map(|d| &d.items) {
+            Some(Items::Texts(v)) => v.get(i).map(|t| shown(t, limit).into_owned()),
+            _ => None,
         })
     };
     let name_of = move |i: usize| {
@@ -139,7 +147,7 @@ pub fn LabelingScreen() -> impl IntoView {
                         if is_text() {
                             view! {
                                 <figure class="item">
-                                    <blockquote class="item-text" data-testid="item-text">{content_of(i)}</blockquote>
+                                    <blockquote class="item-text" data-testid="item-text">{text_of(i, CARD_CHARS)}</blockquote>
                                     <figcaption class="item-name">{name}</figcaption>
                                 </figure>
                             }
@@ -252,7 +260,7 @@ pub fn LabelingScreen() -> impl IntoView {
                                 .map(|i| {
                                     let name = name_of(i);
                                     if is_text() {
-                                        view! { <li class="text-thumb" title=name>{content_of(i)}</li> }.into_any()
+                                        view! { <li class="text-thumb" title=name>{text_of(i, LINE_CHARS)}</li> }.into_any()
                                     } else {
                                         view! {
                                             <li><img src=content_of(i) alt=name.clone() title=name /></li>
@@ -374,9 +382,10 @@ fn PoolSearch() -> impl IntoView {
                 })
                 .take(20)
                 .map(|i| {
-                    let shown = texts
-                        .as_ref()
-                        .map_or_else(|| s.item_name(i).to_string(), |t| t[i].clone());
+                    let shown = texts.as_ref().map_or_else(
+                        || s.item_name(i).to_string(),
+                        |t| shown(&t[i], LINE_CHARS).into_owned(),
+                    );
                     let names: Vec<&str> = s
                         .labels_of(i)
                         .into_iter()

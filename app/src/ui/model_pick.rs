@@ -51,8 +51,10 @@ pub fn pick_model(state: AppState, file: Picked) {
             }
         }
     };
-    let started = pool::start(1, on_response, move |m| state.report(m))
-        .and_then(|()| pool::send(0, WorkerRequest::Inspect { url }));
+    let started = pool::start(1, on_response, move |_, m| {
+        state.report(format!("a background worker failed: {m}"))
+    })
+    .and_then(|()| pool::send(0, WorkerRequest::Inspect { url }));
     if let Err(e) = started {
         state.model_busy.set(false);
         state.report(e);

@@ -2,6 +2,7 @@
 //! hands every response to one callback.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -32,51 +33,94 @@ pub fn default_size() -> usize {
     (cores as usize).clamp(1, 4)
 }
 
+/// What every worker's responses and failures go to (kept to start a worker again).
+#[derive(Clone)]
+struct Handlers {
+    on_response: Rc<dyn Fn(usize, WorkerResponse)>,
+    on_error: Rc<dyn Fn(usize, String)>,
+}
+
+thread_local! {
+    static HANDLERS: RefCell<Option<Handlers>> = const { RefCell::new(None) };
+}
+
 /// Replaces any running workers by `n` new ones. `on_response(worker, response)` receives every
-/// response except `Ready`, which the pool consumes; `on_error` receives script-level failures.
+/// response except `Ready`, which the pool consumes; `on_error(worker, message)` receives
+/// script-level failures (an uncaught error: for a wasm worker, a trap — it ran out of memory
+/// or panicked — after which the worker is of no further use: see [`restart`]).
 ///
 /// # Errors
 /// The browser's message when a worker cannot be created.
 pub fn start(
     n: usize,
-    on_response: impl Fn(usize, WorkerResponse) + Clone + 'static,
-    on_error: impl Fn(String) + Clone + 'static,
+    on_response: impl Fn(usize, WorkerResponse) + 'static,
+    on_error: impl Fn(usize, String) + 'static,
 ) -> Result<(), String> {
     stop();
+    let handlers = Handlers {
+        on_response: Rc::new(on_response),
+        on_error: Rc::new(on_error),
+    };
+    HANDLERS.set(Some(handlers.clone()));
     for index in 0..n {
-        let worker =
-            Worker::new(WORKER_SCRIPT).map_err(|e| format!("could not start a worker: {e:?}"))?;
-        let respond = on_response.clone();
-        let report = on_error.clone();
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
-            match serde_wasm_bindgen::from_value::<WorkerResponse>(ev.data()) {
-                Ok(WorkerResponse::Ready) => flush(index),
-                Ok(other) => respond(index, other),
-                Err(e) => report(format!("a worker sent a malformed message: {e}")),
-            }
-        });
-        let report = on_error.clone();
-        let on_error_cb = Closure::<dyn FnMut(ErrorEvent)>::new(move |ev: ErrorEvent| {
-            report(format!("a background worker failed: {}", ev.message()));
-        });
-        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        worker.set_onerror(Some(on_error_cb.as_ref().unchecked_ref()));
-        POOL.with_borrow_mut(|pool| {
-            pool.push(Slot {
-                worker,
-                ready: false,
-                pending: Vec::new(),
-                _on_message: on_message,
-                _on_error: on_error_cb,
-            })
-        });
+        let slot = spawn(index, &handlers)?;
+        POOL.with_borrow_mut(|pool| pool.push(slot));
     }
     Ok(())
+}
+
+/// Terminates worker `index` and puts a new one in its place, with the handlers given to
+/// [`start`]; requests sent to `index` from now on go to the new worker (queued until it is
+/// ready). Nothing is sent to it: the caller sets it up again.
+///
+/// # Errors
+/// When there is no worker `index`, or the browser cannot create one.
+pub fn restart(index: usize) -> Result<(), String> {
+    let handlers = HANDLERS
+        .with_borrow(Clone::clone)
+        .ok_or("the workers have been stopped")?;
+    let slot = spawn(index, &handlers)?;
+    POOL.with_borrow_mut(|pool| {
+        let old = pool
+            .get_mut(index)
+            .ok_or_else(|| format!("no worker {index}"))?;
+        std::mem::replace(old, slot).worker.terminate();
+        Ok(())
+    })
+}
+
+/// A new worker in slot `index`, its messages and errors going to `handlers`.
+fn spawn(index: usize, handlers: &Handlers) -> Result<Slot, String> {
+    let worker =
+        Worker::new(WORKER_SCRIPT).map_err(|e| format!("could not start a worker: {e:?}"))?;
+    let respond = handlers.on_response.clone();
+    let report = handlers.on_error.clone();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+        match serde_wasm_bindgen::from_value::<WorkerResponse>(ev.data()) {
+            Ok(WorkerResponse::Ready) => flush(index),
+            Ok(other) => respond(index, other),
+            Err(e) => report(index, format!("a worker sent a malformed message: {e}")),
+        }
+    });
+    let report = handlers.on_error.clone();
+    let on_error_cb = Closure::<dyn FnMut(ErrorEvent)>::new(move |ev: ErrorEvent| {
+        report(index, ev.message());
+    });
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(on_error_cb.as_ref().unchecked_ref()));
+    Ok(Slot {
+        worker,
+        ready: false,
+        pending: Vec::new(),
+        _on_message: on_message,
+        _on_error: on_error_cb,
+    })
 }
 
 /// Terminates every worker.
 pub fn stop() {
     POOL.with_borrow_mut(|pool| pool.drain(..).for_each(|s| s.worker.terminate()));
+    HANDLERS.set(None);
 }
 
 /// Sends `request` to worker `index`, or queues it until that worker is ready.

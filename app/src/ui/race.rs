@@ -233,7 +233,8 @@ fn Asked(strategy: usize) -> impl IntoView {
                 .collect_view(),
             Some(Items::Texts(texts)) => items
                 .iter()
-                .filter_map(|&i| texts.get(i).cloned())
+                .filter_map(|&i| texts.get(i))
+                .map(|t| quarry_core::shown::shown(t, quarry_core::shown::LINE_CHARS).into_owned())
                 .take(3)
                 .map(|t| view! { <span class="asked-text">{t}</span> }.into_any())
                 .collect_view(),

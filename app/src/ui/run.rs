@@ -7,6 +7,7 @@
 use std::cell::{Cell, RefCell};
 
 use leptos::prelude::*;
+use quarry_core::model::ModelChoice;
 use quarry_core::{LearnerUpdate, Session};
 
 use super::exports;
@@ -31,7 +32,27 @@ struct EmbedRun {
     /// Embedding workers, and where the time of those that finished went.
     embedders: usize,
     timings: Vec<EmbedTiming>,
+    /// The model the embedders load (again, in a worker started after one died).
+    model: ModelChoice,
+    /// Each embedder's items (embedder `e` is worker `e + 1`): what a new worker takes over
+    /// when one dies.
+    jobs: Vec<Vec<EmbedJob>>,
+    /// Which items the page has heard of (embedded or left out): each is counted once.
+    finished: Vec<bool>,
+    /// The item each embedder said it started on and has not answered for yet.
+    working: Vec<Option<usize>>,
+    /// Embedders that failed and are about to be replaced (their last messages arriving).
+    dying: Vec<bool>,
+    /// Each embedder's deaths in a row that happened outside any item (loading the model):
+    /// after [`BLIND_DEATHS`] its items are left out instead of tried again.
+    blind_deaths: Vec<u32>,
 }
+
+/// Deaths of an embedder outside any item after which its items are given up.
+const BLIND_DEATHS: u32 = 2;
+/// How long a failed embedder's messages are waited for before it is replaced: those posted
+/// before it died say which items it finished and which it was on.
+const LAST_WORDS_MS: u64 = 300;
 
 thread_local! {
     static RUN: RefCell<Option<EmbedRun>> = const { RefCell::new(None) };
@@ -79,11 +100,17 @@ pub fn begin(state: AppState, session: Session, dataset: Dataset) {
         first_asked: false,
         embedders,
         timings: Vec::new(),
+        model: model.clone(),
+        jobs: Vec::new(),
+        finished: vec![false; total],
+        working: vec![None; embedders],
+        dying: vec![false; embedders],
+        blind_deaths: vec![0; embedders],
     }));
     let started = pool::start(
         embedders + 1,
         move |worker, response| on_response(state, worker, response),
-        move |message| state.report(message),
+        move |worker, message| worker_failed(state, worker, message),
     );
     if let Err(e) = started {
         state.report(e);
@@ -117,18 +144,13 @@ pub fn begin(state: AppState, session: Session, dataset: Dataset) {
             input,
         });
     }
-    for (w, chunk) in chunks.into_iter().enumerate() {
-        sent = sent
-            .and_then(|()| pool::connect(w + 1, 0))
-            .and_then(|()| {
-                pool::send(
-                    w + 1,
-                    WorkerRequest::LoadModel {
-                        model: model.clone(),
-                    },
-                )
-            })
-            .and_then(|()| pool::send(w + 1, WorkerRequest::Embed { jobs: chunk }));
+    RUN.with_borrow_mut(|run| {
+        if let Some(run) = run.as_mut() {
+            run.jobs = chunks.clone();
+        }
+    });
+    for (e, chunk) in chunks.into_iter().enumerate() {
+        sent = sent.and_then(|()| set_up_embedder(e + 1, &model, chunk));
     }
     if let Err(e) = sent {
         state.report(e);
@@ -136,9 +158,92 @@ pub fn begin(state: AppState, session: Session, dataset: Dataset) {
     for item in missing {
         record(
             state,
-            0,
+            &[],
             Some((item, "its file was not opened again".into())),
         );
+    }
+}
+
+/// Connects embedding worker `worker` to the learner, has it load `model` and embed `jobs`.
+fn set_up_embedder(worker: usize, model: &ModelChoice, jobs: Vec<EmbedJob>) -> Result<(), String> {
+    pool::connect(worker, 0)?;
+    pool::send(
+        worker,
+        WorkerRequest::LoadModel {
+            model: model.clone(),
+        },
+    )?;
+    pool::send(worker, WorkerRequest::Embed { jobs })
+}
+
+/// A worker failed with an uncaught error. The learner's failure is reported as it is (what it
+/// held is gone: reopening the project rebuilds it). An embedder that dies (out of memory on a
+/// huge image, a crash) is replaced once its last messages are in: the item it was on is left
+/// out with the reason, and a new worker embeds the rest of its items.
+fn worker_failed(state: AppState, worker: usize, message: String) {
+    let embedder = RUN.with_borrow_mut(|run| {
+        let run = run.as_mut()?;
+        let dying = run.dying.get_mut(worker.checked_sub(1)?)?;
+        // One replacement per death, however many errors it raised.
+        Some(!std::mem::replace(dying, true))
+    });
+    match embedder {
+        None => state.report(format!("a background worker failed: {message}")),
+        Some(false) => {}
+        Some(true) => set_timeout(
+            move || replace_embedder(state, worker, &message),
+            std::time::Duration::from_millis(LAST_WORDS_MS),
+        ),
+    }
+}
+
+/// Replaces dead embedding worker `worker` (see [`worker_failed`]).
+fn replace_embedder(state: AppState, worker: usize, message: &str) {
+    let e = worker - 1;
+    let plan = RUN.with_borrow_mut(|run| {
+        let run = run.as_mut()?;
+        run.dying[e] = false;
+        let killer = run.working[e]
+            .take()
+            .filter(|&i| run.finished.get(i) == Some(&false));
+        run.blind_deaths[e] = if killer.is_some() {
+            0
+        } else {
+            run.blind_deaths[e] + 1
+        };
+        let finished = &run.finished;
+        run.jobs[e].retain(|j| finished.get(j.item) == Some(&false) && Some(j.item) != killer);
+        Some((
+            killer,
+            run.jobs[e].clone(),
+            run.blind_deaths[e],
+            run.model.clone(),
+        ))
+    });
+    let Some((killer, rest, blind, model)) = plan else {
+        return;
+    };
+    web_sys::console::warn_1(
+        &format!("quarry: embedding worker {worker} stopped ({message}); starting another").into(),
+    );
+    if let Some(item) = killer {
+        let why = format!(
+            "the worker embedding it stopped ({message}): it ran out of memory or crashed on \
+             this item, so it was left out and a new worker went on with the rest"
+        );
+        record(state, &[], Some((item, why)));
+    }
+    let restarted = if blind >= BLIND_DEATHS {
+        Err(format!(
+            "the embedding worker stopped {blind} times before it reached an item ({message})"
+        ))
+    } else {
+        pool::restart(worker).and_then(|()| set_up_embedder(worker, &model, rest.clone()))
+    };
+    if let Err(why) = restarted {
+        for job in rest {
+            record(state, &[], Some((job.item, why.clone())));
+        }
     }
 }
 
@@ -188,9 +293,14 @@ fn on_response(state: AppState, worker: usize, response: WorkerResponse) {
             if cached > 0 {
                 state.progress.update(|p| p.cached += cached);
             }
-            record(state, items.len(), None);
+            record(state, &items, None);
         }
-        WorkerResponse::EmbedTiming { timing } => timed(timing),
+        WorkerResponse::Working { item } => RUN.with_borrow_mut(|run| {
+            if let Some(slot) = run.as_mut().and_then(|r| r.working.get_mut(worker - 1)) {
+                *slot = item;
+            }
+        }),
+        WorkerResponse::EmbedTiming { timing } => timed(state, timing),
         WorkerResponse::ModelTimed { .. } => {}
         // Counted as embedded already: a note only.
         WorkerResponse::Refused { item, message } => {
@@ -202,7 +312,7 @@ fn on_response(state: AppState, worker: usize, response: WorkerResponse) {
                 .notices
                 .update(|n| n.push(format!("{name} cannot be queued: {message}")));
         }
-        WorkerResponse::ItemFailed { item, message } => record(state, 0, Some((item, message))),
+        WorkerResponse::ItemFailed { item, message } => record(state, &[], Some((item, message))),
         WorkerResponse::Update { id, update } => {
             apply_update(state, id, update);
             if state.phase.get_untracked() == Phase::Loading {
@@ -222,17 +332,22 @@ fn on_response(state: AppState, worker: usize, response: WorkerResponse) {
     }
 }
 
-/// Counts `embedded` items in the learner and the item that failed (if any), updates the
-/// progress, and asks for a queue when the first items are in, when the queue runs short, and
-/// when the run ends.
-fn record(state: AppState, embedded: usize, failure: Option<(usize, String)>) {
+/// Counts `embedded` items in the learner and the item that failed (if any), each once, updates
+/// the progress, and asks for a queue when the first items are in, when the queue runs short,
+/// and when the run ends.
+fn record(state: AppState, embedded: &[usize], failure: Option<(usize, String)>) {
     let (refresh, done, total) = RUN.with_borrow_mut(|run| {
         let Some(run) = run.as_mut() else {
             return (false, 0, 0);
         };
         let total = run.names.len();
-        run.embedded += embedded;
+        for &item in embedded {
+            if first_news(&mut run.finished, item) {
+                run.embedded += 1;
+            }
+        }
         match failure {
+            Some((item, _)) if !first_news(&mut run.finished, item) => {}
             None => {}
             Some((item, m)) => {
                 run.failed += 1;
@@ -275,9 +390,18 @@ fn record(state: AppState, embedded: usize, failure: Option<(usize, String)>) {
     }
 }
 
+/// Marks `item` finished; whether this is the first the page hears of it (an item out of range
+/// is no news).
+fn first_news(finished: &mut [bool], item: usize) -> bool {
+    finished
+        .get_mut(item)
+        .is_some_and(|f| !std::mem::replace(f, true))
+}
+
 /// Keeps an embedder's timing; when every embedder has finished, writes where the run's time
-/// went to the console (per item, summed over the workers: what one core spent on it).
-fn timed(timing: EmbedTiming) {
+/// went to the console (per item, summed over the workers: what one core spent on it), and
+/// brings the embedding cache within its limit.
+fn timed(state: AppState, timing: EmbedTiming) {
     let done = RUN.with_borrow_mut(|run| {
         let run = run.as_mut()?;
         run.timings.push(timing);
@@ -286,6 +410,13 @@ fn timed(timing: EmbedTiming) {
     let Some(all) = done else {
         return;
     };
+    leptos::task::spawn_local(async move {
+        // The workers' last cache writes may still be in flight: the next trim takes them.
+        if let Err(e) = super::storage_info::trim_cache().await {
+            state.report(format!("The embedding cache could not be trimmed: {e}"));
+        }
+        state.cache_changed.update(|n| *n += 1);
+    });
     let sum = |f: fn(&EmbedTiming) -> f64| all.iter().map(f).sum::<f64>();
     let items: usize = all.iter().map(|t| t.items).sum();
     let cached: usize = all.iter().map(|t| t.cached).sum();

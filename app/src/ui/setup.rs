@@ -53,7 +53,11 @@ pub fn SetupScreen() -> impl IntoView {
     };
     let preview = move || {
         draft.with(|d| match d.as_ref().map(|d| &d.items) {
-            Some(Items::Texts(t)) => t.iter().take(3).cloned().collect::<Vec<_>>(),
+            Some(Items::Texts(t)) => t
+                .iter()
+                .take(3)
+                .map(|t| quarry_core::shown::shown(t, quarry_core::shown::LINE_CHARS).into_owned())
+                .collect::<Vec<_>>(),
             _ => Vec::new(),
         })
     };

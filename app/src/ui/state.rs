@@ -240,6 +240,9 @@ pub struct AppState {
     pub layout: RwSignal<Option<(quarry_core::map::Layout, f64)>>,
     /// Set when another tab holds the open project ([`super::tab_lock`]): nothing is saved here.
     pub read_only: RwSignal<Option<ReadOnly>>,
+    /// Bumped when the embedding cache changed under the side panel's storage section (a run
+    /// ended and the cache was trimmed, embeddings were opened): it measures again.
+    pub cache_changed: RwSignal<u32>,
     /// Where reading an embeddings file ("Open embeddings…") stands, or what it made ready.
     pub vectors_status: RwSignal<Option<String>>,
     /// The Map's t-SNE layout, as the page follows it.
@@ -382,6 +385,7 @@ impl AppState {
             map_tsne: RwSignal::new(MapTsne::default()),
             vectors_status: RwSignal::new(None),
             read_only: RwSignal::new(None),
+            cache_changed: RwSignal::new(0),
             race: RwSignal::new(RaceState::default()),
             keys: RwSignal::new(quarry_core::keys::KeyChoices::default()),
         };
@@ -389,12 +393,16 @@ impl AppState {
         state
     }
 
-    /// Item `item`'s picture URL (`false`) or text (`true`), untracked.
+    /// Item `item`'s picture URL (`false`) or text (`true`, as lists show it:
+    /// [`quarry_core::shown::LINE_CHARS`] at most), untracked.
     pub fn item_content(&self, item: usize) -> Option<(String, bool)> {
         self.dataset
             .with_untracked(|d| match d.as_ref().map(|d| &d.items) {
                 Some(Items::Images(v)) => v.get(item).map(|u| (u.clone(), false)),
-                Some(Items::Texts(v)) => v.get(item).map(|t| (t.clone(), true)),
+                Some(Items::Texts(v)) => v.get(item).map(|t| {
+                    let t = quarry_core::shown::shown(t, quarry_core::shown::LINE_CHARS);
+                    (t.into_owned(), true)
+                }),
                 None => None,
             })
     }

@@ -1,6 +1,7 @@
 //! What this browser keeps for Quarry: the space used and allowed (`navigator.storage.estimate`),
-//! whether it is kept for good (`persist`, asked when a project is created), and "Clear cached
-//! embeddings". `navigator.storage` is reached through `Reflect`: a browser without it (or a
+//! whether it is kept for good (`persist`, asked when a project is created), the embedding
+//! cache's size and limit (kept in this browser; the least recently used embeddings go first),
+//! and "Clear cached embeddings". `navigator.storage` is reached through `Reflect`: a browser without it (or a
 //! page not in a secure context) shows nothing, and the rest works as before.
 
 use js_sys::{Function, Promise, Reflect};
@@ -44,6 +45,54 @@ async fn estimate() -> Option<(f64, f64, bool)> {
     Some((number("usage")?, number("quota")?, persisted))
 }
 
+/// The `localStorage` key of the embedding cache's limit (a number of embeddings; 0: none).
+const LIMIT_KEY: &str = "quarry.cache-limit";
+/// The limit until the person sets one: about 320 MB of 1,280-value embeddings.
+const DEFAULT_LIMIT: u32 = 250_000;
+/// The limits offered (0: no limit).
+const LIMITS: [u32; 6] = [1_000, 10_000, 50_000, 250_000, 1_000_000, 0];
+/// Bytes of one cached embedding of the bundled image model (1,280 values, 8-bit, and a scale).
+const ENTRY_BYTES: f64 = 1_284.0;
+
+/// The embedding cache's limit in this browser (`None`: no limit).
+pub fn cache_limit() -> Option<u32> {
+    let kept = web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .and_then(|s| s.get_item(LIMIT_KEY).ok().flatten())
+        .and_then(|v| v.parse::<u32>().ok());
+    match kept.unwrap_or(DEFAULT_LIMIT) {
+        0 => None,
+        n => Some(n),
+    }
+}
+
+fn set_cache_limit(limit: u32) {
+    if let Some(s) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = s.set_item(LIMIT_KEY, &limit.to_string());
+    }
+}
+
+/// Brings the embedding cache within its limit (the least recently used go first). Run after an
+/// embedding run, after "Open embeddings…", and when the limit changes; how many were removed.
+pub async fn trim_cache() -> Result<u32, String> {
+    match cache_limit() {
+        Some(limit) => crate::idb::trim_embeddings(limit).await,
+        None => Ok(0),
+    }
+}
+
+/// A limit as the setting shows it.
+fn limit_label(limit: u32) -> String {
+    match limit {
+        0 => "no limit".into(),
+        n => format!(
+            "{} (about {} at 1,280 values)",
+            quarry_core::shown::grouped(n as usize),
+            size(f64::from(n) * ENTRY_BYTES)
+        ),
+    }
+}
+
 fn size(bytes: f64) -> String {
     if bytes >= 1e9 {
         format!("{:.1} GB", bytes / 1e9)
@@ -58,8 +107,11 @@ pub fn StorageInfo() -> impl IntoView {
     let state = expect_context::<AppState>();
     let line = RwSignal::new(None::<String>);
     let done = RwSignal::new(None::<String>);
+    let cached = RwSignal::new(None::<u32>);
+    let limit = RwSignal::new(cache_limit().unwrap_or(0));
     let measure = move || {
         leptos::task::spawn_local(async move {
+            cached.set(crate::idb::count_embeddings().await.ok());
             line.set(estimate().await.map(|(usage, quota, persisted)| {
                 let kept = if persisted {
                     "kept for good"
@@ -74,7 +126,10 @@ pub fn StorageInfo() -> impl IntoView {
             }));
         });
     };
-    measure();
+    Effect::new(move |_| {
+        state.cache_changed.track();
+        measure();
+    });
     let clear = move |_| {
         leptos::task::spawn_local(async move {
             match crate::idb::clear_embeddings().await {
@@ -86,9 +141,50 @@ pub fn StorageInfo() -> impl IntoView {
             measure();
         });
     };
+    let choose = move |ev: leptos::ev::Event| {
+        let Ok(chosen) = event_target_value(&ev).parse::<u32>() else {
+            return;
+        };
+        set_cache_limit(chosen);
+        limit.set(chosen);
+        leptos::task::spawn_local(async move {
+            match trim_cache().await {
+                Ok(0) => done.set(None),
+                Ok(n) => done.set(Some(format!(
+                    "Removed {} cached embeddings, the least recently used.",
+                    quarry_core::shown::grouped(n as usize)
+                ))),
+                Err(e) => state.report(format!("The embedding cache could not be trimmed: {e}")),
+            }
+            measure();
+        });
+    };
+    let options = move || {
+        let now = limit.get();
+        let mut offered = LIMITS.to_vec();
+        if !offered.contains(&now) {
+            offered.insert(0, now);
+        }
+        offered
+            .into_iter()
+            .map(|n| view! { <option value=n.to_string() selected=n == now>{limit_label(n)}</option> })
+            .collect_view()
+    };
+    let count_line = move || {
+        cached.get().map(|n| {
+            let n = quarry_core::shown::grouped(n as usize);
+            view! { <p class="muted" data-testid="cache-count">{format!("Cached embeddings: {n}.")}</p> }
+        })
+    };
     view! {
         <div class="storage-info" data-testid="storage-info">
             {move || line.get().map(|l| view! { <p class="muted" data-testid="storage-line">{l}</p> })}
+            {count_line}
+            <label class="cache-limit">
+                "Keep at most "
+                <select aria-label="Embedding cache limit" on:change=choose>{options}</select>
+                " cached embeddings (the least recently used go first)"
+            </label>
             <button on:click=clear>"Clear cached embeddings"</button>
             {move || done.get().map(|d| view! { <p class="muted" role="status" data-testid="storage-cleared">{d}</p> })}
         </div>

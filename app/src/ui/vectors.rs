@@ -22,7 +22,13 @@ pub fn open_embeddings(state: AppState, file: Picked) {
         .vectors_status
         .set(Some(format!("Reading {}…", file.path)));
     leptos::task::spawn_local(async move {
-        match keep(state, &file.blob).await {
+        let kept = keep(state, &file.blob).await;
+        // Older entries make room for these (the least recently used go first).
+        if let Err(e) = super::storage_info::trim_cache().await {
+            state.report(format!("The embedding cache could not be trimmed: {e}"));
+        }
+        state.cache_changed.update(|n| *n += 1);
+        match kept {
             Ok((n, left_out)) => {
                 let left = if left_out > 0 {
                     format!(" ({left_out} inputs it lists as left out)")
@@ -57,6 +63,12 @@ async fn keep(state: AppState, blob: &Blob) -> Result<(usize, usize), String> {
     let need = Header::len_needed(&first).map_err(|e| e.to_string())?;
     let header = Header::parse(&slice(blob, 0, need).await?).map_err(|e| e.to_string())?;
     let (n, dim, row) = (header.file.items.len(), header.file.dim, header.row_bytes());
+    if let Some(limit) = super::storage_info::cache_limit().filter(|&l| n > l as usize) {
+        return Err(format!(
+            "it holds {n} embeddings, more than this browser's embedding cache keeps ({limit}): \
+             choose a higher limit under \"Storage in this browser\" in the side panel first"
+        ));
+    }
     let size = blob.size() as usize;
     if size != header.data_start + n * row {
         return Err(format!(

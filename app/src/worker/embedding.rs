@@ -224,9 +224,13 @@ async fn embed_window(
             yield_now().await;
         }
         t.wait_ms += clock.lap();
+        post(&WorkerResponse::Working {
+            item: Some(job.item),
+        });
         let embedded =
             content.and_then(|bytes| embed_fresh(engine, &job.name, job.input, bytes, t));
         clock.lap(); // decoding and the model, counted by `embed_fresh`
+        post(&WorkerResponse::Working { item: None });
         match embedded {
             Ok(v) if v.iter().any(|x| !x.is_finite()) => {
                 // Said once, and the model is used no further: every item would say it again.
@@ -324,7 +328,8 @@ async fn read_all(window: &[EmbedJob]) -> Vec<Content> {
     out
 }
 
-/// The cached embeddings (of `dim` values) under `keys`, looked up in one transaction.
+/// The cached embeddings (of `dim` values) under `keys`, looked up in one transaction; those
+/// found are stamped as used ([`idb::touch_embeddings`]).
 async fn cached(keys: &[Option<String>], dim: usize) -> Vec<Option<Float32Array>> {
     let wanted: Vec<&str> = keys.iter().flatten().map(String::as_str).collect();
     let mut found = if CACHE_ON.get() && !wanted.is_empty() {
@@ -338,13 +343,28 @@ async fn cached(keys: &[Option<String>], dim: usize) -> Vec<Option<Float32Array>
     } else {
         Vec::new().into_iter()
     };
-    keys.iter()
+    let rows: Vec<Option<Float32Array>> = keys
+        .iter()
         .map(|k| {
             k.as_ref()
                 .and_then(|_| found.next().flatten())
                 .filter(|v| v.length() as usize == dim)
         })
-        .collect()
+        .collect();
+    let used: Vec<String> = keys
+        .iter()
+        .zip(&rows)
+        .filter_map(|(k, row)| row.as_ref().and(k.clone()))
+        .collect();
+    if !used.is_empty() {
+        // Recently used entries are the last the cache's limit removes; not waited for.
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(e) = idb::touch_embeddings(&used).await {
+                cache_off(e);
+            }
+        });
+    }
+    rows
 }
 
 /// Keeps fresh embeddings in the cache (one transaction), without waiting for the write.
