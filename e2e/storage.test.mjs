@@ -2,9 +2,11 @@
 // cached embeddings" empties the embedding cache (the demo's embeddings were cached as it was
 // embedded, 8-bit: 1,284 bytes each; a second clear finds none). Labeling goes on: the learner
 // holds its own rows.
+// The cache's limit: over it, the least recently used embeddings are removed (the emoji demo's,
+// when the text demo is embedded after it under a limit of 1,000).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openDemo, serve } from './harness.mjs';
+import { launch, openDemo, serve, watch } from './harness.mjs';
 
 test('storage: space used and allowed; Clear cached embeddings', { timeout: 600_000 }, async () => {
   const server = await serve();
@@ -38,6 +40,92 @@ test('storage: space used and allowed; Clear cached embeddings', { timeout: 600_
     const before = await page.getByTestId('labeled-count').textContent();
     await page.keyboard.press('1');
     await page.waitForFunction((b) => document.querySelector('[data-testid=labeled-count]').textContent !== b, before);
+    assert.deepEqual(problems, []);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});
+
+/** How many embedding-use stamps are older than `t`, and how many are not. */
+async function stamps(page, t) {
+  return page.evaluate((t) => new Promise((ok, fail) => {
+    const r = indexedDB.open('quarry');
+    r.onerror = () => fail(r.error);
+    r.onsuccess = () => {
+      const all = r.result.transaction('embedding-use').objectStore('embedding-use').getAll();
+      all.onsuccess = () => ok({
+        older: all.result.filter((s) => s.t < t).length,
+        newer: all.result.filter((s) => s.t >= t).length,
+      });
+      all.onerror = () => fail(all.error);
+    };
+  }), t);
+}
+
+test('the embedding cache keeps at most its limit, the least recently used going first', { timeout: 600_000 }, async () => {
+  const server = await serve();
+  const browser = await launch();
+  try {
+    const { page, problems } = await openDemo(browser, server);
+    await page.getByText('Storage in this browser').click();
+    const count = page.getByTestId('cache-count');
+    await page.waitForFunction(() => document.querySelector('[data-testid=cache-count]')?.textContent === 'Cached embeddings: 508.');
+    const t0 = await page.evaluate(() => Date.now());
+    assert.deepEqual(await stamps(page, t0), { older: 508, newer: 0 });
+    const limit = page.getByRole('combobox', { name: 'Embedding cache limit' });
+    assert.match(await limit.locator('option:checked').textContent(), /^250,000 \(about 321 MB at 1,280 values\)$/);
+    await limit.selectOption('1000');
+    await page.waitForTimeout(500);
+    assert.equal(await count.textContent(), 'Cached embeddings: 508.');
+
+    // The text demo's 702 embeddings come after: 1,210 > 1,000, so 210 of the emoji go.
+    await page.goto(server.url);
+    await page.getByRole('button', { name: /Try a text demo/ }).click();
+    await page.getByRole('group', { name: 'Classes', exact: true }).waitFor({ timeout: 300_000 });
+    await page.getByTestId('embedding-strip').waitFor({ state: 'detached', timeout: 300_000 });
+    await page.getByText('Storage in this browser').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=cache-count]')?.textContent === 'Cached embeddings: 1,000.', null, { timeout: 60_000 });
+    assert.deepEqual(await stamps(page, t0), { older: 298, newer: 702 });
+    assert.equal(await limit.locator('option:checked').getAttribute('value'), '1000');
+    assert.deepEqual(problems, []);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});
+
+test('embeddings cached before the limit existed are stamped as used long ago', { timeout: 120_000 }, async () => {
+  const server = await serve();
+  const browser = await launch();
+  try {
+    const page = await browser.newPage();
+    // The database as a Quarry of version 2 left it, made on the same origin (a page the
+    // server does not have).
+    await page.goto(`${server.url}not-the-app`);
+    await page.evaluate(() => new Promise((ok, fail) => {
+      const r = indexedDB.open('quarry', 2);
+      r.onupgradeneeded = () => ['projects', 'progress', 'items', 'embeddings'].forEach((s) => r.result.createObjectStore(s));
+      r.onerror = () => fail(r.error);
+      r.onsuccess = () => {
+        const tx = r.result.transaction('embeddings', 'readwrite');
+        ['m/a', 'm/b', 'm/c'].forEach((k) => tx.objectStore('embeddings').put(new Uint8Array(8), k));
+        tx.oncomplete = () => { r.result.close(); ok(); };
+        tx.onerror = () => fail(tx.error);
+      };
+    }));
+    const problems = watch(page, new URL(server.url).origin);
+    await page.goto(server.url);
+    await page.getByRole('button', { name: 'Try the demo' }).waitFor();
+    await page.waitForFunction(() => new Promise((ok) => {
+      const r = indexedDB.open('quarry');
+      r.onsuccess = () => {
+        const v = r.result.version;
+        if (v !== 3) { r.result.close(); ok(false); return; }
+        const all = r.result.transaction('embedding-use').objectStore('embedding-use').getAll();
+        all.onsuccess = () => { r.result.close(); ok(all.result.length === 3 && all.result.every((s) => s.t === 0)); };
+      };
+    }), null, { timeout: 30_000 });
     assert.deepEqual(problems, []);
   } finally {
     await browser.close();
