@@ -19,6 +19,11 @@ pub struct EmbedJob {
     pub name: String,
     /// What to embed.
     pub input: EmbedInput,
+    /// The cache key an opened embeddings file gives this item by its name
+    /// (`<model key>/<content hash>`): looked up first, without reading the item, when the
+    /// loaded model's key is the one it names.
+    #[serde(default)]
+    pub named_key: Option<String>,
 }
 
 /// The content of one item.

@@ -138,7 +138,9 @@ fn check_counts(a: &Args) -> Result<(), String> {
 
 pub fn run(argv: &[String]) -> Result<(), String> {
     let mut a = parse(argv)?;
+    let (before, _) = rss::rss_kib();
     let setup = bench(&mut a)?;
+    let (after, _) = rss::rss_kib();
     let mut gpu = if a.gpu { Some(gpu(&setup)?) } else { None };
     let backend = match &gpu {
         Some(g) => format!("gpu ({}), CPU one thread for the rest", g.name()),
@@ -147,6 +149,11 @@ pub fn run(argv: &[String]) -> Result<(), String> {
     println!(
         "pool: {} × {} (8-bit rows), {} classes, {} labels, batch {}; backend {backend}",
         a.pool, a.dim, a.classes, a.labels, a.batch
+    );
+    println!(
+        "the learner holding the pool: {:.0} MiB ({:.0} MiB of it the 8-bit rows)",
+        after.saturating_sub(before) as f64 / 1024.0,
+        (a.pool * a.dim) as f64 / (1024.0 * 1024.0)
     );
     println!("| strategy | refresh | of which fit + estimate | of which selection | peak extra |");
     println!("|---|---|---|---|---|");

@@ -97,6 +97,37 @@ pub fn inputs_digest(names: &[String]) -> String {
     cache::digest(&parts)
 }
 
+/// Which name of an embeddings file each of `items` (the app's item names) is, by name: the
+/// item's name itself, or — when the app's name carries folders above the one `quarry embed`
+/// was given (`photos/cats/a.png` for the file's `cats/a.png`) — its shortest tail of whole
+/// segments that `known` holds. A file name that two items would take is given to neither:
+/// those are matched by content instead.
+pub fn match_names(items: &[String], known: impl Fn(&str) -> bool) -> Vec<Option<&str>> {
+    let found: Vec<Option<&str>> = items
+        .iter()
+        .map(|name| {
+            let mut rest = name.as_str();
+            loop {
+                if known(rest) {
+                    return Some(rest);
+                }
+                match rest.split_once('/') {
+                    Some((_, tail)) if !tail.is_empty() => rest = tail,
+                    _ => return None,
+                }
+            }
+        })
+        .collect();
+    let mut takers: HashMap<&str, usize> = HashMap::new();
+    for name in found.iter().flatten() {
+        *takers.entry(name).or_default() += 1;
+    }
+    found
+        .into_iter()
+        .map(|f| f.filter(|name| takers[name] == 1))
+        .collect()
+}
+
 impl VectorsFile {
     /// Row `r`'s values.
     pub fn row(&self, r: usize) -> &[f32] {
@@ -487,6 +518,33 @@ fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn items_are_matched_by_name_or_a_tail_of_whole_segments_and_never_twice() {
+        let file = ["cats/a.png", "dogs/a.png", "b.png", "c.png"];
+        let known = |n: &str| file.contains(&n);
+        let items: Vec<String> = [
+            "cats/a.png",        // itself
+            "photos/dogs/a.png", // a folder above the one embedded
+            "x/b.png",
+            "y/b.png", // b.png taken twice: neither
+            "d.png",   // not in the file
+            "xc.png",  // a tail that is not a whole segment
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            match_names(&items, known),
+            [
+                Some("cats/a.png"),
+                Some("dogs/a.png"),
+                None,
+                None,
+                None,
+                None
+            ]
+        );
+    }
 
     fn file(items: &[&str], dim: usize) -> VectorsFile {
         VectorsFile {

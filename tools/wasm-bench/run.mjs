@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { launch, serve, ROOT } from '../../e2e/harness.mjs';
 
 const HERE = join(ROOT, 'tools/wasm-bench');
-const [pool = 100000, dim = 1280, classes = 10, labels = 200, batch = 100] = process.argv.slice(2).map(Number);
+// With --memory: the default policy on the learner itself (no copy), and the worker's memory.
+const memory = process.argv.includes('--memory');
+const [pool = 100000, dim = 1280, classes = 10, labels = 200, batch = 100] = process.argv.slice(2).filter((a) => a !== '--memory').map(Number);
 // Indices into StrategyKind::ALL (core/src/acquire.rs).
 const KINDS = [['auto', 0], ['margin', 1], ['badge', 8], ['coreset', 9], ['typiclust', 10], ['probcover', 11]];
 
@@ -27,8 +29,14 @@ try {
     const w = new Worker('worker.js');
     w.onmessage = (e) => ok(e.data);
     w.postMessage(msg);
-  }), { pool, dim, classes, labels, batch, kinds: KINDS });
+  }), { pool, dim, classes, labels, batch, kinds: KINDS, memory });
   if (out.error) throw new Error(out.error);
+  if (memory) {
+    const mib = (b) => (b / 2 ** 20).toFixed(0);
+    console.log(`Chromium ${version}, learner in a dedicated worker: pool ${pool} × ${dim}, ${classes} classes, ${labels} labels, batch ${batch}; setup ${(out.setupMs / 1000).toFixed(1)} s`);
+    console.log(`worker memory holding the pool: ${mib(out.held)} MiB; after three refreshes with the default policy (AnchorAL): ${mib(out.peak)} MiB (its peak)`);
+    for (const r of out.refreshes) console.log(`  refresh ${r.refresh_ms.toFixed(0)} ms (fit + estimate ${r.fit_ms.toFixed(0)} ms, selection ${r.select_ms.toFixed(0)} ms)`);
+  } else {
   console.log(`Chromium ${version}, learner in a dedicated worker (wasm32 + SIMD128, one thread): pool ${pool} × ${dim}, ${classes} classes, ${labels} labels, batch ${batch}; setup ${(out.setupMs / 1000).toFixed(1)} s`);
   console.log('| strategy | refresh | of which fit + estimate | of which selection |');
   console.log('|---|---|---|---|');
@@ -38,6 +46,7 @@ try {
   }
   console.log(`More like this (the 48 nearest of one item, exact, whole pool): ${out.similarMs.toFixed(1)} ms (best of 5)`);
   console.log(`The Map (PCA fit on 4,000 rows, every row projected): ${out.mapMs.toFixed(0)} ms`);
+  }
 } finally {
   await browser.close();
   await server.close();

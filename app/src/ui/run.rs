@@ -129,6 +129,7 @@ pub fn begin(state: AppState, session: Session, dataset: Dataset) {
     // Deal items round-robin so every embedder finishes at about the same time.
     let mut chunks: Vec<Vec<EmbedJob>> = vec![Vec::new(); embedders];
     let mut missing = Vec::new();
+    let mut named = super::vectors::named_keys(&names);
     for (item, name) in names.iter().enumerate() {
         let input = match &items {
             Items::Images(urls) if urls[item].is_empty() => {
@@ -142,6 +143,7 @@ pub fn begin(state: AppState, session: Session, dataset: Dataset) {
             item,
             name: name.clone(),
             input,
+            named_key: named[item].take(),
         });
     }
     RUN.with_borrow_mut(|run| {

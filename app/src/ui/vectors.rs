@@ -1,8 +1,13 @@
 //! "Open embeddings…": a file made by `quarry embed` ([`quarry_core::vectors_file`]) goes into
 //! this browser's embedding cache, read in slices of rows (a large file is never in memory at
-//! once). The items it describes, opened next, are then not embedded again: the cache key is
-//! the model's key and the content's hash, so items are matched by content (a renamed file
-//! still matches), and only under the model the file was made with.
+//! once). The items it describes, opened next, are then not embedded again, and only under the
+//! model the file was made with. They are matched by name first
+//! ([`quarry_core::vectors_file::match_names`]: the item is then not even read — what makes a
+//! pool of a million images open quickly), and otherwise by content (the cache key is the
+//! model's key and the content's hash: a renamed file still matches).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 use leptos::prelude::*;
 use quarry_core::cache::key_of_hash;
@@ -14,6 +19,51 @@ use super::state::AppState;
 
 /// Rows read and stored per slice.
 const ROWS_PER_SLICE: usize = 2_000;
+
+/// The item names of the embeddings files opened in this page, with their content hash and
+/// the file's model key (an index into the keys).
+#[derive(Default)]
+struct Named {
+    models: Vec<String>,
+    hashes: HashMap<String, (usize, String)>,
+}
+
+thread_local! {
+    static NAMED: RefCell<Named> = RefCell::new(Named::default());
+}
+
+/// The cache key that an opened embeddings file gives each of `items` by its name (see
+/// [`quarry_core::vectors_file::match_names`]); `None` for items it does not name.
+pub fn named_keys(items: &[String]) -> Vec<Option<String>> {
+    NAMED.with_borrow(|named| {
+        if named.hashes.is_empty() {
+            return vec![None; items.len()];
+        }
+        quarry_core::vectors_file::match_names(items, |n| named.hashes.contains_key(n))
+            .into_iter()
+            .map(|name| {
+                let (model, hash) = &named.hashes[name?];
+                Some(key_of_hash(&named.models[*model], hash))
+            })
+            .collect()
+    })
+}
+
+/// Remembers the file's names (once its rows are kept).
+fn remember(file: &quarry_core::vectors_file::VectorsFile) {
+    NAMED.with_borrow_mut(|named| {
+        let model = match named.models.iter().position(|m| *m == file.model_key) {
+            Some(i) => i,
+            None => {
+                named.models.push(file.model_key.clone());
+                named.models.len() - 1
+            }
+        };
+        for (name, hash) in file.items.iter().zip(&file.hashes) {
+            named.hashes.insert(name.clone(), (model, hash.clone()));
+        }
+    });
+}
 
 /// Reads embeddings file `file` into the cache, saying how far it is in
 /// [`AppState::vectors_status`]; a file that cannot be read is reported by name and reason.
@@ -37,8 +87,8 @@ pub fn open_embeddings(state: AppState, file: Picked) {
                 };
                 state.vectors_status.set(Some(format!(
                     "{n} embeddings from {} are ready in this browser{left}. Now open the \
-                     images or texts they describe: they are matched by content and not \
-                     embedded again (with the model the file was made with).",
+                     images or texts they describe: they are matched by name or content and \
+                     not embedded again (with the model the file was made with).",
                     file.path
                 )));
             }
@@ -103,5 +153,6 @@ async fn keep(state: AppState, blob: &Blob) -> Result<(usize, usize), String> {
         )));
         from = to;
     }
+    remember(&header.file);
     Ok((n, header.file.left_out.len()))
 }

@@ -35,6 +35,8 @@ thread_local! {
     static CACHE_ON: Cell<bool> = const { Cell::new(true) };
     /// The channel [`yield_now`] posts to itself over.
     static YIELDER: RefCell<Option<web_sys::MessageChannel>> = const { RefCell::new(None) };
+    /// Cache writes started by [`keep`] and not yet waited for.
+    static WRITES: RefCell<Vec<Promise>> = const { RefCell::new(Vec::new()) };
     /// Items delivered but not yet reported to the page, how many of them came from the cache,
     /// and when the page last heard.
     static UNREPORTED: RefCell<(Vec<usize>, usize, f64)> = const { RefCell::new((Vec::new(), 0, 0.0)) };
@@ -107,6 +109,7 @@ pub(super) async fn run(engine: &Rc<RefCell<Engine>>, jobs: Vec<EmbedJob>) {
         }
     }
     report(&[], 0, true);
+    writes_done().await;
     t.wall_ms = now() - start;
     post(&WorkerResponse::EmbedTiming { timing: t });
 }
@@ -132,6 +135,16 @@ struct Keying {
     look: bool,
 }
 
+impl Keying {
+    /// Whether cache key `key` is under the loaded model.
+    fn is_model_of(&self, key: &str) -> bool {
+        self.model
+            .as_deref()
+            .and_then(|m| key.strip_prefix(m))
+            .is_some_and(|rest| rest.starts_with('/'))
+    }
+}
+
 /// A window being read in the background.
 struct Pending {
     done: Promise,
@@ -145,27 +158,62 @@ impl Pending {
         let out = slot.clone();
         let done = wasm_bindgen_futures::future_to_promise(async move {
             let start = now();
-            let contents = read_all(&jobs).await;
+            // Items an opened embeddings file names: looked up under the key it gives (when it
+            // is the loaded model's), and not read at all when found.
+            let named: Vec<Option<String>> = jobs
+                .iter()
+                .map(|j| j.named_key.clone().filter(|k| keying.is_model_of(k)))
+                .collect();
+            let mut found = if named.iter().any(Option::is_some) {
+                cached(&named, dim).await
+            } else {
+                vec![None; jobs.len()]
+            };
+            let looked = now();
+            let unread: Vec<EmbedJob> = jobs
+                .iter()
+                .zip(&found)
+                .filter(|(_, f)| f.is_none())
+                .map(|(j, _)| j.clone())
+                .collect();
+            let mut read = read_all(&unread).await.into_iter();
+            let contents: Vec<Content> = found
+                .iter()
+                .map(|f| match f {
+                    Some(_) => Ok(Vec::new()),
+                    None => read.next().unwrap_or_else(|| Err("not read".into())),
+                })
+                .collect();
             let read = now();
             let keys: Vec<Option<String>> = contents
                 .iter()
-                .map(|c| match (c, &keying.model) {
+                .zip(&named)
+                .zip(&found)
+                .map(|((c, n), f)| match (c, &keying.model) {
+                    _ if f.is_some() => n.clone(),
                     (Ok(bytes), Some(model)) => Some(cache::embedding_key(model, bytes)),
                     _ => None,
                 })
                 .collect();
-            let found = if keying.look {
-                cached(&keys, dim).await
-            } else {
-                vec![None; keys.len()]
-            };
+            if keying.look {
+                let missing: Vec<Option<String>> = keys
+                    .iter()
+                    .zip(&found)
+                    .map(|(k, f)| if f.is_some() { None } else { k.clone() })
+                    .collect();
+                for (f, hit) in found.iter_mut().zip(cached(&missing, dim).await) {
+                    if f.is_none() {
+                        *f = hit;
+                    }
+                }
+            }
             *out.borrow_mut() = Some(Prepared {
                 jobs,
                 contents,
                 keys,
                 found,
-                read_ms: read - start,
-                lookup_ms: now() - read,
+                read_ms: read - looked,
+                lookup_ms: (looked - start) + (now() - read),
             });
             Ok(JsValue::UNDEFINED)
         });
@@ -367,16 +415,26 @@ async fn cached(keys: &[Option<String>], dim: usize) -> Vec<Option<Float32Array>
     rows
 }
 
-/// Keeps fresh embeddings in the cache (one transaction), without waiting for the write.
+/// Keeps fresh embeddings in the cache (one transaction), without waiting for the write (the
+/// run waits for all of them at its end: [`writes_done`]).
 fn keep(entries: Vec<(String, Vec<f32>)>) {
     if !CACHE_ON.get() || entries.is_empty() {
         return;
     }
-    wasm_bindgen_futures::spawn_local(async move {
+    let write = wasm_bindgen_futures::future_to_promise(async move {
         if let Err(e) = idb::keep_embeddings(&entries).await {
             cache_off(e);
         }
+        Ok(JsValue::UNDEFINED)
     });
+    WRITES.with_borrow_mut(|w| w.push(write));
+}
+
+/// Waits for every cache write [`keep`] started: when the page hears that a run has ended, its
+/// embeddings are in the cache (and the cache's limit counts them).
+async fn writes_done() {
+    let writes: Array = WRITES.take().into_iter().collect();
+    let _ = wasm_bindgen_futures::JsFuture::from(Promise::all(&writes)).await;
 }
 
 /// The browser refused the cache: embed without it from now on, and say so once in the console.
@@ -453,6 +511,7 @@ pub(super) async fn example(
         item: 0,
         name,
         input,
+        named_key: None,
     };
     let bytes = read_all(std::slice::from_ref(&job)).await.remove(0)?;
     embed_fresh(

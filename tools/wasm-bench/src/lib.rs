@@ -112,3 +112,29 @@ pub extern "C" fn map() -> f64 {
         }
     })
 }
+
+/// Times the refresh with strategy `StrategyKind::ALL[kind]` on the learner itself, not a copy
+/// (what the app's learner holds: see [`memory_bytes`]); 0 on success, times as for [`run`].
+#[no_mangle]
+pub extern "C" fn run_in_place(kind: u32) -> i32 {
+    let Some(&kind) = StrategyKind::ALL.get(kind as usize) else {
+        return 2;
+    };
+    SETUP.with_borrow_mut(|s| {
+        let Some(s) = s else { return 1 };
+        let mut c = clock;
+        match s.refresh_in_place(kind, &mut c) {
+            Ok(t) => {
+                TIMES.set([t.total_ms, t.fit_ms, t.select_ms]);
+                0
+            }
+            Err(_) => 3,
+        }
+    })
+}
+
+/// Bytes of this module's memory. A wasm memory never shrinks: this is its peak so far.
+#[no_mangle]
+pub extern "C" fn memory_bytes() -> f64 {
+    core::arch::wasm32::memory_size(0) as f64 * 65536.0
+}
