@@ -1,11 +1,13 @@
 // Embeddings made outside the tab: `quarry embed` embeds a folder of images natively; "Open
 // embeddings…" keeps them in the browser; the same folder opened next is labeled with nothing
-// left to embed (every item from the cache). A damaged file is refused by name and reason.
+// left to embed (every item from the cache): matched by name (one file's bytes changed after it
+// was embedded: still its row, found without reading it), or by content (one file renamed). A
+// damaged file is refused by name and reason.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, mkdir, copyFile, readdir, readFile, writeFile, rm } from 'node:fs/promises';
+import { mkdtemp, mkdir, copyFile, readdir, readFile, rename, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launch, serve, watch, ROOT } from './harness.mjs';
@@ -28,6 +30,10 @@ test('quarry embed, then Open embeddings…: the folder is labeled with nothing 
     for (const f of all) await copyFile(join(ROOT, 'assets/demo/emoji/images', f), join(images, f));
     const file = join(dir, 'shots.safetensors');
     execFileSync(quarry(), ['embed', images, '--out', file], { stdio: 'pipe' });
+    // Changed after embedding (bytes after the PNG's end: the same picture, another hash): found
+    // by name. Renamed: found by content.
+    await writeFile(join(images, all[0]), Buffer.concat([await readFile(join(images, all[0])), Buffer.from('trailing bytes')]));
+    await rename(join(images, all[1]), join(images, 'renamed.png'));
 
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     const problems = watch(page, new URL(server.url).origin);
