@@ -30,6 +30,9 @@ test('quarry embed, then Open embeddings…: the folder is labeled with nothing 
     for (const f of all) await copyFile(join(ROOT, 'assets/demo/emoji/images', f), join(images, f));
     const file = join(dir, 'shots.safetensors');
     execFileSync(quarry(), ['embed', images, '--out', file], { stdio: 'pipe' });
+    // The same run in two shards, opened together below.
+    const shards = [1, 2].map((i) => join(dir, `shots-${i}.safetensors`));
+    shards.forEach((out, i) => execFileSync(quarry(), ['embed', images, '--out', out, '--shard', `${i + 1}/2`], { stdio: 'pipe' }));
     // Changed after embedding (bytes after the PNG's end: the same picture, another hash): found
     // by name. Renamed: found by content.
     await writeFile(join(images, all[0]), Buffer.concat([await readFile(join(images, all[0])), Buffer.from('trailing bytes')]));
@@ -47,8 +50,8 @@ test('quarry embed, then Open embeddings…: the folder is labeled with nothing 
     await page.getByRole('alert').getByText(/cut\.safetensors: the file is cut short/).waitFor();
     await page.getByRole('button', { name: 'Dismiss' }).click();
 
-    await page.getByTestId('open-embeddings').setInputFiles(file);
-    await page.getByTestId('embeddings-status').getByText(/^30 embeddings from shots\.safetensors are ready/).waitFor({ timeout: 60_000 });
+    await page.getByTestId('open-embeddings').setInputFiles(shards);
+    await page.getByTestId('embeddings-status').getByText(/^30 embeddings from shots-1\.safetensors, shots-2\.safetensors are ready/).waitFor({ timeout: 60_000 });
     await page.getByTestId('open-folder').setInputFiles(images);
     await page.getByTestId('setup-summary').waitFor();
     await page.getByRole('textbox', { name: 'Classes' }).fill('animals\nfood\ntravel');

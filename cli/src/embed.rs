@@ -24,7 +24,10 @@ use quarry_core::cache;
 use quarry_core::embed::{Embedder, ImageEmbedder, TextEmbedder};
 use quarry_core::import::{is_image_path, read_text_table, TextFormat};
 use quarry_core::model::{ChannelOrder, ImageSpec, Layout, ModelChoice, Preset};
-use quarry_core::vectors_file::{inputs_digest, shard_of, LeftOut, Precision, Shard, VectorsFile};
+use quarry_core::vectors_file::{
+    inputs_digest, shard_of, shards_needed, LeftOut, Precision, Shard, VectorsFile,
+    MAX_HEADER_BYTES,
+};
 use rayon::prelude::*;
 
 use crate::Flags;
@@ -414,6 +417,16 @@ pub fn run(argv: &[String]) -> Result<(), String> {
     let args = parse(argv)?;
     let (mut all, texts) = inputs(&args.input, args.text_column.as_deref())?;
     let names: Vec<String> = all.iter().map(|i| i.name.clone()).collect();
+    let needed = shards_needed(&names);
+    if needed > args.shard.map_or(1, |(_, count)| count) {
+        return Err(format!(
+            "{} inputs: their names and hashes would make a file header over the {} MB a \
+             safetensors file may have (Python's reader refuses more too); split the run into \
+             {needed} shards or more (--shard i/{needed}) and open the shards in the app together",
+            names.len(),
+            MAX_HEADER_BYTES / 1_000_000
+        ));
+    }
     let shard = args.shard.map(|(index, count)| Shard {
         index,
         count,

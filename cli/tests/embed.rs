@@ -220,3 +220,25 @@ fn an_interrupted_run_resumes_where_it_stopped() {
     assert_eq!(read(&again), resumed);
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+#[test]
+fn too_many_inputs_for_one_file_are_refused_before_any_is_embedded() {
+    // 1.3 million texts named #1…#1300000: about 107 MB of names and hashes in one header.
+    let dir = std::env::temp_dir().join(format!("quarry-many-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let table = dir.join("many.txt");
+    let lines: String = (0..1_300_000).map(|i| format!("text {i}\n")).collect();
+    std::fs::write(&table, lines).unwrap();
+    let out = dir.join("many.safetensors");
+    let t = table.to_str().unwrap();
+    let o = out.to_str().unwrap();
+    let run = quarry(&["embed", t, "--model", "minilm", "--out", o]);
+    let said = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success());
+    assert!(
+        said.contains("split the run into 2 shards or more (--shard i/2)"),
+        "{said}"
+    );
+    assert!(!out.exists() && !dir.join("many.safetensors.partial").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

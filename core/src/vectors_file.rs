@@ -29,6 +29,29 @@ use crate::{Error, Result};
 pub const FORMAT_VERSION: u32 = 1;
 /// The tensor's name.
 pub const TENSOR: &str = "embeddings";
+/// The largest header a safetensors file may have: the `safetensors` crate (and so Python's
+/// `safetensors` package, built on it) refuses to write or read more. The item names and hashes
+/// are in the header, about 74 bytes per item plus its name: some 1,000,000 items at most.
+pub const MAX_HEADER_BYTES: usize = 100_000_000;
+/// What the header holds besides the names and hashes, at most (the tensor's entry, the model
+/// key, the shard fields; `left_out` is counted separately).
+const HEADER_REST: usize = 4_096;
+
+/// The bytes the header of a file of `items` (with `left_out`) takes: each name and hash written
+/// as a JSON array, itself written as a JSON string.
+pub fn header_bytes(items: &[String], left_out: &[LeftOut]) -> usize {
+    // `["<64 hex>",…]` escaped into a string: `\"` around each hash, a comma between them.
+    let hashes = 4 + items.len() * 69;
+    let escaped = |s: &str| s.len() + s.bytes().filter(|b| matches!(b, b'"' | b'\\')).count();
+    escaped(&json(items)) + hashes + escaped(&json(left_out)) + HEADER_REST
+}
+
+/// How many shards (`--shard i/n`) `items` must be split into for each shard's file to stay
+/// within [`MAX_HEADER_BYTES`] (1 when one file holds them), with room to spare.
+pub fn shards_needed(items: &[String]) -> usize {
+    let room = MAX_HEADER_BYTES * 9 / 10;
+    header_bytes(items, &[]).div_ceil(room).max(1)
+}
 
 /// How values are stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -153,6 +176,17 @@ impl VectorsFile {
             return Err(Error::Invalid(
                 "an embedding holds a value that is not a number".into(),
             ));
+        }
+        let header = header_bytes(&self.items, &self.left_out);
+        if header > MAX_HEADER_BYTES {
+            return Err(Error::Invalid(format!(
+                "{n} items make a header of {} MB (their names and hashes), more than the {} MB \
+                 a safetensors file may have: embed them in {} shards or more (--shard i/n) and \
+                 open the shards in the app together",
+                header / 1_000_000,
+                MAX_HEADER_BYTES / 1_000_000,
+                shards_needed(&self.items)
+            )));
         }
         let (dtype, data): (Dtype, Vec<u8>) = match precision {
             Precision::F32 => (
@@ -518,6 +552,37 @@ fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_header_size_is_known_before_writing_and_too_large_a_file_is_refused() {
+        let names: Vec<String> = (0..50).map(|i| format!("dir \"{i}\"/a\\b.png")).collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let mut f = file(&refs, 2);
+        f.left_out = vec![LeftOut {
+            item: "x.png".into(),
+            reason: "it is \"damaged\"".into(),
+        }];
+        let bytes = f.to_bytes(Precision::F16).unwrap();
+        let written = Header::len_needed(&bytes).unwrap() - 8;
+        let estimate = header_bytes(&f.items, &f.left_out);
+        // Exact for the names, hashes and left-out list; the rest is within HEADER_REST.
+        assert!(
+            estimate >= written && estimate - written <= HEADER_REST,
+            "{estimate} vs {written}"
+        );
+        assert_eq!(shards_needed(&f.items), 1);
+        // 1.5 million names of 40 characters: about 172 MB of header.
+        let many: Vec<String> = (0..1_500_000)
+            .map(|i| format!("photos/2026/holiday/{i:020}"))
+            .collect();
+        assert_eq!(shards_needed(&many), 2);
+        let mut big = file(&["a"], 1);
+        big.items = many;
+        big.hashes = vec!["0".repeat(64); big.items.len()];
+        big.values = vec![0.0; big.items.len()];
+        let refused = big.to_bytes(Precision::F16).unwrap_err().to_string();
+        assert!(refused.contains("in 2 shards or more"), "{refused}");
+    }
 
     #[test]
     fn items_are_matched_by_name_or_a_tail_of_whole_segments_and_never_twice() {

@@ -36,7 +36,7 @@ struct EmbedRun {
     model: ModelChoice,
     /// Each embedder's items (embedder `e` is worker `e + 1`): what a new worker takes over
     /// when one dies.
-    jobs: Vec<Vec<EmbedJob>>,
+    jobs: Vec<Vec<usize>>,
     /// Which items the page has heard of (embedded or left out): each is counted once.
     finished: Vec<bool>,
     /// The item each embedder said it started on and has not answered for yet.
@@ -127,32 +127,23 @@ pub fn begin(state: AppState, session: Session, dataset: Dataset) {
         },
     );
     // Deal items round-robin so every embedder finishes at about the same time.
-    let mut chunks: Vec<Vec<EmbedJob>> = vec![Vec::new(); embedders];
+    let mut chunks: Vec<Vec<usize>> = vec![Vec::new(); embedders];
     let mut missing = Vec::new();
-    let mut named = super::vectors::named_keys(&names);
-    for (item, name) in names.iter().enumerate() {
-        let input = match &items {
-            Items::Images(urls) if urls[item].is_empty() => {
-                missing.push(item);
-                continue;
-            }
-            Items::Images(urls) => EmbedInput::Url(urls[item].clone()),
-            Items::Texts(texts) => EmbedInput::Text(texts[item].clone()),
-        };
-        chunks[item % embedders].push(EmbedJob {
-            item,
-            name: name.clone(),
-            input,
-            named_key: named[item].take(),
-        });
+    for item in 0..total {
+        match &items {
+            Items::Images(urls) if urls[item].is_empty() => missing.push(item),
+            _ => chunks[item % embedders].push(item),
+        }
     }
     RUN.with_borrow_mut(|run| {
         if let Some(run) = run.as_mut() {
             run.jobs = chunks.clone();
         }
     });
-    for (e, chunk) in chunks.into_iter().enumerate() {
-        sent = sent.and_then(|()| set_up_embedder(e + 1, &model, chunk));
+    let mut named = super::vectors::named_keys(&names);
+    for (e, chunk) in chunks.iter().enumerate() {
+        let jobs = jobs_of(&items, &names, &mut named, chunk);
+        sent = sent.and_then(|()| set_up_embedder(e + 1, &model, jobs));
     }
     if let Err(e) = sent {
         state.report(e);
@@ -164,6 +155,28 @@ pub fn begin(state: AppState, session: Session, dataset: Dataset) {
             Some((item, "its file was not opened again".into())),
         );
     }
+}
+
+/// The embedding jobs of `chunk` (items with their files or texts), with the cache keys
+/// `named` gives them (taken).
+fn jobs_of(
+    items: &Items,
+    names: &[String],
+    named: &mut [Option<String>],
+    chunk: &[usize],
+) -> Vec<EmbedJob> {
+    chunk
+        .iter()
+        .map(|&item| EmbedJob {
+            item,
+            name: names[item].clone(),
+            input: match items {
+                Items::Images(urls) => EmbedInput::Url(urls[item].clone()),
+                Items::Texts(texts) => EmbedInput::Text(texts[item].clone()),
+            },
+            named_key: named[item].take(),
+        })
+        .collect()
 }
 
 /// Connects embedding worker `worker` to the learner, has it load `model` and embed `jobs`.
@@ -214,7 +227,7 @@ fn replace_embedder(state: AppState, worker: usize, message: &str) {
             run.blind_deaths[e] + 1
         };
         let finished = &run.finished;
-        run.jobs[e].retain(|j| finished.get(j.item) == Some(&false) && Some(j.item) != killer);
+        run.jobs[e].retain(|&i| finished.get(i) == Some(&false) && Some(i) != killer);
         Some((
             killer,
             run.jobs[e].clone(),
@@ -225,6 +238,15 @@ fn replace_embedder(state: AppState, worker: usize, message: &str) {
     let Some((killer, rest, blind, model)) = plan else {
         return;
     };
+    let names = state
+        .session
+        .with_untracked(|s| s.as_ref().map(|s| s.items().to_vec()))
+        .unwrap_or_default();
+    let mut named = super::vectors::named_keys(&names);
+    let jobs = state.dataset.with_untracked(|d| {
+        d.as_ref()
+            .map(|d| jobs_of(&d.items, &names, &mut named, &rest))
+    });
     web_sys::console::warn_1(
         &format!("quarry: embedding worker {worker} stopped ({message}); starting another").into(),
     );
@@ -235,16 +257,16 @@ fn replace_embedder(state: AppState, worker: usize, message: &str) {
         );
         record(state, &[], Some((item, why)));
     }
-    let restarted = if blind >= BLIND_DEATHS {
-        Err(format!(
+    let restarted = match jobs {
+        _ if blind >= BLIND_DEATHS => Err(format!(
             "the embedding worker stopped {blind} times before it reached an item ({message})"
-        ))
-    } else {
-        pool::restart(worker).and_then(|()| set_up_embedder(worker, &model, rest.clone()))
+        )),
+        None => Err("the project was closed".to_string()),
+        Some(jobs) => pool::restart(worker).and_then(|()| set_up_embedder(worker, &model, jobs)),
     };
     if let Err(why) = restarted {
-        for job in rest {
-            record(state, &[], Some((job.item, why.clone())));
+        for item in rest {
+            record(state, &[], Some((item, why.clone())));
         }
     }
 }

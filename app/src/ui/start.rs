@@ -55,8 +55,13 @@ pub fn StartScreen() -> impl IntoView {
         }
     };
     let on_vectors = move |ev: leptos::ev::Event| {
-        if let Some(file) = first_file(&ev) {
-            open_embeddings(state, file);
+        if let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+        {
+            let files = from_input(&input);
+            input.set_value("");
+            open_embeddings(state, files);
         }
     };
     let on_drop = move |ev: leptos::ev::DragEvent| {
@@ -157,6 +162,7 @@ pub fn StartScreen() -> impl IntoView {
                     <input
                         type="file"
                         accept=".safetensors"
+                        multiple
                         data-testid="open-embeddings"
                         on:change=on_vectors
                     />

@@ -65,38 +65,70 @@ fn remember(file: &quarry_core::vectors_file::VectorsFile) {
     });
 }
 
-/// Reads embeddings file `file` into the cache, saying how far it is in
-/// [`AppState::vectors_status`]; a file that cannot be read is reported by name and reason.
-pub fn open_embeddings(state: AppState, file: Picked) {
+/// Reads embeddings files `files` (one, or the shards of a run) into the cache one after
+/// another, saying how far it is in [`AppState::vectors_status`]. Every header is read first:
+/// together they must fit the cache's limit. A file that cannot be read is reported by name and
+/// reason; the others are kept.
+pub fn open_embeddings(state: AppState, files: Vec<Picked>) {
+    let Some(first) = files.first() else {
+        return;
+    };
     state
         .vectors_status
-        .set(Some(format!("Reading {}…", file.path)));
+        .set(Some(format!("Reading {}…", first.path)));
     leptos::task::spawn_local(async move {
-        let kept = keep(state, &file.blob).await;
+        let mut readable = Vec::new();
+        for file in files {
+            match header(&file.blob).await {
+                Ok(h) => readable.push((file, h)),
+                Err(e) => state.report(format!("{}: {e}", file.path)),
+            }
+        }
+        let total: usize = readable.iter().map(|(_, h)| h.file.items.len()).sum();
+        if let Some(limit) = super::storage_info::cache_limit().filter(|&l| total > l as usize) {
+            state.vectors_status.set(None);
+            let what = match readable.as_slice() {
+                [(one, _)] => one.path.clone(),
+                more => format!("{} files", more.len()),
+            };
+            state.report(format!(
+                "{what}: {total} embeddings, more than this browser's embedding cache keeps \
+                 ({limit}): choose a higher limit under \"Storage in this browser\" in the side \
+                 panel first"
+            ));
+            return;
+        }
+        let (mut rows, mut left_out, mut opened) = (0, 0, Vec::new());
+        for (file, h) in readable {
+            match keep(state, &file.blob, h).await {
+                Ok((n, left)) => {
+                    rows += n;
+                    left_out += left;
+                    opened.push(file.path);
+                }
+                Err(e) => state.report(format!("{}: {e}", file.path)),
+            }
+        }
         // Older entries make room for these (the least recently used go first).
         if let Err(e) = super::storage_info::trim_cache().await {
             state.report(format!("The embedding cache could not be trimmed: {e}"));
         }
         state.cache_changed.update(|n| *n += 1);
-        match kept {
-            Ok((n, left_out)) => {
-                let left = if left_out > 0 {
-                    format!(" ({left_out} inputs it lists as left out)")
-                } else {
-                    String::new()
-                };
-                state.vectors_status.set(Some(format!(
-                    "{n} embeddings from {} are ready in this browser{left}. Now open the \
-                     images or texts they describe: they are matched by name or content and \
-                     not embedded again (with the model the file was made with).",
-                    file.path
-                )));
-            }
-            Err(e) => {
-                state.vectors_status.set(None);
-                state.report(format!("{}: {e}", file.path));
-            }
+        if opened.is_empty() {
+            state.vectors_status.set(None);
+            return;
         }
+        let left = if left_out > 0 {
+            format!(" ({left_out} inputs listed as left out)")
+        } else {
+            String::new()
+        };
+        state.vectors_status.set(Some(format!(
+            "{rows} embeddings from {} are ready in this browser{left}. Now open the images or \
+             texts they describe: they are matched by name or content and not embedded again \
+             (with the model the file was made with).",
+            opened.join(", ")
+        )));
     });
 }
 
@@ -107,18 +139,16 @@ async fn slice(blob: &Blob, from: usize, to: usize) -> Result<Vec<u8>, String> {
     read_bytes(&part).await
 }
 
-/// Stores every row of the file under its cache key; returns the rows and the inputs left out.
-async fn keep(state: AppState, blob: &Blob) -> Result<(usize, usize), String> {
+/// The file's header (read alone: the rows follow in slices).
+async fn header(blob: &Blob) -> Result<Header, String> {
     let first = slice(blob, 0, 8).await?;
     let need = Header::len_needed(&first).map_err(|e| e.to_string())?;
-    let header = Header::parse(&slice(blob, 0, need).await?).map_err(|e| e.to_string())?;
+    Header::parse(&slice(blob, 0, need).await?).map_err(|e| e.to_string())
+}
+
+/// Stores every row of the file under its cache key; returns the rows and the inputs left out.
+async fn keep(state: AppState, blob: &Blob, header: Header) -> Result<(usize, usize), String> {
     let (n, dim, row) = (header.file.items.len(), header.file.dim, header.row_bytes());
-    if let Some(limit) = super::storage_info::cache_limit().filter(|&l| n > l as usize) {
-        return Err(format!(
-            "it holds {n} embeddings, more than this browser's embedding cache keeps ({limit}): \
-             choose a higher limit under \"Storage in this browser\" in the side panel first"
-        ));
-    }
     let size = blob.size() as usize;
     if size != header.data_start + n * row {
         return Err(format!(
