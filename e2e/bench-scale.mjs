@@ -1,0 +1,68 @@
+// Browser benchmark (prints numbers; not a test): what a tab holds with a large pool. Make a
+// synthetic embeddings file and its texts, then run it on a built dist/:
+//
+//   python3 tools/synthetic_text_embeddings.py 1000000
+//   node e2e/bench-scale.mjs texts-1000000.safetensors texts-1000000.txt
+//
+// Open embeddings… keeps every row in the browser's cache; the texts opened next are all matched
+// by name (nothing is embedded); then a few answers. Printed: the time of each step, the memory
+// of the tab's renderer process (the page and all its workers: resident set, from /proc) and
+// the page's JS heap, and answer → next item on screen.
+import { execFileSync } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { answerLatency, launch, serve, timeAnswers, watch } from './harness.mjs';
+
+const [vectors, texts] = process.argv.slice(2);
+if (!vectors || !texts) {
+  console.error('usage: node e2e/bench-scale.mjs FILE.safetensors TEXTS.txt');
+  process.exit(2);
+}
+/** Resident MiB of Chromium's renderer processes (this benchmark opens one page). */
+function rendererMib() {
+  const out = execFileSync('ps', ['-eo', 'rss=,args='], { encoding: 'utf8' });
+  return out.split('\n').filter((l) => l.includes('--type=renderer'))
+    .reduce((sum, l) => sum + Number(l.trim().split(/\s+/)[0]) / 1024, 0);
+}
+const server = await serve();
+const browser = await launch();
+const s = (t) => `${((performance.now() - t) / 1000).toFixed(1)} s`;
+try {
+  const page = await browser.newPage({ viewport: { width: 1300, height: 1000 } });
+  const problems = watch(page, new URL(server.url).origin);
+  const logs = [];
+  page.on('console', (m) => logs.push(m.text()));
+  await page.goto(server.url);
+  await page.evaluate(() => localStorage.setItem('quarry.cache-limit', '0'));
+  console.log(`start: renderer ${rendererMib().toFixed(0)} MiB`);
+  let t = performance.now();
+  await page.getByTestId('open-embeddings').setInputFiles(vectors);
+  await page.getByTestId('embeddings-status').getByText(/embeddings from .* are ready/).waitFor({ timeout: 3_600_000 });
+  console.log(`Open embeddings…: ${s(t)}; renderer ${rendererMib().toFixed(0)} MiB`);
+  t = performance.now();
+  await page.getByTestId('open-text').setInputFiles(texts);
+  await page.getByTestId('setup-summary').waitFor({ timeout: 600_000 });
+  console.log(`texts read: ${s(t)} (${await page.getByTestId('setup-summary').textContent()})`);
+  await page.getByRole('textbox', { name: 'Classes' }).fill('one\ntwo\nthree');
+  t = performance.now();
+  await page.getByRole('button', { name: 'Start labeling' }).click();
+  await page.getByRole('group', { name: 'Classes', exact: true }).waitFor({ timeout: 3_600_000 });
+  console.log(`labeling screen: ${s(t)}`);
+  await page.getByTestId('embedding-strip').waitFor({ state: 'detached', timeout: 3_600_000 });
+  console.log(`every item in the learner: ${s(t)}; renderer ${rendererMib().toFixed(0)} MiB`);
+  console.log(logs.find((l) => l.startsWith('quarry: embedding:')) ?? '(no embedding summary)');
+  await timeAnswers(page);
+  for (let i = 0; i < 12; i++) {
+    await page.keyboard.press(String(1 + (i % 3)));
+    await page.waitForTimeout(800);
+  }
+  const l = await answerLatency(page);
+  const f = (v) => v?.toFixed(0);
+  console.log(`answer → next item (a key every 0.8 s): median ${f(l.median)} ms, p95 ${f(l.p95)} ms, max ${f(l.max)} ms over ${l.n}`);
+  await page.waitForTimeout(5000);
+  const heap = await page.evaluate(() => performance.memory?.usedJSHeapSize / 2 ** 20);
+  console.log(`after 12 answers: renderer ${rendererMib().toFixed(0)} MiB (page JS heap ${heap?.toFixed(0)} MiB)`);
+  if (problems.length) console.log('problems:', problems);
+} finally {
+  await browser.close();
+  await server.close();
+}
