@@ -23,6 +23,17 @@ function rendererMib() {
   return out.split('\n').filter((l) => l.includes('--type=renderer'))
     .reduce((sum, l) => sum + Number(l.trim().split(/\s+/)[0]) / 1024, 0);
 }
+/** MiB of the page's wasm memory and of each worker's (a wasm memory never shrinks: each is
+ * its peak). The glue's init returns the running instance's exports. */
+async function wasmMib(page) {
+  const mib = (b) => Math.round(b / 2 ** 20);
+  const main = await page.evaluate(async () => (await window.wasmBindings.default()).memory.buffer.byteLength);
+  const workers = [];
+  for (const w of page.workers()) {
+    workers.push(await w.evaluate(async () => (await wasm_bindgen({ module_or_path: './worker_bg.wasm' })).memory.buffer.byteLength));
+  }
+  return [main, ...workers].map(mib);
+}
 const server = await serve();
 const browser = await launch();
 const s = (t) => `${((performance.now() - t) / 1000).toFixed(1)} s`;
@@ -50,6 +61,7 @@ try {
   await page.getByTestId('embedding-strip').waitFor({ state: 'detached', timeout: 3_600_000 });
   console.log(`every item in the learner: ${s(t)}; renderer ${rendererMib().toFixed(0)} MiB`);
   console.log(logs.find((l) => l.startsWith('quarry: embedding:')) ?? '(no embedding summary)');
+  console.log(`wasm memories: ${(await wasmMib(page)).join(' MiB, ')} MiB (the page, then each worker)`);
   await timeAnswers(page);
   for (let i = 0; i < 12; i++) {
     await page.keyboard.press(String(1 + (i % 3)));

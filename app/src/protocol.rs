@@ -159,6 +159,21 @@ pub struct EmbedTiming {
     pub wall_ms: f64,
 }
 
+impl EmbedTiming {
+    /// Adds `other` (a later request of the same worker) to this timing.
+    pub fn add(&mut self, other: &EmbedTiming) {
+        self.items += other.items;
+        self.cached += other.cached;
+        self.read_ms += other.read_ms;
+        self.lookup_ms += other.lookup_ms;
+        self.wait_ms += other.wait_ms;
+        self.decode_ms += other.decode_ms;
+        self.model_ms += other.model_ms;
+        self.send_ms += other.send_ms;
+        self.wall_ms += other.wall_ms;
+    }
+}
+
 /// What the page asked the pool's predictions for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PredictionsFor {

@@ -23,7 +23,8 @@ const FIRST_READY: usize = 24;
 
 /// The embedding run in progress.
 struct EmbedRun {
-    names: Vec<String>,
+    /// Items in the project.
+    total: usize,
     embedded: usize,
     failed: usize,
     started_ms: Option<f64>,
@@ -37,6 +38,13 @@ struct EmbedRun {
     /// Each embedder's items (embedder `e` is worker `e + 1`): what a new worker takes over
     /// when one dies.
     jobs: Vec<Vec<usize>>,
+    /// How many of each embedder's items it has been sent ([`JOBS_PER_REQUEST`] at a time).
+    sent: Vec<usize>,
+    /// Each embedder's timing over the requests it finished so far.
+    partial: Vec<EmbedTiming>,
+    /// Each item's entry in the opened embeddings files, matched by name
+    /// (`vectors::named_entries`).
+    named: Vec<Option<u32>>,
     /// Which items the page has heard of (embedded or left out): each is counted once.
     finished: Vec<bool>,
     /// The item each embedder said it started on and has not answered for yet.
@@ -48,6 +56,9 @@ struct EmbedRun {
     blind_deaths: Vec<u32>,
 }
 
+/// Items per [`WorkerRequest::Embed`]: an embedder is sent the next when it has finished one,
+/// so neither the page nor a worker holds a job for every item of a large pool at once.
+const JOBS_PER_REQUEST: usize = 4_096;
 /// Deaths of an embedder outside any item after which its items are given up.
 const BLIND_DEATHS: u32 = 2;
 /// How long a failed embedder's messages are waited for before it is replaced: those posted
@@ -72,12 +83,22 @@ fn now_ms() -> f64 {
 /// An item without a URL (its file was not found again) is counted as left out.
 pub fn begin(state: AppState, session: Session, dataset: Dataset) {
     let total = session.len();
-    let names = session.items().to_vec();
+    let named = super::vectors::named_entries(session.items());
     state.chosen.set(Vec::new());
     if let Some(old) = state.dataset.get_untracked() {
         super::files::revoke(old.items.object_urls());
     }
-    let items = dataset.items.clone();
+    // Deal items round-robin so every embedder finishes at about the same time; an image whose
+    // file was not opened again is left out.
+    let embedders = pool::default_size();
+    let mut chunks: Vec<Vec<usize>> = vec![Vec::new(); embedders];
+    let mut missing = Vec::new();
+    for item in 0..total {
+        match &dataset.items {
+            Items::Images(urls) if urls[item].is_empty() => missing.push(item),
+            _ => chunks[item % embedders].push(item),
+        }
+    }
     let model = dataset.model.clone();
     let classes = session.classes().len();
     state.dataset.set(Some(dataset));
@@ -91,9 +112,8 @@ pub fn begin(state: AppState, session: Session, dataset: Dataset) {
         total,
         ..Progress::default()
     });
-    let embedders = pool::default_size();
     RUN.set(Some(EmbedRun {
-        names: names.clone(),
+        total,
         embedded: 0,
         failed: 0,
         started_ms: None,
@@ -101,7 +121,10 @@ pub fn begin(state: AppState, session: Session, dataset: Dataset) {
         embedders,
         timings: Vec::new(),
         model: model.clone(),
-        jobs: Vec::new(),
+        jobs: chunks,
+        sent: vec![0; embedders],
+        partial: vec![EmbedTiming::default(); embedders],
+        named,
         finished: vec![false; total],
         working: vec![None; embedders],
         dying: vec![false; embedders],
@@ -126,23 +149,8 @@ pub fn begin(state: AppState, session: Session, dataset: Dataset) {
             compute: super::compute::choice(),
         },
     );
-    // Deal items round-robin so every embedder finishes at about the same time.
-    let mut chunks: Vec<Vec<usize>> = vec![Vec::new(); embedders];
-    let mut missing = Vec::new();
-    for item in 0..total {
-        match &items {
-            Items::Images(urls) if urls[item].is_empty() => missing.push(item),
-            _ => chunks[item % embedders].push(item),
-        }
-    }
-    RUN.with_borrow_mut(|run| {
-        if let Some(run) = run.as_mut() {
-            run.jobs = chunks.clone();
-        }
-    });
-    let mut named = super::vectors::named_keys(&names);
-    for (e, chunk) in chunks.iter().enumerate() {
-        let jobs = jobs_of(&items, &names, &mut named, chunk);
+    for e in 0..embedders {
+        let jobs = next_jobs(state, e).unwrap_or_default();
         sent = sent.and_then(|()| set_up_embedder(e + 1, &model, jobs));
     }
     if let Err(e) = sent {
@@ -157,26 +165,41 @@ pub fn begin(state: AppState, session: Session, dataset: Dataset) {
     }
 }
 
-/// The embedding jobs of `chunk` (items with their files or texts), with the cache keys
-/// `named` gives them (taken).
-fn jobs_of(
-    items: &Items,
-    names: &[String],
-    named: &mut [Option<String>],
-    chunk: &[usize],
-) -> Vec<EmbedJob> {
-    chunk
-        .iter()
-        .map(|&item| EmbedJob {
-            item,
-            name: names[item].clone(),
-            input: match items {
-                Items::Images(urls) => EmbedInput::Url(urls[item].clone()),
-                Items::Texts(texts) => EmbedInput::Text(texts[item].clone()),
-            },
-            named_key: named[item].take(),
+/// Embedder `e`'s next [`JOBS_PER_REQUEST`] jobs (items with their files or texts, and the
+/// cache keys an opened embeddings file gives them by name), marked sent; `None` when it has
+/// been sent all its items.
+fn next_jobs(state: AppState, e: usize) -> Option<Vec<EmbedJob>> {
+    let (batch, named) = RUN.with_borrow_mut(|run| {
+        let run = run.as_mut()?;
+        let from = run.sent[e];
+        let to = (from + JOBS_PER_REQUEST).min(run.jobs[e].len());
+        if from == to {
+            return None;
+        }
+        run.sent[e] = to;
+        let batch = run.jobs[e][from..to].to_vec();
+        let named: Vec<Option<u32>> = batch
+            .iter()
+            .map(|&i| run.named.get(i).copied().flatten())
+            .collect();
+        Some((batch, named))
+    })?;
+    state.session.with_untracked(|s| {
+        let s = s.as_ref()?;
+        state.dataset.with_untracked(|d| {
+            let items = &d.as_ref()?.items;
+            let jobs = batch.iter().zip(named).map(|(&item, entry)| EmbedJob {
+                item,
+                name: s.item_name(item).to_string(),
+                input: match items {
+                    Items::Images(urls) => EmbedInput::Url(urls[item].clone()),
+                    Items::Texts(texts) => EmbedInput::Text(texts[item].clone()),
+                },
+                named_key: entry.and_then(super::vectors::named_key),
+            });
+            Some(jobs.collect())
         })
-        .collect()
+    })
 }
 
 /// Connects embedding worker `worker` to the learner, has it load `model` and embed `jobs`.
@@ -228,6 +251,8 @@ fn replace_embedder(state: AppState, worker: usize, message: &str) {
         };
         let finished = &run.finished;
         run.jobs[e].retain(|&i| finished.get(i) == Some(&false) && Some(i) != killer);
+        run.sent[e] = 0;
+        run.partial[e] = EmbedTiming::default();
         Some((
             killer,
             run.jobs[e].clone(),
@@ -238,15 +263,6 @@ fn replace_embedder(state: AppState, worker: usize, message: &str) {
     let Some((killer, rest, blind, model)) = plan else {
         return;
     };
-    let names = state
-        .session
-        .with_untracked(|s| s.as_ref().map(|s| s.items().to_vec()))
-        .unwrap_or_default();
-    let mut named = super::vectors::named_keys(&names);
-    let jobs = state.dataset.with_untracked(|d| {
-        d.as_ref()
-            .map(|d| jobs_of(&d.items, &names, &mut named, &rest))
-    });
     web_sys::console::warn_1(
         &format!("quarry: embedding worker {worker} stopped ({message}); starting another").into(),
     );
@@ -257,12 +273,13 @@ fn replace_embedder(state: AppState, worker: usize, message: &str) {
         );
         record(state, &[], Some((item, why)));
     }
-    let restarted = match jobs {
-        _ if blind >= BLIND_DEATHS => Err(format!(
+    let restarted = if blind >= BLIND_DEATHS {
+        Err(format!(
             "the embedding worker stopped {blind} times before it reached an item ({message})"
-        )),
-        None => Err("the project was closed".to_string()),
-        Some(jobs) => pool::restart(worker).and_then(|()| set_up_embedder(worker, &model, jobs)),
+        ))
+    } else {
+        let jobs = next_jobs(state, e).unwrap_or_default();
+        pool::restart(worker).and_then(|()| set_up_embedder(worker, &model, jobs))
     };
     if let Err(why) = restarted {
         for item in rest {
@@ -324,7 +341,7 @@ fn on_response(state: AppState, worker: usize, response: WorkerResponse) {
                 *slot = item;
             }
         }),
-        WorkerResponse::EmbedTiming { timing } => timed(state, timing),
+        WorkerResponse::EmbedTiming { timing } => timed(state, worker, timing),
         WorkerResponse::ModelTimed { .. } => {}
         // Counted as embedded already: a note only.
         WorkerResponse::Refused { item, message } => {
@@ -364,7 +381,7 @@ fn record(state: AppState, embedded: &[usize], failure: Option<(usize, String)>)
         let Some(run) = run.as_mut() else {
             return (false, 0, 0);
         };
-        let total = run.names.len();
+        let total = run.total;
         for &item in embedded {
             if first_news(&mut run.finished, item) {
                 run.embedded += 1;
@@ -375,7 +392,10 @@ fn record(state: AppState, embedded: &[usize], failure: Option<(usize, String)>)
             None => {}
             Some((item, m)) => {
                 run.failed += 1;
-                let name = run.names.get(item).cloned().unwrap_or_default();
+                let name = state
+                    .session
+                    .with_untracked(|s| s.as_ref().map(|s| s.item_name(item).to_string()))
+                    .unwrap_or_default();
                 state
                     .notices
                     .update(|n| n.push(format!("{name} was left out: {m}")));
@@ -425,10 +445,27 @@ fn first_news(finished: &mut [bool], item: usize) -> bool {
 /// Keeps an embedder's timing; when every embedder has finished, writes where the run's time
 /// went to the console (per item, summed over the workers: what one core spent on it), and
 /// brings the embedding cache within its limit.
-fn timed(state: AppState, timing: EmbedTiming) {
+fn timed(state: AppState, worker: usize, timing: EmbedTiming) {
+    let e = worker - 1;
+    let running = RUN.with_borrow_mut(|run| {
+        let partial = run.as_mut()?.partial.get_mut(e)?;
+        partial.add(&timing);
+        Some(())
+    });
+    if running.is_none() {
+        return;
+    }
+    // The worker finished a request: the next, if its items are not all sent.
+    if let Some(jobs) = next_jobs(state, e) {
+        if let Err(err) = pool::send(worker, WorkerRequest::Embed { jobs }) {
+            state.report(err);
+        }
+        return;
+    }
     let done = RUN.with_borrow_mut(|run| {
         let run = run.as_mut()?;
-        run.timings.push(timing);
+        let whole = std::mem::take(&mut run.partial[e]);
+        run.timings.push(whole);
         (run.timings.len() == run.embedders).then(|| run.timings.clone())
     });
     let Some(all) = done else {

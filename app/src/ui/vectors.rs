@@ -20,36 +20,46 @@ use super::state::AppState;
 /// Rows read and stored per slice.
 const ROWS_PER_SLICE: usize = 2_000;
 
-/// The item names of the embeddings files opened in this page, with their content hash and
-/// the file's model key (an index into the keys).
+/// The item names of the embeddings files opened in this page: each name's entry holds the
+/// file's model key (an index into `models`) and the content hash (32 bytes, not 64 hex
+/// characters: a million names are kept here).
 #[derive(Default)]
 struct Named {
     models: Vec<String>,
-    hashes: HashMap<String, (usize, String)>,
+    names: HashMap<String, u32>,
+    entries: Vec<(u32, [u8; 32])>,
 }
 
 thread_local! {
     static NAMED: RefCell<Named> = RefCell::new(Named::default());
 }
 
-/// The cache key that an opened embeddings file gives each of `items` by its name (see
-/// [`quarry_core::vectors_file::match_names`]); `None` for items it does not name.
-pub fn named_keys(items: &[String]) -> Vec<Option<String>> {
+/// Which entry of the opened embeddings files each of `items` is, by its name (see
+/// [`quarry_core::vectors_file::match_names`]); `None` for items they do not name. Turn one
+/// into a cache key with [`named_key`].
+pub fn named_entries(items: &[String]) -> Vec<Option<u32>> {
     NAMED.with_borrow(|named| {
-        if named.hashes.is_empty() {
+        if named.names.is_empty() {
             return vec![None; items.len()];
         }
-        quarry_core::vectors_file::match_names(items, |n| named.hashes.contains_key(n))
+        quarry_core::vectors_file::match_names(items, |n| named.names.contains_key(n))
             .into_iter()
-            .map(|name| {
-                let (model, hash) = &named.hashes[name?];
-                Some(key_of_hash(&named.models[*model], hash))
-            })
+            .map(|name| Some(named.names[name?]))
             .collect()
     })
 }
 
-/// Remembers the file's names (once its rows are kept).
+/// The cache key of entry `entry` (from [`named_entries`]).
+pub fn named_key(entry: u32) -> Option<String> {
+    NAMED.with_borrow(|named| {
+        let (model, hash) = named.entries.get(entry as usize)?;
+        let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+        Some(key_of_hash(&named.models[*model as usize], &hex))
+    })
+}
+
+/// Remembers the file's names (once its rows are kept); a hash that is not 64 hex digits is
+/// left to content matching.
 fn remember(file: &quarry_core::vectors_file::VectorsFile) {
     NAMED.with_borrow_mut(|named| {
         let model = match named.models.iter().position(|m| *m == file.model_key) {
@@ -58,11 +68,28 @@ fn remember(file: &quarry_core::vectors_file::VectorsFile) {
                 named.models.push(file.model_key.clone());
                 named.models.len() - 1
             }
-        };
+        } as u32;
         for (name, hash) in file.items.iter().zip(&file.hashes) {
-            named.hashes.insert(name.clone(), (model, hash.clone()));
+            let Some(bytes) = hash_bytes(hash) else {
+                continue;
+            };
+            let entry = named.entries.len() as u32;
+            named.entries.push((model, bytes));
+            named.names.insert(name.clone(), entry);
         }
     });
+}
+
+/// A hash of 64 hex digits as its 32 bytes.
+fn hash_bytes(hex: &str) -> Option<[u8; 32]> {
+    let mut out = [0; 32];
+    if hex.len() != 64 {
+        return None;
+    }
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
 }
 
 /// Reads embeddings files `files` (one, or the shards of a run) into the cache one after
