@@ -13,9 +13,9 @@ const TYPES = {
   '.mjs': 'text/javascript',
 };
 
-/** Serves `dir` on an ephemeral loopback port; resolves to { url, close }. `mounts` maps URL
+/** Serves `dir` (dist/, or $QUARRY_DIST) on an ephemeral loopback port; resolves to { url, close }. `mounts` maps URL
  * prefixes ('/ort/') to other folders (benchmarks). */
-export async function serve(dir = join(ROOT, 'dist'), mounts = {}) {
+export async function serve(dir = process.env.QUARRY_DIST ?? join(ROOT, 'dist'), mounts = {}) {
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
     const mount = Object.keys(mounts).find((m) => path.startsWith(m));

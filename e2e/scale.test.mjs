@@ -1,0 +1,98 @@
+// A pool opened from an embeddings file with nothing left to embed, larger than one request of
+// jobs per embedder (4,096): every item reaches the learner, all from the cache, matched by name
+// without being read; labeling goes on. The file is written here as `quarry embed` would write
+// it for the bundled text model (its model key; names #1…#N; content hashes), with seeded rows.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { launch, serve, watch } from './harness.mjs';
+
+/** The bundled all-MiniLM-L6-v2's model key (as `quarry embed --model minilm` writes it). */
+const MINILM_KEY = '9d8555163a9d05ce55191d20a906d0ef93c38e28e986971a6609ec6482ca59a1';
+
+/** `quarry_core::cache::digest` of one part: SHA-256 of its length (u64 LE) and its bytes. */
+function digest(text) {
+  const bytes = Buffer.from(text);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(bytes.length));
+  return createHash('sha256').update(len).update(bytes).digest('hex');
+}
+
+/** A safetensors embeddings file of `texts` (384 f16 values each, multiples of 1/8 from a
+ * seeded generator: exact in f16). */
+function embeddingsFile(texts) {
+  const dim = 384;
+  const data = Buffer.alloc(texts.length * dim * 2);
+  let seed = 7;
+  for (let i = 0; i < texts.length * dim; i++) {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    const k = (seed >> 8) % 16 - 8; // −8…7, an eighth each: −1…0.875
+    // f16 of k/8: sign, exponent, mantissa of a small multiple of 1/8.
+    const v = k / 8;
+    let h = 0;
+    if (v !== 0) {
+      const a = Math.abs(v);
+      const e = Math.floor(Math.log2(a));
+      h = ((e + 15) << 10) | Math.round((a / 2 ** e - 1) * 1024);
+      if (v < 0) h |= 0x8000;
+    }
+    data.writeUInt16LE(h, 2 * i);
+  }
+  const meta = {
+    items: JSON.stringify(texts.map((_, i) => `#${i + 1}`)),
+    hashes: JSON.stringify(texts.map(digest)),
+    model_key: MINILM_KEY,
+    format_version: '1',
+    left_out: '[]',
+  };
+  let header = Buffer.from(JSON.stringify({
+    __metadata__: meta,
+    embeddings: { dtype: 'F16', shape: [texts.length, dim], data_offsets: [0, data.length] },
+  }));
+  header = Buffer.concat([header, Buffer.alloc((8 - (header.length % 8)) % 8, 0x20)]);
+  const n = Buffer.alloc(8);
+  n.writeBigUInt64LE(BigInt(header.length));
+  return Buffer.concat([n, header, data]);
+}
+
+test('10,000 texts from an embeddings file: every item in the learner, none embedded', { timeout: 600_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'quarry-scale-'));
+  const server = await serve();
+  const browser = await launch();
+  try {
+    const texts = Array.from({ length: 10_000 }, (_, i) => `synthetic text number ${i} about topic ${i % 7}`);
+    await writeFile(join(dir, 'texts.safetensors'), embeddingsFile(texts));
+    await writeFile(join(dir, 'texts.txt'), `${texts.join('\n')}\n`);
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const problems = watch(page, new URL(server.url).origin);
+    const logs = [];
+    page.on('console', (m) => logs.push(m.text()));
+    await page.goto(server.url);
+    await page.getByTestId('open-embeddings').setInputFiles(join(dir, 'texts.safetensors'));
+    await page.getByTestId('embeddings-status').getByText(/^10000 embeddings from texts\.safetensors are ready/).waitFor({ timeout: 300_000 });
+    await page.getByTestId('open-text').setInputFiles(join(dir, 'texts.txt'));
+    await page.getByTestId('setup-summary').waitFor();
+    await page.getByRole('textbox', { name: 'Classes' }).fill('one\ntwo\nthree');
+    await page.getByRole('button', { name: 'Start labeling' }).click();
+    await page.getByRole('group', { name: 'Classes', exact: true }).waitFor({ timeout: 300_000 });
+    await page.getByTestId('embedding-strip').waitFor({ state: 'detached', timeout: 300_000 });
+    const deadline = Date.now() + 60_000;
+    let line;
+    while (!(line = logs.find((l) => l.startsWith('quarry: embedding:'))) && Date.now() < deadline) await page.waitForTimeout(200);
+    console.log(line);
+    // All from the cache, by name: not one text read for hashing or embedded.
+    assert.match(line ?? '', /^quarry: embedding: 10000 items \(10000 from the cache\) by \d+ workers/);
+    assert.match(line, /model 0\.00 ms/);
+    const before = await page.getByTestId('labeled-count').textContent();
+    await page.keyboard.press('1');
+    await page.waitForFunction((b) => document.querySelector('[data-testid=labeled-count]').textContent !== b, before);
+    assert.deepEqual(problems, []);
+  } finally {
+    await browser.close();
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
