@@ -198,3 +198,11 @@ export async function openDemo(browser, server, button = 'Try the demo') {
   await page.getByTestId('embedding-strip').waitFor({ state: 'detached', timeout: 300_000 });
   return { page, problems };
 }
+
+/** Answers the current item with key 1 and waits until the labeled count moves: labeling goes
+ * on. */
+export async function answerOne(page) {
+  const before = await page.getByTestId('labeled-count').textContent();
+  await page.keyboard.press('1');
+  await page.waitForFunction((b) => document.querySelector('[data-testid=labeled-count]').textContent !== b, before);
+}

@@ -19,7 +19,7 @@ import { crc32, deflateSync } from 'node:zlib';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch, serve, watch, zipOf, ROOT } from './harness.mjs';
+import { answerOne, launch, serve, watch, zipOf, ROOT } from './harness.mjs';
 
 const IMAGES = join(ROOT, 'assets/demo/emoji/images');
 
@@ -181,9 +181,7 @@ test('an image that exhausts an embedding worker\'s memory: left out, a new work
     await page.waitForFunction(() => /^13 \/ 13 items embedded/.test(document.querySelector('[data-testid=embedded]')?.textContent ?? ''), null, { timeout: 300_000 });
     // The other twelve reached the learner: labeling goes on over them.
     await page.getByRole('group', { name: 'Classes', exact: true }).waitFor();
-    const before = await page.getByTestId('labeled-count').textContent();
-    await page.keyboard.press('1');
-    await page.waitForFunction((b) => document.querySelector('[data-testid=labeled-count]').textContent !== b, before);
+    await answerOne(page);
     assert.equal(await page.getByText(/was left out/).count(), 1);
     // The dead worker's own error is the only complaint.
     assert.deepEqual(problems.filter((p) => !/unreachable|RuntimeError|memory|background worker/i.test(p)), []);

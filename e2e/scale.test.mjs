@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch, serve, watch } from './harness.mjs';
+import { answerOne, launch, serve, watch } from './harness.mjs';
 
 /** The bundled all-MiniLM-L6-v2's model key (as `quarry embed --model minilm` writes it). */
 const MINILM_KEY = '9d8555163a9d05ce55191d20a906d0ef93c38e28e986971a6609ec6482ca59a1';
@@ -86,9 +86,7 @@ test('10,000 texts from an embeddings file: every item in the learner, none embe
     // All from the cache, by name: not one text read for hashing or embedded.
     assert.match(line ?? '', /^quarry: embedding: 10000 items \(10000 from the cache\) by \d+ workers/);
     assert.match(line, /model 0\.00 ms/);
-    const before = await page.getByTestId('labeled-count').textContent();
-    await page.keyboard.press('1');
-    await page.waitForFunction((b) => document.querySelector('[data-testid=labeled-count]').textContent !== b, before);
+    await answerOne(page);
     assert.deepEqual(problems, []);
   } finally {
     await browser.close();

@@ -6,7 +6,7 @@
 // when the text demo is embedded after it under a limit of 1,000).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openDemo, serve, watch } from './harness.mjs';
+import { answerOne, launch, openDemo, serve, watch } from './harness.mjs';
 
 test('storage: space used and allowed; Clear cached embeddings', { timeout: 600_000 }, async () => {
   const server = await serve();
@@ -37,9 +37,7 @@ test('storage: space used and allowed; Clear cached embeddings', { timeout: 600_
     await page.getByRole('button', { name: 'Clear cached embeddings' }).click();
     await page.waitForFunction(() => /^Cleared 0 cached/.test(document.querySelector('[data-testid=storage-cleared]')?.textContent ?? ''));
     // Labeling goes on.
-    const before = await page.getByTestId('labeled-count').textContent();
-    await page.keyboard.press('1');
-    await page.waitForFunction((b) => document.querySelector('[data-testid=labeled-count]').textContent !== b, before);
+    await answerOne(page);
     assert.deepEqual(problems, []);
   } finally {
     await browser.close();

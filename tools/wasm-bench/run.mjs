@@ -37,12 +37,12 @@ try {
     console.log(`worker memory holding the pool: ${mib(out.held)} MiB; after three refreshes with the default policy (AnchorAL): ${mib(out.peak)} MiB (its peak)`);
     for (const r of out.refreshes) console.log(`  refresh ${r.refresh_ms.toFixed(0)} ms (fit + estimate ${r.fit_ms.toFixed(0)} ms, selection ${r.select_ms.toFixed(0)} ms)`);
   } else {
-  console.log(`Chromium ${version}, learner in a dedicated worker (wasm32 + SIMD128, one thread): pool ${pool} × ${dim}, ${classes} classes, ${labels} labels, batch ${batch}; setup ${(out.setupMs / 1000).toFixed(1)} s`);
-  console.log('| strategy | refresh | of which fit + estimate | of which selection |');
-  console.log('|---|---|---|---|');
-  for (const [name] of KINDS) {
-    const r = out.results[name];
-    console.log(`| ${name} | ${r.refresh_ms.toFixed(0)} ms | ${r.fit_ms.toFixed(0)} ms | ${r.select_ms.toFixed(0)} ms |`);
+    console.log(`Chromium ${version}, learner in a dedicated worker (wasm32 + SIMD128, one thread): pool ${pool} × ${dim}, ${classes} classes, ${labels} labels, batch ${batch}; setup ${(out.setupMs / 1000).toFixed(1)} s`);
+    console.log('| strategy | refresh | of which fit + estimate | of which selection |');
+    console.log('|---|---|---|---|');
+    for (const [name] of KINDS) {
+      const r = out.results[name];
+      console.log(`| ${name} | ${r.refresh_ms.toFixed(0)} ms | ${r.fit_ms.toFixed(0)} ms | ${r.select_ms.toFixed(0)} ms |`);
   }
   console.log(`More like this (the 48 nearest of one item, exact, whole pool): ${out.similarMs.toFixed(1)} ms (best of 5)`);
   console.log(`The Map (PCA fit on 4,000 rows, every row projected): ${out.mapMs.toFixed(0)} ms`);
