@@ -43,9 +43,9 @@ try {
     for (const [name] of KINDS) {
       const r = out.results[name];
       console.log(`| ${name} | ${r.refresh_ms.toFixed(0)} ms | ${r.fit_ms.toFixed(0)} ms | ${r.select_ms.toFixed(0)} ms |`);
-  }
-  console.log(`More like this (the 48 nearest of one item, exact, whole pool): ${out.similarMs.toFixed(1)} ms (best of 5)`);
-  console.log(`The Map (PCA fit on 4,000 rows, every row projected): ${out.mapMs.toFixed(0)} ms`);
+    }
+    console.log(`More like this (the 48 nearest of one item, exact, whole pool): ${out.similarMs.toFixed(1)} ms (best of 5)`);
+    console.log(`The Map (PCA fit on 4,000 rows, every row projected): ${out.mapMs.toFixed(0)} ms`);
   }
 } finally {
   await browser.close();
