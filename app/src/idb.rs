@@ -265,6 +265,16 @@ pub async fn count_under(prefix: &str) -> Result<u32, String> {
     Ok(finished(&request).await?.as_f64().unwrap_or(0.0) as u32)
 }
 
+/// A read-write transaction on the embedding cache and its last-use stamps (removals:
+/// [`clear_embeddings`], [`trim_embeddings`]).
+fn cache_write(db: &IdbDatabase) -> Result<IdbTransaction, String> {
+    transaction(
+        db,
+        &[EMBEDDINGS, EMBEDDING_USE],
+        IdbTransactionMode::Readwrite,
+    )
+}
+
 /// How many embeddings are cached (under any model).
 pub async fn count_embeddings() -> Result<u32, String> {
     let db = open().await?;
@@ -276,11 +286,7 @@ pub async fn count_embeddings() -> Result<u32, String> {
 /// Empties the embedding cache; returns how many embeddings it held.
 pub async fn clear_embeddings() -> Result<u32, String> {
     let db = open().await?;
-    let tx = transaction(
-        &db,
-        &[EMBEDDINGS, EMBEDDING_USE],
-        IdbTransactionMode::Readwrite,
-    )?;
+    let tx = cache_write(&db)?;
     let cache = store(&tx, EMBEDDINGS)?;
     let count = cache.count().map_err(explain)?;
     cache.clear().map_err(explain)?;
@@ -331,11 +337,7 @@ pub async fn trim_embeddings(limit: u32) -> Result<u32, String> {
     let db = open().await?;
     let mut removed = 0;
     loop {
-        let tx = transaction(
-            &db,
-            &[EMBEDDINGS, EMBEDDING_USE],
-            IdbTransactionMode::Readwrite,
-        )?;
+        let tx = cache_write(&db)?;
         let cache = store(&tx, EMBEDDINGS)?;
         let uses = store(&tx, EMBEDDING_USE)?;
         let count = finished(&cache.count().map_err(explain)?)

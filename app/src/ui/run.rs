@@ -30,30 +30,42 @@ struct EmbedRun {
     started_ms: Option<f64>,
     /// Whether the first queue has been asked for.
     first_asked: bool,
-    /// Embedding workers, and where the time of those that finished went.
-    embedders: usize,
+    /// The embedding workers (embedder `e` is worker `e + 1`), and where the time of those
+    /// that finished went.
+    embedders: Vec<Embedder>,
     timings: Vec<EmbedTiming>,
     /// The model the embedders load (again, in a worker started after one died).
     model: ModelChoice,
-    /// Each embedder's items (embedder `e` is worker `e + 1`): what a new worker takes over
-    /// when one dies.
-    jobs: Vec<Vec<usize>>,
-    /// How many of each embedder's items it has been sent ([`JOBS_PER_REQUEST`] at a time).
-    sent: Vec<usize>,
-    /// Each embedder's timing over the requests it finished so far.
-    partial: Vec<EmbedTiming>,
     /// Each item's entry in the opened embeddings files, matched by name
     /// (`vectors::named_entries`).
     named: Vec<Option<u32>>,
     /// Which items the page has heard of (embedded or left out): each is counted once.
     finished: Vec<bool>,
-    /// The item each embedder said it started on and has not answered for yet.
-    working: Vec<Option<usize>>,
-    /// Embedders that failed and are about to be replaced (their last messages arriving).
-    dying: Vec<bool>,
-    /// Each embedder's deaths in a row that happened outside any item (loading the model):
-    /// after [`BLIND_DEATHS`] its items are left out instead of tried again.
-    blind_deaths: Vec<u32>,
+}
+
+/// One embedding worker's share of the run.
+#[derive(Default)]
+struct Embedder {
+    /// Its items: what a new worker takes over when it dies.
+    jobs: Vec<usize>,
+    /// How many of them it has been sent ([`JOBS_PER_REQUEST`] at a time).
+    sent: usize,
+    /// Its timing over the requests it finished so far.
+    timing: EmbedTiming,
+    /// The item it said it started on and has not answered for yet.
+    working: Option<usize>,
+    /// It failed and is about to be replaced (its last messages arriving).
+    dying: bool,
+    /// Its deaths in a row outside any item (loading the model): after [`BLIND_DEATHS`] its
+    /// items are left out instead of tried again.
+    blind_deaths: u32,
+}
+
+impl EmbedRun {
+    /// Embedder state of worker `worker` (`None` for the learner, worker 0).
+    fn embedder(&mut self, worker: usize) -> Option<&mut Embedder> {
+        self.embedders.get_mut(worker.checked_sub(1)?)
+    }
 }
 
 /// Items per [`WorkerRequest::Embed`]: an embedder is sent the next when it has finished one,
@@ -118,17 +130,17 @@ pub fn begin(state: AppState, session: Session, dataset: Dataset) {
         failed: 0,
         started_ms: None,
         first_asked: false,
-        embedders,
+        embedders: chunks
+            .into_iter()
+            .map(|jobs| Embedder {
+                jobs,
+                ..Embedder::default()
+            })
+            .collect(),
         timings: Vec::new(),
         model: model.clone(),
-        jobs: chunks,
-        sent: vec![0; embedders],
-        partial: vec![EmbedTiming::default(); embedders],
         named,
         finished: vec![false; total],
-        working: vec![None; embedders],
-        dying: vec![false; embedders],
-        blind_deaths: vec![0; embedders],
     }));
     let started = pool::start(
         embedders + 1,
@@ -149,9 +161,9 @@ pub fn begin(state: AppState, session: Session, dataset: Dataset) {
             compute: super::compute::choice(),
         },
     );
-    for e in 0..embedders {
-        let jobs = next_jobs(state, e).unwrap_or_default();
-        sent = sent.and_then(|()| set_up_embedder(e + 1, &model, jobs));
+    for worker in 1..=embedders {
+        let jobs = next_jobs(state, worker).unwrap_or_default();
+        sent = sent.and_then(|()| set_up_embedder(worker, &model, jobs));
     }
     if let Err(e) = sent {
         state.report(e);
@@ -165,19 +177,20 @@ pub fn begin(state: AppState, session: Session, dataset: Dataset) {
     }
 }
 
-/// Embedder `e`'s next [`JOBS_PER_REQUEST`] jobs (items with their files or texts, and the
-/// cache keys an opened embeddings file gives them by name), marked sent; `None` when it has
-/// been sent all its items.
-fn next_jobs(state: AppState, e: usize) -> Option<Vec<EmbedJob>> {
+/// Embedding worker `worker`'s next [`JOBS_PER_REQUEST`] jobs (items with their files or
+/// texts, and the cache keys an opened embeddings file gives them by name), marked sent; `None`
+/// when it has been sent all its items.
+fn next_jobs(state: AppState, worker: usize) -> Option<Vec<EmbedJob>> {
     let (batch, named) = RUN.with_borrow_mut(|run| {
         let run = run.as_mut()?;
-        let from = run.sent[e];
-        let to = (from + JOBS_PER_REQUEST).min(run.jobs[e].len());
+        let e = run.embedder(worker)?;
+        let from = e.sent;
+        let to = (from + JOBS_PER_REQUEST).min(e.jobs.len());
         if from == to {
             return None;
         }
-        run.sent[e] = to;
-        let batch = run.jobs[e][from..to].to_vec();
+        e.sent = to;
+        let batch = e.jobs[from..to].to_vec();
         let named: Vec<Option<u32>> = batch
             .iter()
             .map(|&i| run.named.get(i).copied().flatten())
@@ -221,9 +234,9 @@ fn set_up_embedder(worker: usize, model: &ModelChoice, jobs: Vec<EmbedJob>) -> R
 fn worker_failed(state: AppState, worker: usize, message: String) {
     let embedder = RUN.with_borrow_mut(|run| {
         let run = run.as_mut()?;
-        let dying = run.dying.get_mut(worker.checked_sub(1)?)?;
+        let e = run.embedder(worker)?;
         // One replacement per death, however many errors it raised.
-        Some(!std::mem::replace(dying, true))
+        Some(!std::mem::replace(&mut e.dying, true))
     });
     match embedder {
         None => state.report(format!("a background worker failed: {message}")),
@@ -237,28 +250,24 @@ fn worker_failed(state: AppState, worker: usize, message: String) {
 
 /// Replaces dead embedding worker `worker` (see [`worker_failed`]).
 fn replace_embedder(state: AppState, worker: usize, message: &str) {
-    let e = worker - 1;
     let plan = RUN.with_borrow_mut(|run| {
         let run = run.as_mut()?;
-        run.dying[e] = false;
-        let killer = run.working[e]
-            .take()
-            .filter(|&i| run.finished.get(i) == Some(&false));
-        run.blind_deaths[e] = if killer.is_some() {
-            0
-        } else {
-            run.blind_deaths[e] + 1
+        let model = run.model.clone();
+        let unfinished = |i: usize| run.finished.get(i) == Some(&false);
+        let e = run.embedders.get_mut(worker.checked_sub(1)?)?;
+        let killer = e.working.take().filter(|&i| unfinished(i));
+        e.jobs.retain(|&i| unfinished(i) && Some(i) != killer);
+        // What is left starts again from its first item, in the new worker.
+        *e = Embedder {
+            jobs: std::mem::take(&mut e.jobs),
+            blind_deaths: if killer.is_some() {
+                0
+            } else {
+                e.blind_deaths + 1
+            },
+            ..Embedder::default()
         };
-        let finished = &run.finished;
-        run.jobs[e].retain(|&i| finished.get(i) == Some(&false) && Some(i) != killer);
-        run.sent[e] = 0;
-        run.partial[e] = EmbedTiming::default();
-        Some((
-            killer,
-            run.jobs[e].clone(),
-            run.blind_deaths[e],
-            run.model.clone(),
-        ))
+        Some((killer, e.jobs.clone(), e.blind_deaths, model))
     });
     let Some((killer, rest, blind, model)) = plan else {
         return;
@@ -278,7 +287,7 @@ fn replace_embedder(state: AppState, worker: usize, message: &str) {
             "the embedding worker stopped {blind} times before it reached an item ({message})"
         ))
     } else {
-        let jobs = next_jobs(state, e).unwrap_or_default();
+        let jobs = next_jobs(state, worker).unwrap_or_default();
         pool::restart(worker).and_then(|()| set_up_embedder(worker, &model, jobs))
     };
     if let Err(why) = restarted {
@@ -337,8 +346,8 @@ fn on_response(state: AppState, worker: usize, response: WorkerResponse) {
             record(state, &items, None);
         }
         WorkerResponse::Working { item } => RUN.with_borrow_mut(|run| {
-            if let Some(slot) = run.as_mut().and_then(|r| r.working.get_mut(worker - 1)) {
-                *slot = item;
+            if let Some(e) = run.as_mut().and_then(|r| r.embedder(worker)) {
+                e.working = item;
             }
         }),
         WorkerResponse::EmbedTiming { timing } => timed(state, worker, timing),
@@ -446,17 +455,15 @@ fn first_news(finished: &mut [bool], item: usize) -> bool {
 /// went to the console (per item, summed over the workers: what one core spent on it), and
 /// brings the embedding cache within its limit.
 fn timed(state: AppState, worker: usize, timing: EmbedTiming) {
-    let e = worker - 1;
     let running = RUN.with_borrow_mut(|run| {
-        let partial = run.as_mut()?.partial.get_mut(e)?;
-        partial.add(&timing);
+        run.as_mut()?.embedder(worker)?.timing.add(&timing);
         Some(())
     });
     if running.is_none() {
         return;
     }
     // The worker finished a request: the next, if its items are not all sent.
-    if let Some(jobs) = next_jobs(state, e) {
+    if let Some(jobs) = next_jobs(state, worker) {
         if let Err(err) = pool::send(worker, WorkerRequest::Embed { jobs }) {
             state.report(err);
         }
@@ -464,19 +471,16 @@ fn timed(state: AppState, worker: usize, timing: EmbedTiming) {
     }
     let done = RUN.with_borrow_mut(|run| {
         let run = run.as_mut()?;
-        let whole = std::mem::take(&mut run.partial[e]);
+        let whole = std::mem::take(&mut run.embedder(worker)?.timing);
         run.timings.push(whole);
-        (run.timings.len() == run.embedders).then(|| run.timings.clone())
+        (run.timings.len() == run.embedders.len()).then(|| run.timings.clone())
     });
     let Some(all) = done else {
         return;
     };
+    // Every embedder waited for its cache writes before its last timing: the trim counts them.
     leptos::task::spawn_local(async move {
-        // The workers' last cache writes may still be in flight: the next trim takes them.
-        if let Err(e) = super::storage_info::trim_cache().await {
-            state.report(format!("The embedding cache could not be trimmed: {e}"));
-        }
-        state.cache_changed.update(|n| *n += 1);
+        super::storage_info::trim_cache(state).await;
     });
     let sum = |f: fn(&EmbedTiming) -> f64| all.iter().map(f).sum::<f64>();
     let items: usize = all.iter().map(|t| t.items).sum();

@@ -72,13 +72,19 @@ fn set_cache_limit(limit: u32) {
     }
 }
 
-/// Brings the embedding cache within its limit (the least recently used go first). Run after an
-/// embedding run, after "Open embeddings…", and when the limit changes; how many were removed.
-pub async fn trim_cache() -> Result<u32, String> {
-    match cache_limit() {
+/// Brings the embedding cache within its limit (the least recently used go first), reports a
+/// failure, and has the storage section measure again. Run after an embedding run, after
+/// "Open embeddings…", and when the limit changes; how many were removed.
+pub async fn trim_cache(state: AppState) -> u32 {
+    let trimmed = match cache_limit() {
         Some(limit) => crate::idb::trim_embeddings(limit).await,
         None => Ok(0),
-    }
+    };
+    state.cache_changed.update(|n| *n += 1);
+    trimmed.unwrap_or_else(|e| {
+        state.report(format!("The embedding cache could not be trimmed: {e}"));
+        0
+    })
 }
 
 /// A limit as the setting shows it.
@@ -148,15 +154,13 @@ pub fn StorageInfo() -> impl IntoView {
         set_cache_limit(chosen);
         limit.set(chosen);
         leptos::task::spawn_local(async move {
-            match trim_cache().await {
-                Ok(0) => done.set(None),
-                Ok(n) => done.set(Some(format!(
+            let removed = trim_cache(state).await;
+            done.set((removed > 0).then(|| {
+                format!(
                     "Removed {} cached embeddings, the least recently used.",
-                    quarry_core::shown::grouped(n as usize)
-                ))),
-                Err(e) => state.report(format!("The embedding cache could not be trimmed: {e}")),
-            }
-            measure();
+                    quarry_core::shown::grouped(removed as usize)
+                )
+            }));
         });
     };
     let options = move || {

@@ -137,10 +137,7 @@ pub fn open_embeddings(state: AppState, files: Vec<Picked>) {
             }
         }
         // Older entries make room for these (the least recently used go first).
-        if let Err(e) = super::storage_info::trim_cache().await {
-            state.report(format!("The embedding cache could not be trimmed: {e}"));
-        }
-        state.cache_changed.update(|n| *n += 1);
+        super::storage_info::trim_cache(state).await;
         if opened.is_empty() {
             state.vectors_status.set(None);
             return;

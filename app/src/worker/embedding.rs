@@ -164,17 +164,14 @@ impl Pending {
                 .iter()
                 .map(|j| j.named_key.clone().filter(|k| keying.is_model_of(k)))
                 .collect();
-            let mut found = if named.iter().any(Option::is_some) {
-                cached(&named, dim).await
-            } else {
-                vec![None; jobs.len()]
-            };
+            // No key given: no look-up at all.
+            let mut found = cached(&named, dim).await;
             let looked = now();
-            let unread: Vec<EmbedJob> = jobs
+            let unread: Vec<&EmbedJob> = jobs
                 .iter()
                 .zip(&found)
                 .filter(|(_, f)| f.is_none())
-                .map(|(j, _)| j.clone())
+                .map(|(j, _)| j)
                 .collect();
             let mut read = read_all(&unread).await.into_iter();
             let contents: Vec<Content> = found
@@ -347,7 +344,7 @@ impl Stopwatch {
 /// Every item's content: the files fetched all at once (every request, then every body read,
 /// started before any is awaited, so a window takes a couple of turns of the worker's event
 /// loop, not two per file), texts as their UTF-8 bytes.
-async fn read_all(window: &[EmbedJob]) -> Vec<Content> {
+async fn read_all(window: &[&EmbedJob]) -> Vec<Content> {
     let started: Vec<Option<Promise>> = window
         .iter()
         .map(|job| match &job.input {
@@ -513,7 +510,7 @@ pub(super) async fn example(
         input,
         named_key: None,
     };
-    let bytes = read_all(std::slice::from_ref(&job)).await.remove(0)?;
+    let bytes = read_all(&[&job]).await.remove(0)?;
     embed_fresh(
         engine,
         &job.name,
