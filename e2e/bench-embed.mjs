@@ -140,8 +140,9 @@ try {
     const open = indexedDB.open('quarry');
     open.onerror = fail;
     open.onsuccess = () => {
-      const tx = open.result.transaction('embeddings', 'readwrite');
-      tx.objectStore('embeddings').clear();
+      const stores = ['embeddings', 'embedding-use', 'embedding-blocks', 'embedding-block-hashes', 'embedding-block-use'];
+      const tx = open.result.transaction(stores, 'readwrite');
+      stores.forEach((s) => tx.objectStore(s).clear());
       tx.oncomplete = () => { open.result.close(); ok(); };
       tx.onerror = fail;
     };

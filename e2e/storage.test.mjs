@@ -18,17 +18,26 @@ test('storage: space used and allowed; Clear cached embeddings', { timeout: 600_
     await line.waitFor();
     console.log(await line.textContent());
     assert.match(await line.textContent(), /^Quarry uses [\d.]+ (MB|GB) of the [\d.]+ (MB|GB) this browser allows \((kept for good|the browser may clear it)/);
-    // Cached in the learner's 8-bit form: a scale and one byte per value (1,280 + 4 bytes).
-    const sizes = await page.evaluate(() => new Promise((ok, fail) => {
+    // Cached in the learner's 8-bit form, a block of rows per record: a scale and one byte
+    // per value (1,280 + 4 bytes) per row, and a 32-byte content hash per row.
+    const blocks = await page.evaluate(() => new Promise((ok, fail) => {
       const r = indexedDB.open('quarry');
       r.onerror = () => fail(r.error);
       r.onsuccess = () => {
-        const get = r.result.transaction('embeddings').objectStore('embeddings').getAll(null, 5);
-        get.onsuccess = () => ok(get.result.map((v) => `${v.constructor.name} ${v.byteLength}`));
-        get.onerror = () => fail(get.error);
+        const names = ['embedding-blocks', 'embedding-block-hashes', 'embedding-block-use'];
+        const tx = r.result.transaction(names);
+        const [rows, hashes, uses] = names.map((n) => tx.objectStore(n).getAll());
+        tx.oncomplete = () => ok(uses.result.map((u, i) => ({
+          n: u.n,
+          rows: `${rows.result[i].constructor.name} ${rows.result[i].byteLength / u.n}`,
+          hashes: hashes.result[i].byteLength / u.n,
+        })));
+        tx.onerror = () => fail(tx.error);
       };
     }));
-    assert.deepEqual(sizes, Array(5).fill('Uint8Array 1284'));
+    assert.ok(blocks.length > 0 && blocks.length < 508 / 4, `${blocks.length} blocks`);
+    assert.equal(blocks.reduce((s, b) => s + b.n, 0), 508);
+    assert.deepEqual(new Set(blocks.map((b) => `${b.rows}, ${b.hashes}`)), new Set(['Uint8Array 1284, 32']));
     await page.getByRole('button', { name: 'Clear cached embeddings' }).click();
     const cleared = page.getByTestId('storage-cleared');
     await cleared.waitFor();
@@ -45,16 +54,18 @@ test('storage: space used and allowed; Clear cached embeddings', { timeout: 600_
   }
 });
 
-/** How many embedding-use stamps are older than `t`, and how many are not. */
+/** How many cached embeddings were last used before `t`, and how many not (the blocks'
+ * stamps, each counted for its rows). */
 async function stamps(page, t) {
   return page.evaluate((t) => new Promise((ok, fail) => {
     const r = indexedDB.open('quarry');
     r.onerror = () => fail(r.error);
     r.onsuccess = () => {
-      const all = r.result.transaction('embedding-use').objectStore('embedding-use').getAll();
+      const all = r.result.transaction('embedding-block-use').objectStore('embedding-block-use').getAll();
+      const rows = (f) => all.result.filter(f).reduce((n, s) => n + s.n, 0);
       all.onsuccess = () => ok({
-        older: all.result.filter((s) => s.t < t).length,
-        newer: all.result.filter((s) => s.t >= t).length,
+        older: rows((s) => s.t < t),
+        newer: rows((s) => s.t >= t),
       });
       all.onerror = () => fail(all.error);
     };
@@ -93,7 +104,7 @@ test('the embedding cache keeps at most its limit, the least recently used going
   }
 });
 
-test('embeddings cached before the limit existed are stamped as used long ago', { timeout: 120_000 }, async () => {
+test('embeddings cached before the limit existed are stamped as used long ago, and still counted', { timeout: 400_000 }, async () => {
   const server = await serve();
   const browser = await launch();
   try {
@@ -119,11 +130,17 @@ test('embeddings cached before the limit existed are stamped as used long ago', 
       const r = indexedDB.open('quarry');
       r.onsuccess = () => {
         const v = r.result.version;
-        if (v !== 3) { r.result.close(); ok(false); return; }
+        if (v !== 4) { r.result.close(); ok(false); return; }
         const all = r.result.transaction('embedding-use').objectStore('embedding-use').getAll();
         all.onsuccess = () => { r.result.close(); ok(all.result.length === 3 && all.result.every((s) => s.t === 0)); };
       };
     }), null, { timeout: 30_000 });
+    // Still counted beside the blocks the demo's embeddings go into (version 4).
+    await page.getByRole('button', { name: 'Try the demo' }).click();
+    await page.getByRole('group', { name: 'Classes', exact: true }).waitFor({ timeout: 300_000 });
+    await page.getByTestId('embedding-strip').waitFor({ state: 'detached', timeout: 300_000 });
+    await page.getByText('Storage in this browser').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=cache-count]')?.textContent === 'Cached embeddings: 511.');
     assert.deepEqual(problems, []);
   } finally {
     await browser.close();

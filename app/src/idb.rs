@@ -11,19 +11,35 @@ use web_sys::{
 };
 
 const DB: &str = "quarry";
-/// Version 1: projects, progress, items. Version 2 adds embeddings, version 3 their last use.
-const DB_VERSION: u32 = 3;
+/// Version 1: projects, progress, items. Version 2 adds embeddings, version 3 their last use,
+/// version 4 the embedding cache in blocks ([`embeddings`]; the stores of versions 2 and 3 are
+/// still read, and emptied as their entries are used or trimmed).
+const DB_VERSION: u32 = 4;
 /// Saved projects' summaries, progress and items (see `ui::storage`).
 pub const PROJECTS: &str = "projects";
 pub const PROGRESS: &str = "progress";
 pub const ITEMS: &str = "items";
-/// Embeddings by model hash and content hash (see `worker`).
+/// Embeddings by model hash and content hash, one record each (versions 2 and 3: only read now,
+/// see [`embeddings`]).
 pub const EMBEDDINGS: &str = "embeddings";
 /// When each cached embedding was last written or read: `{t: ms since 1970}` under the
 /// embedding's key, indexed by `t` ([`USE_INDEX`]), so the least recently used go first when the
 /// cache is over its limit ([`trim_embeddings`]).
 pub const EMBEDDING_USE: &str = "embedding-use";
 const USE_INDEX: &str = "t";
+/// The embedding cache in blocks ([`quarry_core::cache_blocks`]), each under the key
+/// `<model key>/<block id>` in all three: its rows (one `Uint8Array`), its rows' content
+/// hashes (one `Uint8Array`), and `{t, n}`: when it was last written or read and how many rows
+/// it holds, indexed by `t`.
+pub const BLOCK_ROWS: &str = "embedding-blocks";
+pub const BLOCK_HASHES: &str = "embedding-block-hashes";
+pub const BLOCK_USE: &str = "embedding-block-use";
+
+mod embeddings;
+pub use embeddings::{
+    clear_embeddings, count_embeddings, count_under, embeddings, keep_embeddings, touch,
+    trim_embeddings, Found,
+};
 
 /// Says what went wrong with the browser's storage, for people.
 pub fn explain(e: JsValue) -> String {
@@ -115,9 +131,21 @@ async fn open_new() -> Result<IdbDatabase, String> {
         };
         let names = db.object_store_names();
         let had_embeddings = names.contains(EMBEDDINGS);
-        for store in [PROJECTS, PROGRESS, ITEMS, EMBEDDINGS] {
+        for store in [
+            PROJECTS,
+            PROGRESS,
+            ITEMS,
+            EMBEDDINGS,
+            BLOCK_ROWS,
+            BLOCK_HASHES,
+        ] {
             if !names.contains(store) {
                 let _ = db.create_object_store(store);
+            }
+        }
+        if !names.contains(BLOCK_USE) {
+            if let Ok(uses) = db.create_object_store(BLOCK_USE) {
+                let _ = call(&uses, "createIndex", &[USE_INDEX.into(), "t".into()]);
             }
         }
         if !names.contains(EMBEDDING_USE) {
@@ -221,148 +249,6 @@ pub fn put(tx: &IdbTransaction, name: &str, id: &str, value: &JsValue) -> Result
         .put_with_key(value, &id.into())
         .map(|_| ())
         .map_err(explain)
-}
-
-/// The cached embeddings under `keys`, in order (`None` where absent), read in one transaction
-/// (every request issued before any is awaited).
-pub async fn embeddings(keys: &[&str]) -> Result<Vec<Option<js_sys::Float32Array>>, String> {
-    let db = open().await?;
-    let tx = transaction(&db, &[EMBEDDINGS], IdbTransactionMode::Readonly)?;
-    let store = store(&tx, EMBEDDINGS)?;
-    let requests = keys
-        .iter()
-        .map(|k| store.get(&(*k).into()).map_err(explain))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut out = Vec::with_capacity(requests.len());
-    for request in &requests {
-        out.push(from_cache(finished(request).await?));
-    }
-    Ok(out)
-}
-
-/// A cached embedding's values: 8-bit codes and a scale ([`quarry_core::cache::compact`]), or
-/// f32 as caches written before that kept them.
-fn from_cache(value: JsValue) -> Option<js_sys::Float32Array> {
-    match value.dyn_into::<js_sys::Float32Array>() {
-        Ok(f32s) => Some(f32s),
-        Err(value) => {
-            let bytes = value.dyn_into::<js_sys::Uint8Array>().ok()?.to_vec();
-            let values = quarry_core::cache::expand(&bytes)?;
-            Some(js_sys::Float32Array::from(values.as_slice()))
-        }
-    }
-}
-
-/// How many embeddings are cached under keys that start with `prefix` (`<model key>/`).
-pub async fn count_under(prefix: &str) -> Result<u32, String> {
-    let db = open().await?;
-    let tx = transaction(&db, &[EMBEDDINGS], IdbTransactionMode::Readonly)?;
-    let range = web_sys::IdbKeyRange::bound(&prefix.into(), &format!("{prefix}\u{ffff}").into())
-        .map_err(explain)?;
-    let request = store(&tx, EMBEDDINGS)?
-        .count_with_key(&range)
-        .map_err(explain)?;
-    Ok(finished(&request).await?.as_f64().unwrap_or(0.0) as u32)
-}
-
-/// A read-write transaction on the embedding cache and its last-use stamps (removals:
-/// [`clear_embeddings`], [`trim_embeddings`]).
-fn cache_write(db: &IdbDatabase) -> Result<IdbTransaction, String> {
-    transaction(
-        db,
-        &[EMBEDDINGS, EMBEDDING_USE],
-        IdbTransactionMode::Readwrite,
-    )
-}
-
-/// How many embeddings are cached (under any model).
-pub async fn count_embeddings() -> Result<u32, String> {
-    let db = open().await?;
-    let tx = transaction(&db, &[EMBEDDINGS], IdbTransactionMode::Readonly)?;
-    let request = store(&tx, EMBEDDINGS)?.count().map_err(explain)?;
-    Ok(finished(&request).await?.as_f64().unwrap_or(0.0) as u32)
-}
-
-/// Empties the embedding cache; returns how many embeddings it held.
-pub async fn clear_embeddings() -> Result<u32, String> {
-    let db = open().await?;
-    let tx = cache_write(&db)?;
-    let cache = store(&tx, EMBEDDINGS)?;
-    let count = cache.count().map_err(explain)?;
-    cache.clear().map_err(explain)?;
-    store(&tx, EMBEDDING_USE)?.clear().map_err(explain)?;
-    let n = finished(&count).await?.as_f64().unwrap_or(0.0) as u32;
-    committed(&tx).await?;
-    Ok(n)
-}
-
-/// Caches `entries` (key, embedding) in one transaction with relaxed durability (a cache: a
-/// write lost to a power cut is only embedded again), in the learner's 8-bit form
-/// ([`quarry_core::cache::compact`]: 4× smaller than f32), stamped as used now; done when
-/// committed.
-pub async fn keep_embeddings(entries: &[(String, Vec<f32>)]) -> Result<(), String> {
-    let db = open().await?;
-    let tx = relaxed_write(&db, &[EMBEDDINGS, EMBEDDING_USE])?;
-    let now = stamp(js_sys::Date::now());
-    for (key, values) in entries {
-        put(
-            &tx,
-            EMBEDDINGS,
-            key,
-            &js_sys::Uint8Array::from(quarry_core::cache::compact(values).as_slice()),
-        )?;
-        put(&tx, EMBEDDING_USE, key, &now)?;
-    }
-    committed(&tx).await
-}
-
-/// Stamps the embeddings under `keys` as used now (they were just read from the cache), in one
-/// transaction with relaxed durability.
-pub async fn touch_embeddings(keys: &[String]) -> Result<(), String> {
-    let db = open().await?;
-    let tx = relaxed_write(&db, &[EMBEDDING_USE])?;
-    let now = stamp(js_sys::Date::now());
-    for key in keys {
-        put(&tx, EMBEDDING_USE, key, &now)?;
-    }
-    committed(&tx).await
-}
-
-/// Embeddings removed per transaction by [`trim_embeddings`].
-const TRIM_STEP: u32 = 5_000;
-
-/// Removes the least recently used cached embeddings until at most `limit` remain; returns how
-/// many were removed.
-pub async fn trim_embeddings(limit: u32) -> Result<u32, String> {
-    let db = open().await?;
-    let mut removed = 0;
-    loop {
-        let tx = cache_write(&db)?;
-        let cache = store(&tx, EMBEDDINGS)?;
-        let uses = store(&tx, EMBEDDING_USE)?;
-        let count = finished(&cache.count().map_err(explain)?)
-            .await?
-            .as_f64()
-            .unwrap_or(0.0) as u32;
-        let excess = count.saturating_sub(limit).min(TRIM_STEP);
-        if excess == 0 {
-            return Ok(removed);
-        }
-        let index = call(&uses, "index", &[USE_INDEX.into()])?;
-        let oldest: IdbRequest =
-            call(&index, "getAllKeys", &[JsValue::NULL, excess.into()])?.unchecked_into();
-        let keys = js_sys::Array::from(&finished(&oldest).await?);
-        if keys.length() == 0 {
-            // Only entries without a stamp are left (none after the upgrade): keep them.
-            return Ok(removed);
-        }
-        for key in keys.iter() {
-            cache.delete(&key).map_err(explain)?;
-            uses.delete(&key).map_err(explain)?;
-        }
-        committed(&tx).await?;
-        removed += keys.length();
-    }
 }
 
 /// `work`, or an error when it has not finished within `ms` milliseconds (a write the browser

@@ -9,6 +9,7 @@ pub mod archive;
 pub mod audit;
 pub mod bench;
 pub mod cache;
+pub mod cache_blocks;
 pub mod candidates;
 pub mod compute;
 pub mod dataset;

@@ -73,7 +73,7 @@ pub async fn export_bundle(state: AppState, packed: RwSignal<Option<usize>>) {
         let Ok(found) = crate::idb::embeddings(&wanted).await else {
             break;
         };
-        for (key, v) in chunk.iter().zip(found) {
+        for (key, v) in chunk.iter().zip(found.rows) {
             if let Some(v) = v {
                 embeddings.push((key.clone(), v.to_vec()));
             }

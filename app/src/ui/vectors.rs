@@ -17,8 +17,8 @@ use web_sys::Blob;
 use super::files::{read_bytes, Picked};
 use super::state::AppState;
 
-/// Rows read and stored per slice.
-const ROWS_PER_SLICE: usize = 2_000;
+/// Rows read and stored per slice (four of the cache's blocks).
+const ROWS_PER_SLICE: usize = 4 * quarry_core::cache_blocks::BLOCK_ROWS;
 
 /// The item names of the embeddings files opened in this page: each name's entry holds the
 /// file's model key (an index into `models`) and the content hash (32 bytes, not 64 hex
@@ -70,7 +70,7 @@ fn remember(file: &quarry_core::vectors_file::VectorsFile) {
             }
         } as u32;
         for (name, hash) in file.items.iter().zip(&file.hashes) {
-            let Some(bytes) = hash_bytes(hash) else {
+            let Some(bytes) = quarry_core::cache_blocks::hash_bytes(hash) else {
                 continue;
             };
             let entry = named.entries.len() as u32;
@@ -78,18 +78,6 @@ fn remember(file: &quarry_core::vectors_file::VectorsFile) {
             named.names.insert(name.clone(), entry);
         }
     });
-}
-
-/// A hash of 64 hex digits as its 32 bytes.
-fn hash_bytes(hex: &str) -> Option<[u8; 32]> {
-    let mut out = [0; 32];
-    if hex.len() != 64 {
-        return None;
-    }
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
 }
 
 /// Reads embeddings files `files` (one, or the shards of a run) into the cache one after

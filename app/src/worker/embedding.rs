@@ -74,7 +74,7 @@ pub(super) async fn run(engine: &Rc<RefCell<Engine>>, jobs: Vec<EmbedJob>) {
     };
     // A model with nothing cached (a first run): no look-ups at all.
     let look = match &model_key {
-        Some(key) if CACHE_ON.get() => match idb::count_under(&format!("{key}/")).await {
+        Some(key) if CACHE_ON.get() => match idb::count_under(key).await {
             Ok(n) => n > 0,
             Err(e) => {
                 cache_off(e);
@@ -373,21 +373,26 @@ async fn read_all(window: &[&EmbedJob]) -> Vec<Content> {
     out
 }
 
-/// The cached embeddings (of `dim` values) under `keys`, looked up in one transaction; those
-/// found are stamped as used ([`idb::touch_embeddings`]).
+/// The cached embeddings (of `dim` values) under `keys`, looked up in one transaction; what
+/// was found is stamped as used ([`idb::touch`]).
 async fn cached(keys: &[Option<String>], dim: usize) -> Vec<Option<Float32Array>> {
     let wanted: Vec<&str> = keys.iter().flatten().map(String::as_str).collect();
-    let mut found = if CACHE_ON.get() && !wanted.is_empty() {
+    let found = if CACHE_ON.get() && !wanted.is_empty() {
         match idb::embeddings(&wanted).await {
-            Ok(found) => found.into_iter(),
+            Ok(found) => Some(found),
             Err(e) => {
                 cache_off(e);
-                Vec::new().into_iter()
+                None
             }
         }
     } else {
-        Vec::new().into_iter()
+        None
     };
+    let (found, used) = match found {
+        Some(f) => (f.rows, Some(f.used)),
+        None => (Vec::new(), None),
+    };
+    let mut found = found.into_iter();
     let rows: Vec<Option<Float32Array>> = keys
         .iter()
         .map(|k| {
@@ -396,15 +401,10 @@ async fn cached(keys: &[Option<String>], dim: usize) -> Vec<Option<Float32Array>
                 .filter(|v| v.length() as usize == dim)
         })
         .collect();
-    let used: Vec<String> = keys
-        .iter()
-        .zip(&rows)
-        .filter_map(|(k, row)| row.as_ref().and(k.clone()))
-        .collect();
-    if !used.is_empty() {
+    if let Some(used) = used.filter(|u| !u.is_empty()) {
         // Recently used entries are the last the cache's limit removes; not waited for.
         wasm_bindgen_futures::spawn_local(async move {
-            if let Err(e) = idb::touch_embeddings(&used).await {
+            if let Err(e) = idb::touch(used).await {
                 cache_off(e);
             }
         });
