@@ -65,8 +65,18 @@ pub fn explain(e: JsValue) -> String {
     }
 }
 
-/// Waits for `request` to succeed (its result) or fail (its error).
+/// Waits for `request` to succeed (its result) or fail (its error); a request already done
+/// (its event fired while another was awaited) answers at once.
 pub async fn finished(request: &IdbRequest) -> Result<JsValue, String> {
+    let done = Reflect::get(request, &"readyState".into())
+        .ok()
+        .and_then(|s| s.as_string());
+    if done.as_deref() == Some("done") {
+        return match request.error() {
+            Ok(Some(e)) => Err(explain(e.into())),
+            _ => Ok(request.result().unwrap_or(JsValue::UNDEFINED)),
+        };
+    }
     let promise = Promise::new(&mut |resolve, reject| {
         let req = request.clone();
         let ok = Closure::once_into_js(move || {

@@ -354,8 +354,9 @@ pub async fn count_under(model: &str) -> Result<u32, String> {
     let single = store(&tx, EMBEDDINGS)?
         .count_with_key(&range)
         .map_err(explain)?;
-    let in_blocks = rows_in(&store(&tx, BLOCK_USE)?, Some(&range)).await?;
-    Ok(in_blocks + finished(&single).await?.as_f64().unwrap_or(0.0) as u32)
+    // Awaited in the order issued: a request's result is only heard while it is awaited.
+    let single = finished(&single).await?.as_f64().unwrap_or(0.0) as u32;
+    Ok(single + rows_in(&store(&tx, BLOCK_USE)?, Some(&range)).await?)
 }
 
 /// How many embeddings are cached (under any model).
@@ -363,8 +364,8 @@ pub async fn count_embeddings() -> Result<u32, String> {
     let db = open().await?;
     let tx = transaction(&db, &[EMBEDDINGS, BLOCK_USE], IdbTransactionMode::Readonly)?;
     let single = store(&tx, EMBEDDINGS)?.count().map_err(explain)?;
-    let in_blocks = rows_in(&store(&tx, BLOCK_USE)?, None).await?;
-    Ok(in_blocks + finished(&single).await?.as_f64().unwrap_or(0.0) as u32)
+    let single = finished(&single).await?.as_f64().unwrap_or(0.0) as u32;
+    Ok(single + rows_in(&store(&tx, BLOCK_USE)?, None).await?)
 }
 
 /// Every store of the cache, for a read-write transaction on all of them.
