@@ -2,7 +2,7 @@
 // synthetic embeddings file and its texts, then run it on a built dist/:
 //
 //   python3 tools/synthetic_text_embeddings.py 1000000
-//   node e2e/bench-scale.mjs texts-1000000.safetensors texts-1000000.txt
+//   node --experimental-websocket e2e/bench-scale.mjs texts-1000000.safetensors texts-1000000.txt
 //
 // Open embeddings… keeps every row in the browser's cache; the texts opened next are all matched
 // by name (nothing is embedded); then a few answers. Printed: the time of each step, the memory
@@ -10,6 +10,7 @@
 // the page's JS heap, and answer → next item on screen.
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import { heapUsage } from './heap-usage.mjs';
 import { answerLatency, launch, serve, timeAnswers, watch } from './harness.mjs';
 
 const [vectors, texts] = process.argv.slice(2);
@@ -35,7 +36,10 @@ async function wasmMib(page) {
   return [main, ...workers].map(mib);
 }
 const server = await serve();
-const browser = await launch();
+// --expose-gc: after the run, a forced collection in the page and every worker shows what is
+// held, apart from garbage not collected yet.
+const PORT = 9333;
+const browser = await launch(['--js-flags=--expose-gc', `--remote-debugging-port=${PORT}`]);
 const s = (t) => `${((performance.now() - t) / 1000).toFixed(1)} s`;
 try {
   const page = await browser.newPage({ viewport: { width: 1300, height: 1000 } });
@@ -62,6 +66,18 @@ try {
   console.log(`every item in the learner: ${s(t)}; renderer ${rendererMib().toFixed(0)} MiB`);
   console.log(logs.find((l) => l.startsWith('quarry: embedding:')) ?? '(no embedding summary)');
   console.log(`wasm memories: ${(await wasmMib(page)).join(' MiB, ')} MiB (the page, then each worker)`);
+  await page.evaluate(() => gc());
+  for (const w of page.workers()) await w.evaluate(() => gc());
+  await page.waitForTimeout(2000);
+  console.log(`after a forced garbage collection in the page and each worker: renderer ${rendererMib().toFixed(0)} MiB`);
+  for (const h of await heapUsage(PORT, server.url)) {
+    console.log(`  JS heap ${h.usedMib} MiB used of ${h.totalMib}, array buffers ${h.backingMib} MiB: ${h.url}`);
+  }
+  if (process.env.SMAPS) {
+    const pids = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).split('\n')
+      .filter((l) => l.includes('--type=renderer')).map((l) => l.trim().split(/\s+/)[0]);
+    for (const pid of pids) execFileSync('cp', [`/proc/${pid}/smaps`, `${process.env.SMAPS}.${pid}`]);
+  }
   await timeAnswers(page);
   for (let i = 0; i < 12; i++) {
     await page.keyboard.press(String(1 + (i % 3)));

@@ -77,39 +77,42 @@ pub async fn finished(request: &IdbRequest) -> Result<JsValue, String> {
             _ => Ok(request.result().unwrap_or(JsValue::UNDEFINED)),
         };
     }
+    // The promise's own functions are the handlers, removed once one has run: nothing keeps
+    // the request (and so its result: a block of rows) alive after this returns.
     let promise = Promise::new(&mut |resolve, reject| {
-        let req = request.clone();
-        let ok = Closure::once_into_js(move || {
-            let _ = resolve.call1(&JsValue::NULL, &req.result().unwrap_or(JsValue::UNDEFINED));
-        });
-        let req = request.clone();
-        let fail = Closure::once_into_js(move || {
-            let error = req.error().ok().flatten().map_or(JsValue::NULL, Into::into);
-            let _ = reject.call1(&JsValue::NULL, &error);
-        });
-        request.set_onsuccess(Some(ok.unchecked_ref()));
-        request.set_onerror(Some(fail.unchecked_ref()));
+        request.set_onsuccess(Some(&resolve));
+        request.set_onerror(Some(&reject));
     });
-    JsFuture::from(promise).await.map_err(explain)
+    let outcome = JsFuture::from(promise).await;
+    request.set_onsuccess(None);
+    request.set_onerror(None);
+    match outcome {
+        Ok(_) => Ok(request.result().unwrap_or(JsValue::UNDEFINED)),
+        Err(_) => Err(explain(
+            request
+                .error()
+                .ok()
+                .flatten()
+                .map_or(JsValue::NULL, Into::into),
+        )),
+    }
 }
 
 /// Waits for `tx` to commit; an error or abort (a full disk among them) is the error.
 pub async fn committed(tx: &IdbTransaction) -> Result<(), String> {
     let promise = Promise::new(&mut |resolve, reject| {
-        let ok = Closure::once_into_js(move || {
-            let _ = resolve.call0(&JsValue::NULL);
-        });
-        let t = tx.clone();
-        let fail = Closure::once_into_js(move || {
-            let error = t
-                .error()
-                .map_or_else(|| JsValue::from("the write was cancelled"), Into::into);
-            let _ = reject.call1(&JsValue::NULL, &error);
-        });
-        tx.set_oncomplete(Some(ok.unchecked_ref()));
-        tx.set_onabort(Some(fail.unchecked_ref()));
+        tx.set_oncomplete(Some(&resolve));
+        tx.set_onabort(Some(&reject));
     });
-    JsFuture::from(promise).await.map(|_| ()).map_err(explain)
+    let outcome = JsFuture::from(promise).await;
+    tx.set_oncomplete(None);
+    tx.set_onabort(None);
+    outcome.map(|_| ()).map_err(|_| {
+        explain(
+            tx.error()
+                .map_or_else(|| JsValue::from("the write was cancelled"), Into::into),
+        )
+    })
 }
 
 thread_local! {
