@@ -71,7 +71,7 @@ try {
   await page.waitForTimeout(2000);
   console.log(`after a forced garbage collection in the page and each worker: renderer ${rendererMib().toFixed(0)} MiB`);
   for (const h of await heapUsage(PORT, server.url)) {
-    console.log(`  JS heap ${h.usedMib} MiB used of ${h.totalMib}, array buffers ${h.backingMib} MiB: ${h.url}`);
+    console.log(`  JS heap ${h.usedMib} MiB used of ${h.totalMib}, array buffers ${h.backingMib} MiB, wasm ${h.wasmMib} MiB: ${h.url}`);
   }
   if (process.env.SMAPS) {
     const pids = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).split('\n')

@@ -34,8 +34,18 @@ export async function heapUsage(port, pageUrl) {
     const mib = (b) => Math.round((b ?? 0) / 2 ** 20);
     const out = [];
     for (const [url, s] of [[target.url, sessionId], ...attached.map((a) => [a.targetInfo.url, a.sessionId])]) {
+      await send('HeapProfiler.collectGarbage', {}, s).catch(() => null);
       const h = await send('Runtime.getHeapUsage', {}, s);
-      out.push({ url, usedMib: mib(h.usedSize), totalMib: mib(h.totalSize), backingMib: mib(h.backingStorageSize) });
+      // A worker's wasm memory tells which worker it is (the learner's holds the pool).
+      const wasm = await send('Runtime.evaluate', {
+        expression: "typeof wasm_bindgen === 'function' ? wasm_bindgen({ module_or_path: './worker_bg.wasm' }).then((w) => w.memory.buffer.byteLength) : 0",
+        awaitPromise: true,
+        returnByValue: true,
+      }, s).catch(() => null);
+      out.push({
+        url, usedMib: mib(h.usedSize), totalMib: mib(h.totalSize), backingMib: mib(h.backingStorageSize),
+        wasmMib: mib(wasm?.result?.value),
+      });
     }
     return out;
   } finally {
