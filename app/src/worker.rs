@@ -27,8 +27,14 @@ use crate::protocol::{ChannelEnd, WorkerRequest, WorkerResponse};
 #[derive(Default)]
 struct Engine {
     embedder: Option<Embedder>,
+    /// The model, not built yet: its embeddings are cached, so it is built only when an item
+    /// needs it ([`ensure_model`]) — a pool that all comes from the cache (an opened embeddings
+    /// file) never holds the model's memory.
+    deferred: Option<ModelChoice>,
     /// [`cache::model_key`] of the loaded model.
     model_key: Option<String>,
+    /// The length of the model's embeddings.
+    dim: usize,
     learner: Option<Learner>,
     /// Where the learner's pool passes run (shared with the GPU's start-up task).
     compute: Rc<RefCell<compute::Slot>>,
@@ -38,23 +44,75 @@ struct Engine {
     tsne: Option<(u64, Tsne, f64)>,
 }
 
-async fn load(model: &ModelChoice) -> Result<(Embedder, String), String> {
-    let what = "the model";
+/// The model's file and, for a text model, its tokenizer's.
+async fn fetch_model(model: &ModelChoice) -> Result<(Vec<u8>, Option<Vec<u8>>), String> {
     let bytes = fetch_bytes(model.url()).await?;
-    match model {
-        ModelChoice::Image { spec, .. } => ImageEmbedder::from_onnx_bytes(&bytes, spec.clone())
-            .map(|m| (Embedder::Image(m), cache::model_key(model, &bytes, None)))
-            .map_err(|e| format!("{what}: {e}")),
-        ModelChoice::Text { tokenizer_url, .. } => {
-            let tokenizer = fetch_bytes(tokenizer_url).await?;
-            TextEmbedder::from_bytes(&bytes, &tokenizer)
-                .map(|m| {
-                    let key = cache::model_key(model, &bytes, Some(&tokenizer));
-                    (Embedder::Text(Box::new(m)), key)
-                })
-                .map_err(|e| format!("{what}: {e}"))
+    let tokenizer = match model {
+        ModelChoice::Image { .. } => None,
+        ModelChoice::Text { tokenizer_url, .. } => Some(fetch_bytes(tokenizer_url).await?),
+    };
+    Ok((bytes, tokenizer))
+}
+
+/// The embedder of `model` from its files ([`fetch_model`]).
+fn build(model: &ModelChoice, bytes: &[u8], tokenizer: Option<&[u8]>) -> Result<Embedder, String> {
+    let built = match (model, tokenizer) {
+        (ModelChoice::Image { spec, .. }, _) => {
+            ImageEmbedder::from_onnx_bytes(bytes, spec.clone()).map(Embedder::Image)
         }
+        (ModelChoice::Text { .. }, tokenizer) => {
+            TextEmbedder::from_bytes(bytes, tokenizer.unwrap_or_default())
+                .map(|m| Embedder::Text(Box::new(m)))
+        }
+    };
+    built.map_err(|e| format!("the model: {e}"))
+}
+
+/// Loads `model`: its key, and the model built — or, when the cache already holds embeddings
+/// under its key (the model has worked before), only its key and embedding length, the model
+/// being built when an item first needs it.
+async fn load(engine: &Rc<RefCell<Engine>>, model: ModelChoice) -> Result<(usize, String), String> {
+    let (bytes, tokenizer) = fetch_model(&model).await?;
+    let key = cache::model_key(&model, &bytes, tokenizer.as_deref());
+    let mut engine_now = match embedding::cached_dim(&key).await {
+        Some(dim) => {
+            let mut e = engine.borrow_mut();
+            e.embedder = None;
+            e.deferred = Some(model);
+            e.dim = dim;
+            e
+        }
+        None => {
+            let embedder = build(&model, &bytes, tokenizer.as_deref())?;
+            let mut e = engine.borrow_mut();
+            e.dim = embedder.dim();
+            e.embedder = Some(embedder);
+            e.deferred = None;
+            e
+        }
+    };
+    engine_now.model_key = Some(key.clone());
+    Ok((engine_now.dim, key))
+}
+
+/// Builds the model if [`load`] left it for later; an error says why it cannot be built.
+async fn ensure_model(engine: &Rc<RefCell<Engine>>) -> Result<(), String> {
+    let Some(model) = engine.borrow().deferred.clone() else {
+        return Ok(());
+    };
+    let (bytes, tokenizer) = fetch_model(&model).await?;
+    let embedder = build(&model, &bytes, tokenizer.as_deref())?;
+    if embedder.dim() != engine.borrow().dim {
+        return Err(format!(
+            "the model gives {} values per item where its cached embeddings have {}",
+            embedder.dim(),
+            engine.borrow().dim
+        ));
     }
+    let mut e = engine.borrow_mut();
+    e.embedder = Some(embedder);
+    e.deferred = None;
+    Ok(())
 }
 
 /// The embedding model (fetched again: this worker holds the learner, not the model) with
@@ -127,16 +185,8 @@ async fn body(url: &str, read: Result<js_sys::Promise, JsValue>) -> Result<Vec<u
 
 async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
     match request {
-        WorkerRequest::LoadModel { model } => match load(&model).await {
-            Ok((embedder, key)) => {
-                post(&WorkerResponse::ModelLoaded {
-                    dim: embedder.dim(),
-                    key: key.clone(),
-                });
-                let mut engine = engine.borrow_mut();
-                engine.embedder = Some(embedder);
-                engine.model_key = Some(key);
-            }
+        WorkerRequest::LoadModel { model } => match load(&engine, model).await {
+            Ok((dim, key)) => post(&WorkerResponse::ModelLoaded { dim, key }),
             Err(message) => post(&WorkerResponse::Failed { message }),
         },
         WorkerRequest::Inspect { url } => {
@@ -147,10 +197,16 @@ async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
             post(&WorkerResponse::Inspected { result });
         }
         WorkerRequest::Embed { jobs } => embedding::run(&engine, jobs).await,
-        WorkerRequest::TimeModel { runs } => post(&match embedding::time_model(&engine, runs) {
-            Ok(ms) => WorkerResponse::ModelTimed { ms },
-            Err(message) => WorkerResponse::Failed { message },
-        }),
+        WorkerRequest::TimeModel { runs } => {
+            let timed = match ensure_model(&engine).await {
+                Ok(()) => embedding::time_model(&engine, runs),
+                Err(e) => Err(e),
+            };
+            post(&match timed {
+                Ok(ms) => WorkerResponse::ModelTimed { ms },
+                Err(message) => WorkerResponse::Failed { message },
+            })
+        }
         // Handled as it arrives (the port is not part of the request): see `run`.
         WorkerRequest::Connect { .. } => {}
         WorkerRequest::StartLearner {
@@ -249,7 +305,10 @@ async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
             post(&WorkerResponse::RaceFrame { frame });
         }
         WorkerRequest::EmbedExample { id, name, input } => {
-            let embedding = embedding::example(&engine, name, input).await;
+            let embedding = match ensure_model(&engine).await {
+                Ok(()) => embedding::example(&engine, name, input).await,
+                Err(e) => Err(e),
+            };
             post(&WorkerResponse::Example { id, embedding });
         }
         WorkerRequest::Classifier { model, classes } => {

@@ -39,10 +39,10 @@ pub struct Found {
     pub used: Used,
 }
 
-/// The blocks a look-up read (key, rows) and the old single entries it found (key, bytes).
+/// The blocks a look-up read (key, rows, bytes per row) and the old single entries it found (key, bytes).
 #[derive(Default)]
 pub struct Used {
-    blocks: Vec<(String, u32)>,
+    blocks: Vec<(String, u32, u32)>,
     single: Vec<(String, Vec<u8>)>,
 }
 
@@ -178,7 +178,8 @@ pub async fn embeddings(keys: &[&str]) -> Result<Found, String> {
         if let (Ok(bytes), true) = (bytes.dyn_into::<Uint8Array>(), n > 0) {
             let bytes = bytes.to_vec();
             let stride = bytes.len() / n;
-            used.blocks.push((block.to_string(), n as u32));
+            used.blocks
+                .push((block.to_string(), n as u32, stride as u32));
             read.insert(block, (bytes, stride));
         }
     }
@@ -237,8 +238,13 @@ pub async fn touch(used: Used) -> Result<(), String> {
         ],
     )?;
     let now = js_sys::Date::now();
-    for (key, n) in &used.blocks {
-        put(&tx, BLOCK_USE, key, &block_use(now, *n as usize))?;
+    for (key, n, stride) in &used.blocks {
+        put(
+            &tx,
+            BLOCK_USE,
+            key,
+            &block_use(now, *n as usize, *stride as usize),
+        )?;
     }
     write_blocks(&tx, &moved, now)?;
     for (key, _) in &used.single {
@@ -252,11 +258,27 @@ pub async fn touch(used: Used) -> Result<(), String> {
     committed(&tx).await
 }
 
-/// The value kept in [`BLOCK_USE`].
-fn block_use(t: f64, n: usize) -> JsValue {
+/// The value kept in [`BLOCK_USE`]: last use, rows, bytes per row.
+fn block_use(t: f64, n: usize, stride: usize) -> JsValue {
     let o = stamp(t);
     let _ = Reflect::set(&o, &"n".into(), &(n as f64).into());
+    let _ = Reflect::set(&o, &"b".into(), &(stride as f64).into());
     o
+}
+
+/// The bytes per row of the blocks cached under model `model` (its embeddings' length + 4),
+/// `None` when none is.
+pub async fn cached_row_bytes(model: &str) -> Result<Option<usize>, String> {
+    let db = open().await?;
+    let tx = transaction(&db, &[BLOCK_USE], IdbTransactionMode::Readonly)?;
+    let first = store(&tx, BLOCK_USE)?
+        .get_all_with_key_and_limit(&range(model)?.into(), 1)
+        .map_err(explain)?;
+    let first = Array::from(&finished(&first).await?).get(0);
+    Ok(Reflect::get(&first, &"b".into())
+        .ok()
+        .and_then(|b| b.as_f64())
+        .map(|b| b as usize))
 }
 
 /// Blocks (with fresh keys) of `entries` (model, hash, compact row), by model.
@@ -294,7 +316,7 @@ fn write_blocks(tx: &IdbTransaction, blocks: &[(String, cb::Block)], t: f64) -> 
             key,
             &Uint8Array::from(block.hashes.as_slice()),
         )?;
-        put(tx, BLOCK_USE, key, &block_use(t, block.len()))?;
+        put(tx, BLOCK_USE, key, &block_use(t, block.len(), block.stride))?;
         if let Some((model, _)) = key.rsplit_once('/') {
             DIRECTORIES.with_borrow_mut(|dirs| {
                 if let Some(dir) = dirs.get_mut(model) {

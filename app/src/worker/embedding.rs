@@ -67,10 +67,7 @@ pub(super) async fn run(engine: &Rc<RefCell<Engine>>, jobs: Vec<EmbedJob>) {
     let mut t = EmbedTiming::default();
     let (model_key, dim) = {
         let e = engine.borrow();
-        (
-            e.model_key.clone(),
-            e.embedder.as_ref().map_or(0, Embedder::dim),
-        )
+        (e.model_key.clone(), e.dim)
     };
     // A model with nothing cached (a first run): no look-ups at all.
     let look = match &model_key {
@@ -259,6 +256,13 @@ async fn embed_window(
     }
 
     let mut fresh = Vec::new();
+    // Items not in the cache: the model is built now if it was left for later.
+    if p.found.iter().any(Option::is_none) {
+        if let Err(message) = super::ensure_model(engine).await {
+            post(&WorkerResponse::Failed { message });
+            return false;
+        }
+    }
     let rest = p.jobs.into_iter().zip(p.contents).zip(p.keys).zip(&p.found);
     for (((job, content), key), found) in rest {
         if found.is_some() {
@@ -425,6 +429,20 @@ fn keep(entries: Vec<(String, Vec<f32>)>) {
         Ok(JsValue::UNDEFINED)
     });
     WRITES.with_borrow_mut(|w| w.push(write));
+}
+
+/// The length of the embeddings cached under model key `key`, if any are (and the cache is
+/// usable).
+pub(super) async fn cached_dim(key: &str) -> Option<usize> {
+    if !CACHE_ON.get() {
+        return None;
+    }
+    idb::cached_row_bytes(key)
+        .await
+        .ok()
+        .flatten()
+        .and_then(|b| b.checked_sub(4))
+        .filter(|&d| d > 0)
 }
 
 /// Waits for every cache write [`keep`] started: when the page hears that a run has ended, its
