@@ -52,7 +52,9 @@ pub enum DeletedItems {
 /// removal (the learner matches its head to classes by id).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Session {
-    items: Vec<String>,
+    /// Shared, never changed: cloning a session (the app does before each change, to save the
+    /// changed one before showing it) does not copy a million names.
+    items: std::sync::Arc<[String]>,
     classes: Vec<String>,
     class_ids: Vec<u32>,
     next_class_id: u32,
@@ -113,7 +115,7 @@ impl Session {
         let n = items.len();
         let k = classes.len() as u32;
         Ok(Session {
-            items,
+            items: items.into(),
             classes,
             class_ids: (0..k).collect(),
             next_class_id: k,

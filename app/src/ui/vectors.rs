@@ -60,7 +60,7 @@ pub fn named_key(entry: u32) -> Option<String> {
 
 /// Remembers the file's names (once its rows are kept); a hash that is not 64 hex digits is
 /// left to content matching.
-fn remember(file: &quarry_core::vectors_file::VectorsFile) {
+fn remember(file: quarry_core::vectors_file::VectorsFile) {
     NAMED.with_borrow_mut(|named| {
         let model = match named.models.iter().position(|m| *m == file.model_key) {
             Some(i) => i,
@@ -69,13 +69,14 @@ fn remember(file: &quarry_core::vectors_file::VectorsFile) {
                 named.models.len() - 1
             }
         } as u32;
-        for (name, hash) in file.items.iter().zip(&file.hashes) {
+        // The names move here (a million of them: not copied).
+        for (name, hash) in file.items.into_iter().zip(&file.hashes) {
             let Some(bytes) = quarry_core::cache_blocks::hash_bytes(hash) else {
                 continue;
             };
             let entry = named.entries.len() as u32;
             named.entries.push((model, bytes));
-            named.names.insert(name.clone(), entry);
+            named.names.insert(name, entry);
         }
     });
 }
@@ -195,6 +196,7 @@ async fn keep(state: AppState, blob: &Blob, header: Header) -> Result<(usize, us
         )));
         from = to;
     }
-    remember(&header.file);
-    Ok((n, header.file.left_out.len()))
+    let left_out = header.file.left_out.len();
+    remember(header.file);
+    Ok((n, left_out))
 }

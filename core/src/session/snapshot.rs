@@ -63,7 +63,7 @@ impl Session {
     /// The session as plain data; [`Session::from_snapshot`] gives it back unchanged.
     pub fn snapshot(&self) -> SessionSnapshot {
         SessionSnapshot {
-            items: self.items.clone(),
+            items: self.items.to_vec(),
             ..self.snapshot_without_items()
         }
     }
@@ -234,7 +234,7 @@ impl Session {
         let redo = redo_steps(&s, &labeled, &skipped, &rejected)?;
         Ok(Session {
             audits: s.audits,
-            items: s.items,
+            items: s.items.into(),
             classes: names,
             class_ids: s.classes.iter().map(|c| c.id).collect(),
             next_class_id: s.next_class_id,
