@@ -1,6 +1,7 @@
-// A pool opened from an embeddings file with nothing left to embed, larger than one request of
-// jobs per embedder (4,096): every item reaches the learner, all from the cache, matched by name
-// without being read; labeling goes on. The file is written here as `quarry embed` would write
+// A pool opened from an embeddings file with nothing left to embed but one text, larger than one
+// request of jobs per embedder (4,096): every item reaches the learner, all but that one from the
+// cache, matched by name without being read; labeling goes on. The embedding workers build the
+// model only when an item needs it: the one that embeds the extra text holds it, the other not. The file is written here as `quarry embed` would write
 // it for the bundled text model (its model key; names #1…#N; content hashes), with seeded rows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -58,14 +59,15 @@ function embeddingsFile(texts) {
   return Buffer.concat([n, header, data]);
 }
 
-test('10,000 texts from an embeddings file: every item in the learner, none embedded', { timeout: 600_000 }, async () => {
+test('10,000 texts from an embeddings file: every item in the learner, one embedded, the model built only where needed', { timeout: 600_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'quarry-scale-'));
   const server = await serve();
   const browser = await launch();
   try {
     const texts = Array.from({ length: 10_000 }, (_, i) => `synthetic text number ${i} about topic ${i % 7}`);
     await writeFile(join(dir, 'texts.safetensors'), embeddingsFile(texts));
-    await writeFile(join(dir, 'texts.txt'), `${texts.join('\n')}\n`);
+    // One text more than the file holds: embedded in the tab.
+    await writeFile(join(dir, 'texts.txt'), `${texts.join('\n')}\na text the file does not hold\n`);
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     const problems = watch(page, new URL(server.url).origin);
     const logs = [];
@@ -83,9 +85,18 @@ test('10,000 texts from an embeddings file: every item in the learner, none embe
     let line;
     while (!(line = logs.find((l) => l.startsWith('quarry: embedding:'))) && Date.now() < deadline) await page.waitForTimeout(200);
     console.log(line);
-    // All from the cache, by name: not one text read for hashing or embedded.
-    assert.match(line ?? '', /^quarry: embedding: 10000 items \(10000 from the cache\) by \d+ workers/);
-    assert.match(line, /model 0\.00 ms/);
+    // All from the cache, by name, but the extra text: embedded.
+    assert.match(line ?? '', /^quarry: embedding: 10001 items \(10000 from the cache\) by \d+ workers/);
+    // Each worker's wasm memory: the text model built takes over 200 MiB; the learner (10,001
+    // rows) and the embedder that had nothing to embed stay far below.
+    const mib = [];
+    for (const w of page.workers()) {
+      mib.push(await w.evaluate(async () => (await wasm_bindgen({ module_or_path: './worker_bg.wasm' })).memory.buffer.byteLength / 2 ** 20));
+    }
+    console.log(`workers' wasm memory: ${mib.map((m) => m.toFixed(0)).join(', ')} MiB`);
+    assert.ok(mib.length >= 3, 'a learner and two embedders or more');
+    assert.equal(mib.filter((m) => m > 200).length, 1, 'one worker built the model');
+    assert.equal(mib.filter((m) => m < 120).length, mib.length - 1, 'the learner and the other embedders did not');
     await answerOne(page);
     assert.deepEqual(problems, []);
   } finally {
