@@ -35,7 +35,7 @@ const TRIM_STEP: u32 = 5_000;
 /// What a look-up found: each key's embedding (`None` where absent), and what to stamp as used
 /// ([`touch`]).
 pub struct Found {
-    pub rows: Vec<Option<Float32Array>>,
+    pub rows: Vec<Option<Vec<f32>>>,
     pub used: Used,
 }
 
@@ -200,7 +200,7 @@ pub async fn embeddings(keys: &[&str]) -> Result<Found, String> {
             }
             (None, None) => None,
         };
-        out.push(row.map(|v| Float32Array::from(v.as_slice())));
+        out.push(row);
     }
     Ok(Found { rows: out, used })
 }

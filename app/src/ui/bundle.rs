@@ -75,7 +75,7 @@ pub async fn export_bundle(state: AppState, packed: RwSignal<Option<usize>>) {
         };
         for (key, v) in chunk.iter().zip(found.rows) {
             if let Some(v) = v {
-                embeddings.push((key.clone(), v.to_vec()));
+                embeddings.push((key.clone(), v));
             }
         }
     }

@@ -119,7 +119,7 @@ struct Prepared {
     jobs: Vec<EmbedJob>,
     contents: Vec<Content>,
     keys: Vec<Option<String>>,
-    found: Vec<Option<Float32Array>>,
+    found: Vec<Option<Vec<f32>>>,
     read_ms: f64,
     lookup_ms: f64,
 }
@@ -237,7 +237,7 @@ async fn embed_window(
     t.read_ms += p.read_ms;
     t.lookup_ms += p.lookup_ms;
     let mut clock = Stopwatch(now());
-    let hits: Vec<(usize, &Float32Array)> = p
+    let hits: Vec<(usize, &Vec<f32>)> = p
         .jobs
         .iter()
         .zip(&p.found)
@@ -245,11 +245,12 @@ async fn embed_window(
         .collect();
     if !hits.is_empty() {
         let items: Vec<usize> = hits.iter().map(|(i, _)| *i).collect();
-        let data = Float32Array::new_with_length((hits.len() * dim) as u32);
-        for (k, (_, v)) in hits.iter().enumerate() {
-            data.set(v, (k * dim) as u32);
+        // One array for the window (one copy out of wasm), not one per row.
+        let mut flat = Vec::with_capacity(hits.len() * dim);
+        for (_, v) in &hits {
+            flat.extend_from_slice(v);
         }
-        deliver(&items, &data, items.len());
+        deliver(&items, &Float32Array::from(flat.as_slice()), items.len());
         t.items += items.len();
         t.cached += items.len();
         t.send_ms += clock.lap();
@@ -379,7 +380,7 @@ async fn read_all(window: &[&EmbedJob]) -> Vec<Content> {
 
 /// The cached embeddings (of `dim` values) under `keys`, looked up in one transaction; what
 /// was found is stamped as used ([`idb::touch`]).
-async fn cached(keys: &[Option<String>], dim: usize) -> Vec<Option<Float32Array>> {
+async fn cached(keys: &[Option<String>], dim: usize) -> Vec<Option<Vec<f32>>> {
     let wanted: Vec<&str> = keys.iter().flatten().map(String::as_str).collect();
     let found = if CACHE_ON.get() && !wanted.is_empty() {
         match idb::embeddings(&wanted).await {
@@ -397,12 +398,12 @@ async fn cached(keys: &[Option<String>], dim: usize) -> Vec<Option<Float32Array>
         None => (Vec::new(), None),
     };
     let mut found = found.into_iter();
-    let rows: Vec<Option<Float32Array>> = keys
+    let rows: Vec<Option<Vec<f32>>> = keys
         .iter()
         .map(|k| {
             k.as_ref()
                 .and_then(|_| found.next().flatten())
-                .filter(|v| v.length() as usize == dim)
+                .filter(|v| v.len() == dim)
         })
         .collect();
     if let Some(used) = used.filter(|u| !u.is_empty()) {
