@@ -29,8 +29,8 @@ pub const EMBEDDING_USE: &str = "embedding-use";
 const USE_INDEX: &str = "t";
 /// The embedding cache in blocks ([`quarry_core::cache_blocks`]), each under the key
 /// `<model key>/<block id>` in all three: its rows (one `Uint8Array`), its rows' content
-/// hashes (one `Uint8Array`), and `{t, n}`: when it was last written or read and how many rows
-/// it holds, indexed by `t`.
+/// hashes (one `Uint8Array`), and `{t, n, b}`: when it was last written or read, how many rows
+/// it holds and the bytes of each, indexed by `t`.
 pub const BLOCK_ROWS: &str = "embedding-blocks";
 pub const BLOCK_HASHES: &str = "embedding-block-hashes";
 pub const BLOCK_USE: &str = "embedding-block-use";
@@ -156,17 +156,18 @@ async fn open_new() -> Result<IdbDatabase, String> {
                 let _ = db.create_object_store(store);
             }
         }
+        // The last-use stores, indexed by `t`.
+        let with_index = |name: &str| {
+            let uses = db.create_object_store(name).ok()?;
+            let _ = call(&uses, "createIndex", &[USE_INDEX.into(), "t".into()]);
+            Some(uses)
+        };
         if !names.contains(BLOCK_USE) {
-            if let Ok(uses) = db.create_object_store(BLOCK_USE) {
-                let _ = call(&uses, "createIndex", &[USE_INDEX.into(), "t".into()]);
-            }
+            with_index(BLOCK_USE);
         }
         if !names.contains(EMBEDDING_USE) {
-            if let Ok(uses) = db.create_object_store(EMBEDDING_USE) {
-                let _ = call(&uses, "createIndex", &[USE_INDEX.into(), "t".into()]);
-                if had_embeddings {
-                    stamp_existing(&req, uses);
-                }
+            if let Some(uses) = with_index(EMBEDDING_USE).filter(|_| had_embeddings) {
+                stamp_existing(&req, uses);
             }
         }
     });

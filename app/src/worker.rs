@@ -74,25 +74,18 @@ fn build(model: &ModelChoice, bytes: &[u8], tokenizer: Option<&[u8]>) -> Result<
 async fn load(engine: &Rc<RefCell<Engine>>, model: ModelChoice) -> Result<(usize, String), String> {
     let (bytes, tokenizer) = fetch_model(&model).await?;
     let key = cache::model_key(&model, &bytes, tokenizer.as_deref());
-    let mut engine_now = match embedding::cached_dim(&key).await {
-        Some(dim) => {
-            let mut e = engine.borrow_mut();
-            e.embedder = None;
-            e.deferred = Some(model);
-            e.dim = dim;
-            e
-        }
+    let (embedder, deferred, dim) = match embedding::cached_dim(&key).await {
+        Some(dim) => (None, Some(model), dim),
         None => {
             let embedder = build(&model, &bytes, tokenizer.as_deref())?;
-            let mut e = engine.borrow_mut();
-            e.dim = embedder.dim();
-            e.embedder = Some(embedder);
-            e.deferred = None;
-            e
+            let dim = embedder.dim();
+            (Some(embedder), None, dim)
         }
     };
-    engine_now.model_key = Some(key.clone());
-    Ok((engine_now.dim, key))
+    let mut e = engine.borrow_mut();
+    (e.embedder, e.deferred, e.dim) = (embedder, deferred, dim);
+    e.model_key = Some(key.clone());
+    Ok((dim, key))
 }
 
 /// Builds the model if [`load`] left it for later; an error says why it cannot be built.
@@ -198,10 +191,9 @@ async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
         }
         WorkerRequest::Embed { jobs } => embedding::run(&engine, jobs).await,
         WorkerRequest::TimeModel { runs } => {
-            let timed = match ensure_model(&engine).await {
-                Ok(()) => embedding::time_model(&engine, runs),
-                Err(e) => Err(e),
-            };
+            let timed = ensure_model(&engine)
+                .await
+                .and_then(|()| embedding::time_model(&engine, runs));
             post(&match timed {
                 Ok(ms) => WorkerResponse::ModelTimed { ms },
                 Err(message) => WorkerResponse::Failed { message },
@@ -305,10 +297,7 @@ async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
             post(&WorkerResponse::RaceFrame { frame });
         }
         WorkerRequest::EmbedExample { id, name, input } => {
-            let embedding = match ensure_model(&engine).await {
-                Ok(()) => embedding::example(&engine, name, input).await,
-                Err(e) => Err(e),
-            };
+            let embedding = embedding::example(&engine, name, input).await;
             post(&WorkerResponse::Example { id, embedding });
         }
         WorkerRequest::Classifier { model, classes } => {

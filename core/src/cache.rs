@@ -41,6 +41,14 @@ pub fn key_of_hash(model: &str, hash: &str) -> String {
     format!("{model}/{hash}")
 }
 
+/// Bytes before the codes in a [`compact`] row: the scale.
+pub const SCALE_BYTES: usize = 4;
+
+/// The length of the embedding a [`compact`] row of `bytes` bytes holds.
+pub fn dim_of_compact(bytes: usize) -> Option<usize> {
+    bytes.checked_sub(SCALE_BYTES).filter(|&d| d > 0)
+}
+
 /// An embedding as the browser's cache keeps it: its scale (f32 LE) and one 8-bit code per
 /// value, as the learner's rows ([`crate::store::CompactRows`]) quantise it — so a cached row
 /// becomes exactly the same learner row as the embedding it was made from, in a quarter of the
@@ -48,7 +56,7 @@ pub fn key_of_hash(model: &str, hash: &str) -> String {
 pub fn compact(values: &[f32]) -> Vec<u8> {
     let mut codes = vec![0i8; values.len()];
     let scale = crate::store::quantise(values, &mut codes);
-    let mut out = Vec::with_capacity(4 + values.len());
+    let mut out = Vec::with_capacity(SCALE_BYTES + values.len());
     out.extend(scale.to_le_bytes());
     out.extend(codes.iter().map(|&c| c as u8));
     out
@@ -56,7 +64,7 @@ pub fn compact(values: &[f32]) -> Vec<u8> {
 
 /// The values [`compact`] kept (`codes × scale`); `None` for bytes it did not write.
 pub fn expand(bytes: &[u8]) -> Option<Vec<f32>> {
-    let (scale, codes) = bytes.split_first_chunk::<4>()?;
+    let (scale, codes) = bytes.split_first_chunk::<SCALE_BYTES>()?;
     let scale = f32::from_le_bytes(*scale);
     (scale.is_finite() && scale > 0.0)
         .then(|| codes.iter().map(|&c| f32::from(c as i8) * scale).collect())
@@ -130,6 +138,8 @@ mod tests {
             .collect();
         let kept = compact(&values);
         assert_eq!(kept.len(), 4 + 1280);
+        assert_eq!(dim_of_compact(kept.len()), Some(1280));
+        assert_eq!(dim_of_compact(4), None);
         let back = expand(&kept).unwrap();
         let mut direct = CompactRows::new(2);
         direct.set(0, &values).unwrap();

@@ -1,9 +1,9 @@
 //! The embedding cache: embeddings in the learner's 8-bit form ([`quarry_core::cache::compact`]),
 //! kept in blocks of up to 1,024 rows ([`quarry_core::cache_blocks`]: a thousand times fewer
 //! records than one per embedding, which is what the browser's storage is slow at). Each thread
-//! keeps a directory of where each content hash is, brought up to date before every look-up
-//! (only the blocks written since are read). Entries of the one-record-per-embedding stores of
-//! versions 2 and 3 are still found; one that is used moves into a block, and the limit removes
+//! keeps a directory of where each content hash is, brought up to date when a look-up does not
+//! find a hash (only the blocks written since are read). Entries of the
+//! one-record-per-embedding stores of versions 2 and 3 are still found; one that is used moves into a block, and the limit removes
 //! them first (none was used since the upgrade).
 
 use std::cell::{Cell, RefCell};
@@ -122,19 +122,40 @@ fn locate(model: &str, hash: &[u8; HASH_BYTES]) -> Option<(String, usize)> {
     })
 }
 
+/// Where each of `split` (model, hash) is, by this thread's directories. Only a model with a
+/// hash not found is brought up to date ([`refresh`]) and looked at again: while every hash is
+/// found (a pool all from the cache), the directory's store is not read at all.
+async fn places(
+    db: &IdbDatabase,
+    split: &[Option<(&str, [u8; HASH_BYTES])>],
+) -> Result<Vec<Option<(String, usize)>>, String> {
+    let find = |s: &Option<(&str, [u8; HASH_BYTES])>| s.as_ref().and_then(|(m, h)| locate(m, h));
+    let mut out: Vec<_> = split.iter().map(find).collect();
+    let stale: HashSet<&str> = split
+        .iter()
+        .zip(&out)
+        .filter(|(_, place)| place.is_none())
+        .filter_map(|(s, _)| Some(s.as_ref()?.0))
+        .collect();
+    for model in &stale {
+        refresh(db, model).await?;
+    }
+    if !stale.is_empty() {
+        for (s, place) in split.iter().zip(out.iter_mut()) {
+            if place.is_none() {
+                *place = find(s);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// The cached embeddings under `keys`, in order (`None` where absent), read in one transaction
 /// (every request issued before any is awaited): each block needed is read once.
 pub async fn embeddings(keys: &[&str]) -> Result<Found, String> {
     let db = open().await?;
     let split: Vec<_> = keys.iter().map(|k| cb::split_key(k)).collect();
-    let models: HashSet<&str> = split.iter().flatten().map(|(m, _)| *m).collect();
-    for model in models {
-        refresh(&db, model).await?;
-    }
-    let places: Vec<Option<(String, usize)>> = split
-        .iter()
-        .map(|s| s.as_ref().and_then(|(m, h)| locate(m, h)))
-        .collect();
+    let places = places(&db, &split).await?;
     let tx = transaction(
         &db,
         &[BLOCK_ROWS, BLOCK_USE, EMBEDDINGS],
@@ -174,13 +195,16 @@ pub async fn embeddings(keys: &[&str]) -> Result<Found, String> {
             .ok()
             .and_then(|n| n.as_f64())
             .unwrap_or(0.0) as usize;
-        // A block removed since the directory was read: its rows are simply not found.
         if let (Ok(bytes), true) = (bytes.dyn_into::<Uint8Array>(), n > 0) {
             let bytes = bytes.to_vec();
             let stride = bytes.len() / n;
             used.blocks
                 .push((block.to_string(), n as u32, stride as u32));
             read.insert(block, (bytes, stride));
+        } else if let Some((model, _)) = block.rsplit_once('/') {
+            // A block removed since the directory was read: its rows are not found this time,
+            // and the directory is read afresh at the next look-up.
+            DIRECTORIES.with_borrow_mut(|dirs| dirs.remove(model));
         }
     }
     let mut out = Vec::with_capacity(keys.len());
@@ -334,16 +358,12 @@ fn write_blocks(tx: &IdbTransaction, blocks: &[(String, cb::Block)], t: f64) -> 
 /// and a 64-digit content hash is not kept.
 pub async fn keep_embeddings(entries: &[(String, Vec<f32>)]) -> Result<(), String> {
     let db = open().await?;
-    let models: HashSet<&str> = entries
-        .iter()
-        .filter_map(|(k, _)| Some(cb::split_key(k)?.0))
-        .collect();
-    for model in models {
-        refresh(&db, model).await?;
-    }
-    let blocks = to_blocks(entries.iter().filter_map(|(key, values)| {
-        let (model, hash) = cb::split_key(key)?;
-        locate(model, &hash)
+    let split: Vec<_> = entries.iter().map(|(k, _)| cb::split_key(k)).collect();
+    let places = places(&db, &split).await?;
+    let new = split.iter().zip(&places).zip(entries);
+    let blocks = to_blocks(new.filter_map(|((s, place), (_, values))| {
+        let (model, hash) = (*s)?;
+        place
             .is_none()
             .then(|| (model.to_string(), hash, compact(values)))
     }));

@@ -442,8 +442,7 @@ pub(super) async fn cached_dim(key: &str) -> Option<usize> {
         .await
         .ok()
         .flatten()
-        .and_then(|b| b.checked_sub(4))
-        .filter(|&d| d > 0)
+        .and_then(quarry_core::cache::dim_of_compact)
 }
 
 /// Waits for every cache write [`keep`] started: when the page hears that a run has ended, its
@@ -530,6 +529,7 @@ pub(super) async fn example(
         named_key: None,
     };
     let bytes = read_all(&[&job]).await.remove(0)?;
+    super::ensure_model(engine).await?;
     embed_fresh(
         engine,
         &job.name,
