@@ -76,12 +76,15 @@ test('label the emoji demo with the keyboard and export the CSV', { timeout: 600
     // Every class has 2+ labels per class by now, so the policy has switched to power-margin.
     await page.waitForFunction(() => document.querySelector('[data-testid=strategy]').textContent.includes('margin'));
 
-    // The accuracy estimate appears and beats chance (1/3).
+    // The accuracy estimate appears. With audits off it is cross-validation on the labels asked,
+    // which active learning picks among the hard items: on this demo it underestimates by about
+    // 20 points (docs/evidence.md), so at 30 labels it sits near 50% and is no test of learning
+    // (one CI run saw 47%). The model's guesses on the pool are, below.
     await page.waitForFunction(() => /%$/.test(document.querySelector('[data-testid=accuracy]').textContent));
     // The panel catches up with the latest answer (stale refreshes are dropped, not queued).
     await page.getByText(`on the ${LABELS} labeled items`).waitFor({ timeout: 30_000 });
     const acc = parseFloat(await page.getByTestId('accuracy').textContent());
-    assert.ok(acc > 50, `accuracy estimate ${acc}% is not above chance`);
+    assert.ok(acc >= 0 && acc <= 100, `accuracy estimate ${acc}%`);
     assert.ok((await page.locator('svg.curve circle.dot').count()) >= 5, 'learning curve has too few points');
 
     // Switching strategy re-scores the pool without losing anything.
@@ -133,6 +136,19 @@ test('label the emoji demo with the keyboard and export the CSV', { timeout: 600
     const csv = (await readFile(await download.path(), 'utf8')).trim().split('\n');
     assert.equal(csv[0], 'item,label');
     assert.deepEqual(csv.slice(1), answered.map(([n, l]) => `${n},${l}`));
+
+    // The model learned: its guesses on the items nobody labeled beat chance (1/3) by far. At
+    // 43 labels the head is right on about three in four (docs/evidence.md, margin sampling).
+    const [predictions] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export predictions (CSV)' }).click(),
+    ]);
+    const guesses = (await readFile(await predictions.path(), 'utf8')).trim().split('\n').slice(1)
+      .map((r) => r.split(',')).filter((f) => f[2] === 'model');
+    assert.equal(guesses.length, gt.size - answered.length);
+    const right = guesses.filter((f) => gt.get(f[0]) === f[1]).length;
+    console.log(`model's guesses on the unlabeled pool: ${right} / ${guesses.length} right; estimate at ${LABELS} labels ${acc}%`);
+    assert.ok(right / guesses.length > 0.6, `model's guesses right ${right}/${guesses.length}`);
 
     // The whole project as a versioned file: every answer in order, the classes, the settings.
     const [saved] = await Promise.all([
