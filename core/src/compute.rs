@@ -252,8 +252,24 @@ pub fn scores(store: &CompactRows, rows: &[usize], vectors: &Vectors, out: &mut 
 /// has similarity 0.
 pub fn cosines(store: &CompactRows, rows: &[usize], vectors: &Vectors) -> Vec<Vec<f32>> {
     let mut out = vec![vec![0f32; rows.len()]; vectors.count];
+    each_cosine(store, rows, vectors, |r, v, c| out[v][r] = c);
+    out
+}
+
+/// Calls `f(r, v, cosine)` with [`cosines`]' value for every row position `r` of `rows` and
+/// vector `v` (in an order chosen for speed), holding nothing per pair: what a caller that keeps
+/// only the best few of a large pool uses.
+pub fn each_cosine(
+    store: &CompactRows,
+    rows: &[usize],
+    vectors: &Vectors,
+    mut f: impl FnMut(usize, usize, f32),
+) {
     if store.cols() == 0 {
-        return out;
+        for r in 0..rows.len() {
+            (0..vectors.count).for_each(|v| f(r, v, 0.0));
+        }
+        return;
     }
     let row_norms: Vec<f64> = rows
         .iter()
@@ -264,9 +280,8 @@ pub fn cosines(store: &CompactRows, rows: &[usize], vectors: &Vectors) -> Vec<Ve
         .collect();
     each_dot(store, rows, vectors, |r, v, d| {
         let n = row_norms[r] * vec_norms[v];
-        out[v][r] = if n > 0.0 { (d as f64 / n) as f32 } else { 0.0 };
+        f(r, v, if n > 0.0 { (d as f64 / n) as f32 } else { 0.0 });
     });
-    out
 }
 
 /// `head`'s probabilities of `rows` (one row of the result per item): the softmax over classes,

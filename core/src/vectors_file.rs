@@ -291,16 +291,17 @@ impl Header {
             .ok_or_else(|| bad("it is not a safetensors file (the header is cut short)"))?;
         let mut top: BTreeMap<String, serde_json::Value> = serde_json::from_slice(json)
             .map_err(|e| bad(format!("it is not a safetensors file ({e})")))?;
-        let meta: BTreeMap<String, String> = match top.remove("__metadata__") {
+        let mut meta: BTreeMap<String, String> = match top.remove("__metadata__") {
             Some(m) => serde_json::from_value(m)
                 .map_err(|e| bad(format!("its metadata is not text ({e})")))?,
             None => BTreeMap::new(),
         };
-        let field = |name: &str| {
+        let field = |meta: &BTreeMap<String, String>, name: &str| {
             meta.get(name)
+                .cloned()
                 .ok_or_else(|| bad(format!("its metadata has no '{name}'")))
         };
-        let version: u32 = field("format_version")?
+        let version: u32 = field(&meta, "format_version")?
             .parse()
             .map_err(|_| bad("its format_version is not a number"))?;
         if version > FORMAT_VERSION {
@@ -309,8 +310,12 @@ impl Header {
                  and older: update Quarry"
             )));
         }
-        let list = |name: &str| -> Result<Vec<String>> {
-            serde_json::from_str(field(name)?)
+        // Each list's text is dropped once parsed: at a million items the two are ~75 MB.
+        let mut list = |name: &str| -> Result<Vec<String>> {
+            let text = meta
+                .remove(name)
+                .ok_or_else(|| bad(format!("its metadata has no '{name}'")))?;
+            serde_json::from_str(&text)
                 .map_err(|e| bad(format!("its '{name}' is not a JSON list of strings ({e})")))
         };
         let items = list("items")?;
@@ -346,7 +351,7 @@ impl Header {
             file: VectorsFile {
                 items,
                 hashes,
-                model_key: field("model_key")?.clone(),
+                model_key: field(&meta, "model_key")?,
                 dim,
                 values: Vec::new(),
                 left_out,

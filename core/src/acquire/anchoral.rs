@@ -125,7 +125,8 @@ pub fn subpool(
 }
 
 /// [`subpool`] on the learner's 8-bit rows: the cosines come from the compute layer's integer
-/// kernel (every anchor against a block of rows at once), not from decoded rows.
+/// kernel (every anchor against a block of rows at once), not from decoded rows, and only each
+/// anchor's best [`NEIGHBOURS`] are kept (never an anchors × pool table: 200 MB at a million).
 pub fn compact_subpool(
     store: &CompactRows,
     candidates: &[usize],
@@ -135,23 +136,27 @@ pub fn compact_subpool(
     rng: &mut Rng,
 ) -> Vec<usize> {
     anchored(candidates, labeled, labels, classes, rng, |anchors| {
-        compute::cosines(store, candidates, &Vectors::from_rows(store, anchors))
+        let mut best = vec![Best::new(NEIGHBOURS); anchors.len()];
+        let vectors = Vectors::from_rows(store, anchors);
+        compute::each_cosine(store, candidates, &vectors, |r, v, c| best[v].offer(c, r));
+        best.into_iter().map(Best::into_vec).collect()
     })
 }
 
-/// The subpool: anchors drawn, their similarities to the candidates (`sims`, one list per
-/// anchor), retrieval, then the classes' turns.
+/// The subpool: anchors drawn, each anchor's [`NEIGHBOURS`] most similar candidates (`nearest`:
+/// one list of (candidate position, cosine) per anchor, in any order), retrieval, then the
+/// classes' turns.
 fn anchored(
     candidates: &[usize],
     labeled: &[usize],
     labels: &[usize],
     classes: usize,
     rng: &mut Rng,
-    sims: impl FnOnce(&[usize]) -> Vec<Vec<f32>>,
+    nearest: impl FnOnce(&[usize]) -> Vec<Vec<(usize, f32)>>,
 ) -> Vec<usize> {
     let (anchors, anchor_class) = pick_anchors(labeled, labels, classes, rng);
-    let sims = sims(&anchors);
-    let ranked = retrieve(&sims, &anchor_class, classes);
+    let nearest = nearest(&anchors);
+    let ranked = retrieve(&nearest, &anchor_class, classes);
     let mut sub: Vec<usize> = round_robin(&ranked, candidates.len(), SUBPOOL)
         .into_iter()
         .map(|j| candidates[j])
@@ -184,37 +189,43 @@ fn pick_anchors(
     (anchors, anchor_class)
 }
 
-/// Cosine similarity of every candidate to every anchor: `sims[anchor][candidate position]`.
-/// Candidates go in blocks, every anchor against a block, so the rows are read once.
-fn similarities(rows: &impl Rows, candidates: &[usize], anchors: &[usize]) -> Vec<Vec<f32>> {
+/// Each anchor's [`NEIGHBOURS`] most cosine-similar candidates (position in `candidates`,
+/// cosine). Candidates go in blocks, every anchor against a block, so the rows are read once.
+fn similarities(
+    rows: &impl Rows,
+    candidates: &[usize],
+    anchors: &[usize],
+) -> Vec<Vec<(usize, f32)>> {
     const BLOCK: usize = 64;
     let units = rows.decode(anchors).normalised();
-    let mut sims = vec![Vec::with_capacity(candidates.len()); anchors.len()];
-    for block in candidates.chunks(BLOCK) {
+    let mut best = vec![Best::new(NEIGHBOURS); anchors.len()];
+    for (b, block) in candidates.chunks(BLOCK).enumerate() {
         let x = rows.decode(block);
         let norms: Vec<f32> = (0..block.len())
             .map(|r| norm(x.row(r)).max(1e-12))
             .collect();
-        for (k, s) in sims.iter_mut().enumerate() {
+        for (k, best) in best.iter_mut().enumerate() {
             let a = units.row(k);
-            s.extend(norms.iter().enumerate().map(|(r, n)| dot(a, x.row(r)) / n));
+            for (r, n) in norms.iter().enumerate() {
+                best.offer(dot(a, x.row(r)) / n, b * BLOCK + r);
+            }
         }
     }
-    sims
+    best.into_iter().map(Best::into_vec).collect()
 }
 
-/// Per class: candidate positions its anchors retrieved (each anchor its [`NEIGHBOURS`] most
-/// similar), best first by mean similarity to the anchors that retrieved them.
-fn retrieve(sims: &[Vec<f32>], anchor_class: &[usize], classes: usize) -> Vec<Vec<usize>> {
+/// Per class: candidate positions its anchors retrieved, best first by mean similarity to the
+/// anchors that retrieved them.
+fn retrieve(
+    nearest: &[Vec<(usize, f32)>],
+    anchor_class: &[usize],
+    classes: usize,
+) -> Vec<Vec<usize>> {
     let mut per_class: Vec<BTreeMap<usize, (f32, u32)>> = vec![BTreeMap::new(); classes];
-    for (s, &class) in sims.iter().zip(anchor_class) {
-        let k = NEIGHBOURS.min(s.len());
-        if k == 0 {
-            continue;
-        }
-        for j in most_similar(s, k) {
+    for (found, &class) in nearest.iter().zip(anchor_class) {
+        for &(j, s) in found {
             let e = per_class[class].entry(j).or_insert((0.0, 0));
-            e.0 += s[j];
+            e.0 += s;
             e.1 += 1;
         }
     }
@@ -229,33 +240,54 @@ fn retrieve(sims: &[Vec<f32>], anchor_class: &[usize], classes: usize) -> Vec<Ve
         .collect()
 }
 
-/// Positions of the `k` largest values of `s` (the lower position first among equals), in no
-/// particular order: one pass keeping the best `k` in a heap whose top is the worst of them.
-fn most_similar(s: &[f32], k: usize) -> Vec<usize> {
-    // Heap order: a larger entry is a worse one (lower similarity, then higher position).
-    #[derive(PartialEq)]
-    struct Worse(f32, usize);
-    impl Eq for Worse {}
-    impl PartialOrd for Worse {
-        fn partial_cmp(&self, o: &Worse) -> Option<std::cmp::Ordering> {
-            Some(self.cmp(o))
+/// The `k` largest values offered and their positions (the lower position first among equals,
+/// whatever the order they come in): a heap of the best `k` whose top is the worst of them.
+#[derive(Clone)]
+struct Best {
+    k: usize,
+    heap: std::collections::BinaryHeap<Worse>,
+}
+
+/// Heap order: a larger entry is a worse one (lower similarity, then higher position).
+#[derive(Clone, PartialEq)]
+struct Worse(f32, usize);
+
+impl Eq for Worse {}
+
+impl PartialOrd for Worse {
+    fn partial_cmp(&self, o: &Worse) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+impl Ord for Worse {
+    fn cmp(&self, o: &Worse) -> std::cmp::Ordering {
+        o.0.total_cmp(&self.0).then(self.1.cmp(&o.1))
+    }
+}
+
+impl Best {
+    fn new(k: usize) -> Best {
+        Best {
+            k,
+            heap: std::collections::BinaryHeap::with_capacity(k + 1),
         }
     }
-    impl Ord for Worse {
-        fn cmp(&self, o: &Worse) -> std::cmp::Ordering {
-            o.0.total_cmp(&self.0).then(self.1.cmp(&o.1))
+
+    fn offer(&mut self, value: f32, position: usize) {
+        let entry = Worse(value, position);
+        if self.heap.len() < self.k {
+            self.heap.push(entry);
+        } else if self.heap.peek().is_some_and(|w| entry < *w) {
+            self.heap.pop();
+            self.heap.push(entry);
         }
     }
-    let mut heap = std::collections::BinaryHeap::with_capacity(k + 1);
-    for (j, &v) in s.iter().enumerate() {
-        if heap.len() < k {
-            heap.push(Worse(v, j));
-        } else if heap.peek().is_some_and(|w| Worse(v, j) < *w) {
-            heap.pop();
-            heap.push(Worse(v, j));
-        }
+
+    /// (position, value) of the best `k`, in no particular order.
+    fn into_vec(self) -> Vec<(usize, f32)> {
+        self.heap.into_iter().map(|w| (w.1, w.0)).collect()
     }
-    heap.into_iter().map(|w| w.1).collect()
 }
 
 /// Takes from the ranked lists in turn, skipping what another list already gave, until `cap`
@@ -353,5 +385,26 @@ mod tests {
         );
         assert_eq!(picked.len(), 10);
         assert!(picked.iter().all(|&i| class[i] != 3));
+    }
+
+    #[test]
+    fn the_best_kept_do_not_depend_on_the_order_offered() {
+        // Ties at the cut: positions decide, the lower first, whatever the order.
+        let values: Vec<f32> = (0..500).map(|i| ((i * 37) % 50) as f32 / 10.0).collect();
+        let mut want: Vec<(usize, f32)> = values.iter().copied().enumerate().collect();
+        want.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        want.truncate(25);
+        want.sort_by_key(|e| e.0);
+        let mut order: Vec<usize> = (0..values.len()).collect();
+        for seed in 0..4 {
+            Rng::new(seed).shuffle(&mut order);
+            let mut best = Best::new(25);
+            for &j in &order {
+                best.offer(values[j], j);
+            }
+            let mut got = best.into_vec();
+            got.sort_by_key(|e| e.0);
+            assert_eq!(got, want);
+        }
     }
 }
