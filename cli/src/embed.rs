@@ -21,6 +21,7 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use quarry_core::cache;
+use quarry_core::cache_blocks::{self, HASH_BYTES};
 use quarry_core::embed::{Embedder, ImageEmbedder, TextEmbedder};
 use quarry_core::import::{is_image_path, read_text_table, TextFormat};
 use quarry_core::model::{ChannelOrder, ImageSpec, Layout, ModelChoice, Preset};
@@ -409,7 +410,10 @@ fn model(args: &Args, texts: bool) -> Result<(Embedder, String), String> {
 
 /// What one input became.
 enum Row {
-    Done { hash: String, values: Vec<f32> },
+    Done {
+        hash: [u8; HASH_BYTES],
+        values: Vec<f32>,
+    },
     LeftOut(String),
 }
 
@@ -486,7 +490,8 @@ pub fn run(argv: &[String]) -> Result<(), String> {
                         Err(e) => Row::LeftOut(e),
                         Ok(bytes) => match embed(&model, input, &bytes) {
                             Ok(values) => Row::Done {
-                                hash: cache::digest(&[&bytes]),
+                                hash: cache_blocks::hash_bytes(&cache::digest(&[&bytes]))
+                                    .expect("a digest is 64 hex digits"),
                                 values,
                             },
                             Err(e) => Row::LeftOut(e),
@@ -561,7 +566,7 @@ fn append(w: &mut impl Write, i: usize, row: &Row) -> std::io::Result<()> {
     match row {
         Row::Done { hash, values } => {
             w.write_all(&[1])?;
-            w.write_all(hash.as_bytes())?;
+            w.write_all(cache_blocks::hash_hex(hash).as_bytes())?;
             for v in values {
                 w.write_all(&v.to_le_bytes())?;
             }
@@ -621,14 +626,18 @@ fn resume(
             break;
         };
         let row = if kind[0] == 1 {
-            let Some(hash) = take(&mut next, 64) else {
+            // A hash that is not hex is a damaged record: embedded again, like a cut one.
+            let Some(hash) = take(&mut next, 64)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(cache_blocks::hash_bytes)
+            else {
                 break;
             };
             let Some(v) = take(&mut next, 4 * dim) else {
                 break;
             };
             Row::Done {
-                hash: String::from_utf8_lossy(hash).into_owned(),
+                hash,
                 values: v
                     .chunks_exact(4)
                     .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))

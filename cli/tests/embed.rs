@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use quarry_core::cache;
+use quarry_core::cache_blocks;
 use quarry_core::dataset::DemoManifest;
 use quarry_core::model::{ImageSpec, ModelChoice};
 use quarry_core::vectors_file::VectorsFile;
@@ -97,7 +98,11 @@ fn embed_matches_the_app_and_shards_merge_into_the_whole_run() {
     let mut worst = 1f64;
     for (r, item) in file.items.iter().enumerate() {
         let content = std::fs::read(images.join(item)).unwrap();
-        assert_eq!(file.hashes[r], cache::digest(&[&content]), "{item}");
+        assert_eq!(
+            cache_blocks::hash_hex(&file.hashes[r]),
+            cache::digest(&[&content]),
+            "{item}"
+        );
         worst = worst.min(cosine(file.row(r), &expected[item]));
     }
     println!("lowest cosine to the app's rows: {worst:.6}");

@@ -37,6 +37,11 @@ pub fn hash_bytes(hex: &str) -> Option<[u8; HASH_BYTES]> {
     Some(out)
 }
 
+/// The 64 hex digits of a hash's 32 bytes ([`hash_bytes`] the other way).
+pub fn hash_hex(bytes: &[u8; HASH_BYTES]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The rows of one block ready to store: `hashes` (32 bytes per row) and `rows` (`stride`
 /// bytes per row, each [`crate::cache::compact`]'s bytes), in the same order.
 #[derive(Debug, Clone, PartialEq)]

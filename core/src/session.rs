@@ -8,6 +8,7 @@ use crate::audit::AuditRecord;
 pub use crate::labels::Answer;
 use crate::labels::LearnerInput;
 use crate::{Error, Result};
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Action {
@@ -54,7 +55,7 @@ pub enum DeletedItems {
 pub struct Session {
     /// Shared, never changed: cloning a session (the app does before each change, to save the
     /// changed one before showing it) does not copy a million names.
-    items: std::sync::Arc<[String]>,
+    items: Arc<[String]>,
     classes: Vec<String>,
     class_ids: Vec<u32>,
     next_class_id: u32,
@@ -100,7 +101,8 @@ impl Session {
     ///
     /// # Errors
     /// [`Error::Invalid`] with fewer than two classes, a repeated or empty class name, or no items.
-    pub fn new(items: Vec<String>, classes: Vec<String>) -> Result<Session> {
+    pub fn new(items: impl Into<Arc<[String]>>, classes: Vec<String>) -> Result<Session> {
+        let items: Arc<[String]> = items.into();
         if items.is_empty() {
             return Err(Error::Invalid("there are no items to label".into()));
         }
@@ -115,7 +117,7 @@ impl Session {
         let n = items.len();
         let k = classes.len() as u32;
         Ok(Session {
-            items: items.into(),
+            items,
             classes,
             class_ids: (0..k).collect(),
             next_class_id: k,
@@ -177,6 +179,11 @@ impl Session {
     /// Item names, in item order.
     pub fn items(&self) -> &[String] {
         &self.items
+    }
+
+    /// [`Session::items`], shared (a million names are not copied).
+    pub fn shared_items(&self) -> Arc<[String]> {
+        Arc::clone(&self.items)
     }
 
     /// Class names, in button order.

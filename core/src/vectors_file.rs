@@ -23,6 +23,7 @@ use safetensors::tensor::TensorView;
 use safetensors::Dtype;
 
 use crate::cache;
+use crate::cache_blocks::{self, HASH_BYTES};
 use crate::{Error, Result};
 
 /// The format this code writes and reads.
@@ -86,7 +87,9 @@ pub struct Shard {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct VectorsFile {
     pub items: Vec<String>,
-    pub hashes: Vec<String>,
+    /// Each item's content hash, as bytes ([`cache_blocks::hash_bytes`] of the hex the file
+    /// holds: a million are 32 MB here, not 84 as strings).
+    pub hashes: Vec<[u8; HASH_BYTES]>,
     pub model_key: String,
     /// Values per row.
     pub dim: usize,
@@ -209,7 +212,8 @@ impl VectorsFile {
         };
         let mut meta = HashMap::new();
         meta.insert("items".to_string(), json(&self.items));
-        meta.insert("hashes".to_string(), json(&self.hashes));
+        let hex: Vec<String> = self.hashes.iter().map(cache_blocks::hash_hex).collect();
+        meta.insert("hashes".to_string(), json(&hex));
         meta.insert("left_out".to_string(), json(&self.left_out));
         meta.insert("model_key".to_string(), self.model_key.clone());
         meta.insert("format_version".to_string(), FORMAT_VERSION.to_string());
@@ -249,6 +253,27 @@ pub struct Header {
     pub precision: Precision,
     /// Where row 0 starts in the file; rows follow one another, [`Header::row_bytes`] each.
     pub data_start: usize,
+}
+
+/// A content hash in the file's `hashes` list: 64 hex digits, read without a string of its own.
+struct Hash([u8; HASH_BYTES]);
+
+impl<'de> serde::Deserialize<'de> for Hash {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Hash, D::Error> {
+        struct Visit;
+        impl serde::de::Visitor<'_> for Visit {
+            type Value = Hash;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("64 hex digits")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Hash, E> {
+                cache_blocks::hash_bytes(v)
+                    .map(Hash)
+                    .ok_or_else(|| E::invalid_value(serde::de::Unexpected::Str(v), &self))
+            }
+        }
+        d.deserialize_str(Visit)
+    }
 }
 
 /// The tensor's entry in a safetensors header.
@@ -310,16 +335,20 @@ impl Header {
                  and older: update Quarry"
             )));
         }
-        // Each list's text is dropped once parsed: at a million items the two are ~75 MB.
-        let mut list = |name: &str| -> Result<Vec<String>> {
-            let text = meta
-                .remove(name)
-                .ok_or_else(|| bad(format!("its metadata has no '{name}'")))?;
-            serde_json::from_str(&text)
-                .map_err(|e| bad(format!("its '{name}' is not a JSON list of strings ({e})")))
+        // Each list's text is dropped once parsed (at a million items the two are ~75 MB), and
+        // the hashes go straight to bytes.
+        let mut list = |name: &str| {
+            meta.remove(name)
+                .ok_or_else(|| bad(format!("its metadata has no '{name}'")))
         };
-        let items = list("items")?;
-        let hashes = list("hashes")?;
+        let hashes: Vec<Hash> = serde_json::from_str(&list("hashes")?).map_err(|e| {
+            bad(format!(
+                "its 'hashes' is not a JSON list of content hashes of 64 hex digits ({e})"
+            ))
+        })?;
+        let hashes: Vec<[u8; HASH_BYTES]> = hashes.into_iter().map(|h| h.0).collect();
+        let items: Vec<String> = serde_json::from_str(&list("items")?)
+            .map_err(|e| bad(format!("its 'items' is not a JSON list of strings ({e})")))?;
         let left_out: Vec<LeftOut> = match meta.get("left_out") {
             Some(v) => serde_json::from_str(v)
                 .map_err(|e| bad(format!("its 'left_out' is malformed ({e})")))?,
@@ -501,7 +530,7 @@ pub fn merge(parts: Vec<VectorsFile>) -> Result<VectorsFile> {
     for (item, (p, r)) in rows {
         let part = &parts[p];
         out.items.push(item);
-        out.hashes.push(part.hashes[r].clone());
+        out.hashes.push(part.hashes[r]);
         out.values.extend_from_slice(part.row(r));
     }
     Ok(out)
@@ -583,7 +612,7 @@ mod tests {
         assert_eq!(shards_needed(&many), 2);
         let mut big = file(&["a"], 1);
         big.items = many;
-        big.hashes = vec!["0".repeat(64); big.items.len()];
+        big.hashes = vec![[0; HASH_BYTES]; big.items.len()];
         big.values = vec![0.0; big.items.len()];
         let refused = big.to_bytes(Precision::F16).unwrap_err().to_string();
         assert!(refused.contains("in 2 shards or more"), "{refused}");
@@ -621,7 +650,7 @@ mod tests {
             items: items.iter().map(|s| s.to_string()).collect(),
             hashes: items
                 .iter()
-                .map(|s| cache::digest(&[s.as_bytes()]))
+                .map(|s| cache_blocks::hash_bytes(&cache::digest(&[s.as_bytes()])).unwrap())
                 .collect(),
             model_key: "m".repeat(64),
             dim,
@@ -657,6 +686,16 @@ mod tests {
         assert!(header.decode(&bytes[at..at + 3]).is_err(), "half a row");
         f.values[0] = 1e6;
         assert!(f.to_bytes(Precision::F16).is_err(), "too large for f16");
+        // A hash that is not 64 hex digits is refused by name (they are read as bytes).
+        let hex = cache_blocks::hash_hex(&f.hashes[1]);
+        let at = bytes.windows(64).position(|w| w == hex.as_bytes()).unwrap();
+        let mut damaged = bytes.clone();
+        damaged[at] = b'g';
+        let err = VectorsFile::from_bytes(&damaged).unwrap_err().to_string();
+        assert!(
+            err.contains("'hashes'") && err.contains("64 hex digits"),
+            "{err}"
+        );
     }
 
     #[test]

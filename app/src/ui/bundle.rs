@@ -44,7 +44,7 @@ pub async fn export_bundle(state: AppState, packed: RwSignal<Option<usize>>) {
     let texts = match &items {
         Items::Texts(t) => {
             keys.extend(t.iter().filter_map(|t| key_of(t.as_bytes())));
-            Some(t.clone())
+            Some(t.to_vec())
         }
         Items::Images(urls) => {
             for (name, url) in names.iter().zip(urls) {

@@ -158,14 +158,14 @@ async fn text_draft(file: &Picked) -> Result<Draft, String> {
     let mut draft = Draft {
         title: file.path.clone(),
         names: Vec::new(),
-        items: Items::Texts(Vec::new()),
+        items: Items::Texts(Vec::new().into()),
         source: ItemSource::Files,
         zip: None,
         classes: Vec::new(),
         labels: Vec::new(),
         notes: Vec::new(),
         table: None,
-        model: default_model(&Items::Texts(Vec::new())),
+        model: default_model(&Items::Texts(Vec::new().into())),
         custom_model: None,
         multi_label: false,
     };
@@ -192,7 +192,7 @@ fn fill_from_table(draft: &mut Draft, choice: TableChoice) {
         name: draft.title.clone(),
         column: choice.table.columns[choice.text].clone(),
     };
-    draft.items = Items::Texts(texts);
+    draft.items = Items::Texts(texts.into());
     draft.classes = proposed_classes(&labels, draft.multi_label);
     draft.labels = labels;
     draft.notes = choice.table.warning.iter().cloned().collect();

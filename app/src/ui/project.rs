@@ -42,7 +42,9 @@ pub struct Project {
 /// Starts labeling `project`: a session over all its items, saved in the browser, workers
 /// embedding the items, the learner receiving each embedding.
 pub fn start_project(state: AppState, project: Project) {
-    let session = Session::new(project.names.clone(), project.classes.clone())
+    // The names are shared by the session and the stored copy.
+    let names: std::sync::Arc<[String]> = project.names.into();
+    let session = Session::new(names.clone(), project.classes.clone())
         .and_then(|s| s.with_multi_label(project.multi_label));
     let mut session = match session {
         Ok(s) => s,
@@ -65,7 +67,7 @@ pub fn start_project(state: AppState, project: Project) {
     state.keys.set(Default::default());
     state.set_stats.set((0, 0));
     let keep = StoredItems {
-        names: project.names,
+        names,
         texts: match &project.items {
             Items::Texts(t) => Some(t.clone()),
             Items::Images(_) => None,
@@ -94,7 +96,7 @@ pub async fn demo_items(name: &str) -> Result<(DemoManifest, Items), String> {
         .map_err(|e| format!("the demo could not be loaded ({e})"))?;
     let m = DemoManifest::from_json(&text).map_err(|e| e.to_string())?;
     let items = match &m.texts {
-        Some(texts) => Items::Texts(texts.clone()),
+        Some(texts) => Items::Texts(texts.clone().into()),
         None => Items::Images(
             m.items
                 .iter()
@@ -221,7 +223,7 @@ pub fn start_draft(state: AppState, class_list: &str) {
 /// as files) after the person opens them again. Errors name what is wrong with the record.
 pub async fn reopen(state: AppState, id: String) -> Result<(), String> {
     let (saved, stored, progress) = storage::load(&id).await?;
-    let mut project = read_stored(&progress, stored.names.clone()).map_err(|e| e.to_string())?;
+    let mut project = read_stored(&progress, stored.names.to_vec()).map_err(|e| e.to_string())?;
     project.settings.title = saved.title;
     if let Some(model) = project.settings.model.as_mut() {
         restore_model(model, &stored)?;
@@ -404,7 +406,7 @@ fn attach_texts(state: AppState, reopen: Reopen, texts: Vec<String>) {
             texts.len()
         ));
     }
-    resume(state, reopen, Items::Texts(texts), None, Vec::new());
+    resume(state, reopen, Items::Texts(texts.into()), None, Vec::new());
 }
 
 /// Opens the reopened project on `items`: its session, settings and queue as saved. A project
@@ -441,7 +443,7 @@ fn resume(
         Items::Texts(t) => Some(t.clone()),
         Items::Images(_) => None,
     };
-    let names = project.session.items().to_vec();
+    let names = project.session.shared_items();
     begin(
         state,
         project.session,

@@ -75,15 +75,17 @@ fn duration(seconds: f64) -> String {
 pub enum Items {
     /// Image URL of each item (the app's own files or object URLs of the person's files).
     Images(Vec<String>),
-    /// The text of each item.
-    Texts(Vec<String>),
+    /// The text of each item (shared: the project's stored copy and searches take no copy of a
+    /// million texts).
+    Texts(std::sync::Arc<[String]>),
 }
 
 impl Items {
     /// Number of items.
     pub fn len(&self) -> usize {
         match self {
-            Items::Images(v) | Items::Texts(v) => v.len(),
+            Items::Images(v) => v.len(),
+            Items::Texts(v) => v.len(),
         }
     }
 

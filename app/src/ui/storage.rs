@@ -34,9 +34,9 @@ pub struct Saved {
 #[derive(Debug, Clone, Default)]
 pub struct StoredItems {
     /// Item names, in session order.
-    pub names: Vec<String>,
+    pub names: std::sync::Arc<[String]>,
     /// The texts of a text project.
-    pub texts: Option<Vec<String>>,
+    pub texts: Option<std::sync::Arc<[String]>>,
     /// The zip its images came from.
     pub zip: Option<Blob>,
     /// The model file (and tokenizer) the person brought.
@@ -47,7 +47,7 @@ pub struct StoredItems {
 /// One entry of the list: a project that reads, or the id of one that does not and why.
 pub type Listed = Result<Saved, (String, String)>;
 
-fn json<T: serde::Serialize>(value: &T) -> JsValue {
+fn json<T: serde::Serialize + ?Sized>(value: &T) -> JsValue {
     serde_json::to_string(value)
         .expect("plain data serialises")
         .into()
@@ -63,7 +63,7 @@ pub async fn create(saved: &Saved, items: &StoredItems, progress: &str) -> Resul
     )?;
     let record = Object::new();
     let set = |key: &str, value: JsValue| Reflect::set(&record, &key.into(), &value).map(|_| ());
-    let mut fields = vec![("names", json(&items.names))];
+    let mut fields = vec![("names", json(&*items.names))];
     if let Some(texts) = &items.texts {
         fields.push(("texts", json(texts)));
     }
@@ -152,7 +152,7 @@ pub async fn load(id: &str) -> Result<(Saved, StoredItems, String), String> {
     };
     let blob = |key: &str| field(key).dyn_into::<Blob>().ok();
     let stored = StoredItems {
-        names,
+        names: names.into(),
         texts,
         zip: blob("zip"),
         model: blob("model"),

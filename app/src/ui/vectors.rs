@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use leptos::prelude::*;
 use quarry_core::cache::key_of_hash;
+use quarry_core::cache_blocks::hash_hex;
 use quarry_core::vectors_file::Header;
 use web_sys::Blob;
 
@@ -53,13 +54,11 @@ pub fn named_entries(items: &[String]) -> Vec<Option<u32>> {
 pub fn named_key(entry: u32) -> Option<String> {
     NAMED.with_borrow(|named| {
         let (model, hash) = named.entries.get(entry as usize)?;
-        let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
-        Some(key_of_hash(&named.models[*model as usize], &hex))
+        Some(key_of_hash(&named.models[*model as usize], &hash_hex(hash)))
     })
 }
 
-/// Remembers the file's names (once its rows are kept); a hash that is not 64 hex digits is
-/// left to content matching.
+/// Remembers the file's names (once its rows are kept).
 fn remember(file: quarry_core::vectors_file::VectorsFile) {
     NAMED.with_borrow_mut(|named| {
         let model = match named.models.iter().position(|m| *m == file.model_key) {
@@ -70,12 +69,11 @@ fn remember(file: quarry_core::vectors_file::VectorsFile) {
             }
         } as u32;
         // The names move here (a million of them: not copied).
-        for (name, hash) in file.items.into_iter().zip(&file.hashes) {
-            let Some(bytes) = quarry_core::cache_blocks::hash_bytes(hash) else {
-                continue;
-            };
+        named.entries.reserve(file.items.len());
+        named.names.reserve(file.items.len());
+        for (name, &hash) in file.items.into_iter().zip(&file.hashes) {
             let entry = named.entries.len() as u32;
-            named.entries.push((model, bytes));
+            named.entries.push((model, hash));
             named.names.insert(name, entry);
         }
     });
@@ -183,7 +181,7 @@ async fn keep(state: AppState, blob: &Blob, header: Header) -> Result<(usize, us
             .zip(values.chunks_exact(dim))
             .map(|(r, v)| {
                 (
-                    key_of_hash(&header.file.model_key, &header.file.hashes[r]),
+                    key_of_hash(&header.file.model_key, &hash_hex(&header.file.hashes[r])),
                     v.to_vec(),
                 )
             })
