@@ -147,3 +147,76 @@ test('embeddings cached before the limit existed are stamped as used long ago, a
     await server.close();
   }
 });
+
+test('an embedding cached by an older version is used for its item and moves into a block', { timeout: 600_000 }, async () => {
+  const server = await serve();
+  const browser = await launch();
+  try {
+    // The demo once, to learn its model key and one item's row (hash and 8-bit bytes).
+    const first = await openDemo(browser, server);
+    const one = await first.page.evaluate(() => new Promise((ok, fail) => {
+      const r = indexedDB.open('quarry');
+      r.onerror = () => fail(r.error);
+      r.onsuccess = () => {
+        const tx = r.result.transaction(['embedding-blocks', 'embedding-block-hashes', 'embedding-block-use']);
+        const keys = tx.objectStore('embedding-block-use').getAllKeys();
+        keys.onsuccess = () => { try {
+          const key = keys.result[0];
+          const rows = tx.objectStore('embedding-blocks').get(key);
+          const hashes = tx.objectStore('embedding-block-hashes').get(key);
+          const use = tx.objectStore('embedding-block-use').get(key);
+          tx.oncomplete = () => {
+            const stride = rows.result.byteLength / use.result.n;
+            const hex = [...new Uint8Array(hashes.result.buffer, hashes.result.byteOffset, 32)]
+              .map((b) => b.toString(16).padStart(2, '0')).join('');
+            r.result.close();
+            ok({ model: key.slice(0, key.lastIndexOf('/')), hex, row: [...rows.result.slice(0, stride)] });
+          };
+        } catch (e) { fail(e); } };
+      };
+    }));
+    // The cache as a version-3 Quarry would have left it: that one row as a single entry, no
+    // blocks (the same page and profile, away from the app).
+    const page = first.page;
+    const away = first.problems.length;
+    await page.goto(`${server.url}not-the-app`);
+    await page.evaluate((one) => new Promise((ok, fail) => {
+      const r = indexedDB.open('quarry');
+      r.onerror = () => fail(r.error);
+      r.onsuccess = () => { try {
+        const stores = ['embedding-blocks', 'embedding-block-hashes', 'embedding-block-use', 'embeddings', 'embedding-use'];
+        const tx = r.result.transaction(stores, 'readwrite');
+        stores.slice(0, 3).forEach((s) => tx.objectStore(s).clear());
+        const key = `${one.model}/${one.hex}`;
+        tx.objectStore('embeddings').put(new Uint8Array(one.row), key);
+        tx.objectStore('embedding-use').put({ t: 0 }, key);
+        tx.oncomplete = () => { r.result.close(); ok(); };
+        tx.onerror = () => fail(tx.error);
+      } catch (e) { fail(e); } };
+    }), one);
+    const logs = [];
+    page.on('console', (m) => logs.push(m.text()));
+    await page.goto(server.url);
+    const back = first.problems.length; // the page away from the app is a 404, as meant
+    await page.getByRole('button', { name: 'Try the demo' }).click();
+    await page.getByRole('group', { name: 'Classes', exact: true }).waitFor({ timeout: 300_000 });
+    await page.getByTestId('embedding-strip').waitFor({ state: 'detached', timeout: 300_000 });
+    const summary = logs.find((l) => l.startsWith('quarry: embedding:')) ?? '';
+    assert.match(summary, /508 items \(1 from the cache\)/, summary);
+    // Moved: no single entry left, every row in blocks, the old row among them.
+    await page.getByText('Storage in this browser').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=cache-count]')?.textContent === 'Cached embeddings: 508.');
+    const left = await page.evaluate(() => new Promise((ok) => {
+      const r = indexedDB.open('quarry');
+      r.onsuccess = () => {
+        const c = r.result.transaction('embeddings').objectStore('embeddings').count();
+        c.onsuccess = () => { r.result.close(); ok(c.result); };
+      };
+    }));
+    assert.equal(left, 0);
+    assert.deepEqual([...first.problems.slice(0, away), ...first.problems.slice(back)], []);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});

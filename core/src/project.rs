@@ -239,7 +239,7 @@ mod tests {
     use super::*;
 
     fn session() -> Session {
-        let items = (0..6).map(|i| format!("{i}.png")).collect();
+        let items: Vec<String> = (0..6).map(|i| format!("{i}.png")).collect();
         let mut s = Session::new(items, vec!["cat".into(), "dog".into()]).unwrap();
         s.set_queue(vec![4, 1, 2, 3, 5]);
         s.answer(1).unwrap();

@@ -17,7 +17,7 @@ fn fixture(name: &str) -> String {
 /// The project the v1 fixture was written from (kept so the fixture can be regenerated:
 /// `QUARRY_WRITE_FIXTURE=1 cargo test -p quarry-core --test project_files`).
 fn fixture_session() -> Session {
-    let items = (0..8).map(|i| format!("photos/{i}.jpg")).collect();
+    let items: Vec<String> = (0..8).map(|i| format!("photos/{i}.jpg")).collect();
     let mut s = Session::new(items, vec!["cat".into(), "dog".into(), "fox".into()]).unwrap();
     s.import_label(7, 2).unwrap();
     s.set_queue(vec![3, 0, 5, 1, 2, 6]);

@@ -121,7 +121,7 @@ fn random_operations_keep_every_invariant() {
     for seed in 0..runs {
         let mut rng = Rng::new(seed);
         let n = 2 + rng.below(12);
-        let items = (0..n).map(|i| format!("{i}.png")).collect();
+        let items: Vec<String> = (0..n).map(|i| format!("{i}.png")).collect();
         let mut s = Session::new(items, vec!["a".into(), "b".into(), "c".into()])
             .unwrap()
             .with_multi_label(seed % 3 == 0)

@@ -3,7 +3,7 @@
 use super::*;
 
 fn session() -> Session {
-    let items = (0..5).map(|i| format!("{i}.png")).collect();
+    let items: Vec<String> = (0..5).map(|i| format!("{i}.png")).collect();
     Session::new(items, vec!["a".into(), "b".into()]).unwrap()
 }
 
@@ -300,7 +300,7 @@ fn bad_construction_and_answers_are_errors() {
 
 #[test]
 fn several_items_labeled_at_once_are_separate_answers_and_the_current_item_stays() {
-    let items = (0..6).map(|i| format!("{i}.png")).collect();
+    let items: Vec<String> = (0..6).map(|i| format!("{i}.png")).collect();
     let mut s = Session::new(items, vec!["cat".into(), "dog".into()]).unwrap();
     s.set_queue(vec![0, 1, 2]);
     s.answer(0).unwrap();
