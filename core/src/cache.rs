@@ -14,7 +14,7 @@ pub fn digest(parts: &[&[u8]]) -> String {
         h.update((p.len() as u64).to_le_bytes());
         h.update(p);
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::cache_blocks::hash_hex(&h.finalize().into())
 }
 
 /// The key of `model` loaded from `bytes` (and `tokenizer` for a text model). Where the file

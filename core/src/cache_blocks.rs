@@ -39,7 +39,19 @@ pub fn hash_bytes(hex: &str) -> Option<[u8; HASH_BYTES]> {
 
 /// The 64 hex digits of a hash's 32 bytes ([`hash_bytes`] the other way).
 pub fn hash_hex(bytes: &[u8; HASH_BYTES]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(2 * HASH_BYTES);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    out
+}
+
+/// The cache key of the content hashed `hash` under model `model` ([`split_key`] the other
+/// way; [`crate::cache::key_of_hash`] of its hex).
+pub fn join_key(model: &str, hash: &[u8; HASH_BYTES]) -> String {
+    crate::cache::key_of_hash(model, &hash_hex(hash))
 }
 
 /// The rows of one block ready to store: `hashes` (32 bytes per row) and `rows` (`stride`
@@ -210,6 +222,12 @@ mod tests {
         assert!(split_key(&"ab".repeat(32)).is_none(), "no model");
         assert!(split_key(&format!("m/{}", "zz".repeat(32))).is_none());
         assert!(split_key(&format!("m/{}é", "a".repeat(62))).is_none());
+        // And back, the hex in lower case as `cache::digest` writes it.
+        let mut mixed = [0xab; 32];
+        mixed[0] = 0x0f;
+        let back = join_key("m0de1", &mixed);
+        assert_eq!(back, format!("m0de1/0f{}", "ab".repeat(31)));
+        assert_eq!(split_key(&back), Some(("m0de1", mixed)));
     }
 
     #[test]

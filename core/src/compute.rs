@@ -11,10 +11,12 @@
 //! set of centres: Core-Set's k-center greedy and BADGE's k-means++ seeding).
 
 pub mod backend;
+mod best;
 pub mod kcenter;
 mod simd;
 
 pub use backend::{now, Backend, Cpu};
+pub use best::Best;
 pub use kcenter::{Centres, GradientCentres};
 
 use crate::head::{softmax_f32, Activation, LinearHead};
@@ -252,18 +254,19 @@ pub fn scores(store: &CompactRows, rows: &[usize], vectors: &Vectors, out: &mut 
 /// has similarity 0.
 pub fn cosines(store: &CompactRows, rows: &[usize], vectors: &Vectors) -> Vec<Vec<f32>> {
     let mut out = vec![vec![0f32; rows.len()]; vectors.count];
-    each_cosine(store, rows, vectors, |r, v, c| out[v][r] = c);
+    each_cosine(store, rows, vectors, |r, v, c| out[v][r] = c as f32);
     out
 }
 
-/// Calls `f(r, v, cosine)` with [`cosines`]' value for every row position `r` of `rows` and
-/// vector `v` (in an order chosen for speed), holding nothing per pair: what a caller that keeps
-/// only the best few of a large pool uses.
+/// Calls `f(r, v, cosine)` with the cosine of row `rows[r]`'s codes and vector `v`'s (from the
+/// exact integer dot product; [`cosines`] in f64) for every `r` and `v`, in an order chosen for
+/// speed, holding nothing per pair: what a caller that keeps only the best few of a large pool
+/// uses ([`Best`]).
 pub fn each_cosine(
     store: &CompactRows,
     rows: &[usize],
     vectors: &Vectors,
-    mut f: impl FnMut(usize, usize, f32),
+    mut f: impl FnMut(usize, usize, f64),
 ) {
     if store.cols() == 0 {
         for r in 0..rows.len() {
@@ -280,7 +283,7 @@ pub fn each_cosine(
         .collect();
     each_dot(store, rows, vectors, |r, v, d| {
         let n = row_norms[r] * vec_norms[v];
-        f(r, v, if n > 0.0 { (d as f64 / n) as f32 } else { 0.0 });
+        f(r, v, if n > 0.0 { d as f64 / n } else { 0.0 });
     });
 }
 

@@ -2,16 +2,13 @@
 //! similarity on the learner's 8-bit rows ([`CompactRows`]).
 //!
 //! The search is exact at every pool size: one pass of the compute layer's integer dot products
-//! ([`compute::each_dot`]) against every present row, a bounded heap keeping the best `k`. The
-//! similarity of a row to a query is `codes · query / (‖codes‖ ‖query‖)` computed from exact
+//! ([`compute::each_cosine`]) against every present row, a bounded heap ([`Best`]) keeping the
+//! best `k`. The similarity of a row to a query is `codes · query / (‖codes‖ ‖query‖)` computed from exact
 //! integers, so the order is the order a brute-force scan of the same codes gives (ties broken
 //! by the lower item index). At 100,000 × 1,280 the pass is tens of milliseconds (docs/evidence.md
 //! "More like this"), so no approximate index is needed.
 
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
-
-use crate::compute::{self, Vectors};
+use crate::compute::{self, Best, Vectors};
 use crate::error::{Error, Result};
 use crate::store::{CompactRows, Rows};
 
@@ -34,28 +31,6 @@ pub enum Query {
     Item(usize),
     /// An embedding from outside the pool (search by example), quantised to 14 bits.
     Vector(Vec<f32>),
-}
-
-/// Heap entry ordered so that the *worst* kept neighbour is on top.
-#[derive(PartialEq)]
-struct Kept(f64, usize);
-
-impl Eq for Kept {}
-
-impl Ord for Kept {
-    fn cmp(&self, other: &Self) -> Ordering {
-        // Worse = lower similarity, or equal similarity and a higher index.
-        other
-            .0
-            .total_cmp(&self.0)
-            .then_with(|| self.1.cmp(&other.1))
-    }
-}
-
-impl PartialOrd for Kept {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
 }
 
 /// The `k` present rows of `store` most similar to `query`, most similar first (ties: lower item
@@ -92,24 +67,12 @@ pub fn nearest(store: &CompactRows, query: &Query, k: usize) -> Result<Vec<Neigh
     let rows: Vec<usize> = (0..store.rows())
         .filter(|&i| store.is_present(i) && Some(i) != skip)
         .collect();
-    let query_norm = (vectors.code_sq(0) as f64).sqrt();
-    let mut heap: BinaryHeap<Kept> = BinaryHeap::with_capacity(k + 1);
-    compute::each_dot(store, &rows, &vectors, |r, _, dot| {
-        let item = rows[r];
-        let n = f64::from(store.code_sq(item)).sqrt() * query_norm;
-        let s = if n > 0.0 { dot as f64 / n } else { 0.0 };
-        let entry = Kept(s, item);
-        if heap.len() < k {
-            heap.push(entry);
-        } else if heap.peek().is_some_and(|worst| entry < *worst) {
-            heap.pop();
-            heap.push(entry);
-        }
-    });
-    Ok(heap
-        .into_sorted_vec()
+    let mut best = Best::new(k);
+    compute::each_cosine(store, &rows, &vectors, |r, _, s| best.offer(s, rows[r]));
+    Ok(best
+        .into_sorted()
         .into_iter()
-        .map(|Kept(s, item)| Neighbour {
+        .map(|(item, s)| Neighbour {
             item,
             similarity: s as f32,
         })

@@ -10,8 +10,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use leptos::prelude::*;
-use quarry_core::cache::key_of_hash;
-use quarry_core::cache_blocks::hash_hex;
+use quarry_core::cache_blocks::join_key;
 use quarry_core::vectors_file::Header;
 use web_sys::Blob;
 
@@ -54,7 +53,7 @@ pub fn named_entries(items: &[String]) -> Vec<Option<u32>> {
 pub fn named_key(entry: u32) -> Option<String> {
     NAMED.with_borrow(|named| {
         let (model, hash) = named.entries.get(entry as usize)?;
-        Some(key_of_hash(&named.models[*model as usize], &hash_hex(hash)))
+        Some(join_key(&named.models[*model as usize], hash))
     })
 }
 
@@ -181,7 +180,7 @@ async fn keep(state: AppState, blob: &Blob, header: Header) -> Result<(usize, us
             .zip(values.chunks_exact(dim))
             .map(|(r, v)| {
                 (
-                    key_of_hash(&header.file.model_key, &hash_hex(&header.file.hashes[r])),
+                    join_key(&header.file.model_key, &header.file.hashes[r]),
                     v.to_vec(),
                 )
             })

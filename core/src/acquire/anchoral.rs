@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use super::{Pool, StrategyKind};
-use crate::compute::{self, Vectors};
+use crate::compute::{self, Best, Vectors};
 use crate::matrix::{dot, norm};
 use crate::rng::Rng;
 use crate::store::{CompactRows, Rows};
@@ -152,7 +152,7 @@ fn anchored(
     labels: &[usize],
     classes: usize,
     rng: &mut Rng,
-    nearest: impl FnOnce(&[usize]) -> Vec<Vec<(usize, f32)>>,
+    nearest: impl FnOnce(&[usize]) -> Vec<Vec<(usize, f64)>>,
 ) -> Vec<usize> {
     let (anchors, anchor_class) = pick_anchors(labeled, labels, classes, rng);
     let nearest = nearest(&anchors);
@@ -195,7 +195,7 @@ fn similarities(
     rows: &impl Rows,
     candidates: &[usize],
     anchors: &[usize],
-) -> Vec<Vec<(usize, f32)>> {
+) -> Vec<Vec<(usize, f64)>> {
     const BLOCK: usize = 64;
     let units = rows.decode(anchors).normalised();
     let mut best = vec![Best::new(NEIGHBOURS); anchors.len()];
@@ -207,7 +207,7 @@ fn similarities(
         for (k, best) in best.iter_mut().enumerate() {
             let a = units.row(k);
             for (r, n) in norms.iter().enumerate() {
-                best.offer(dot(a, x.row(r)) / n, b * BLOCK + r);
+                best.offer(f64::from(dot(a, x.row(r)) / n), b * BLOCK + r);
             }
         }
     }
@@ -217,11 +217,11 @@ fn similarities(
 /// Per class: candidate positions its anchors retrieved, best first by mean similarity to the
 /// anchors that retrieved them.
 fn retrieve(
-    nearest: &[Vec<(usize, f32)>],
+    nearest: &[Vec<(usize, f64)>],
     anchor_class: &[usize],
     classes: usize,
 ) -> Vec<Vec<usize>> {
-    let mut per_class: Vec<BTreeMap<usize, (f32, u32)>> = vec![BTreeMap::new(); classes];
+    let mut per_class: Vec<BTreeMap<usize, (f64, u32)>> = vec![BTreeMap::new(); classes];
     for (found, &class) in nearest.iter().zip(anchor_class) {
         for &(j, s) in found {
             let e = per_class[class].entry(j).or_insert((0.0, 0));
@@ -232,62 +232,14 @@ fn retrieve(
     per_class
         .into_iter()
         .map(|m| {
-            let mut v: Vec<(f32, usize)> =
-                m.into_iter().map(|(j, (t, h))| (t / h as f32, j)).collect();
+            let mut v: Vec<(f64, usize)> = m
+                .into_iter()
+                .map(|(j, (t, h))| (t / f64::from(h), j))
+                .collect();
             v.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
             v.into_iter().map(|(_, j)| j).collect()
         })
         .collect()
-}
-
-/// The `k` largest values offered and their positions (the lower position first among equals,
-/// whatever the order they come in): a heap of the best `k` whose top is the worst of them.
-#[derive(Clone)]
-struct Best {
-    k: usize,
-    heap: std::collections::BinaryHeap<Worse>,
-}
-
-/// Heap order: a larger entry is a worse one (lower similarity, then higher position).
-#[derive(Clone, PartialEq)]
-struct Worse(f32, usize);
-
-impl Eq for Worse {}
-
-impl PartialOrd for Worse {
-    fn partial_cmp(&self, o: &Worse) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(o))
-    }
-}
-
-impl Ord for Worse {
-    fn cmp(&self, o: &Worse) -> std::cmp::Ordering {
-        o.0.total_cmp(&self.0).then(self.1.cmp(&o.1))
-    }
-}
-
-impl Best {
-    fn new(k: usize) -> Best {
-        Best {
-            k,
-            heap: std::collections::BinaryHeap::with_capacity(k + 1),
-        }
-    }
-
-    fn offer(&mut self, value: f32, position: usize) {
-        let entry = Worse(value, position);
-        if self.heap.len() < self.k {
-            self.heap.push(entry);
-        } else if self.heap.peek().is_some_and(|w| entry < *w) {
-            self.heap.pop();
-            self.heap.push(entry);
-        }
-    }
-
-    /// (position, value) of the best `k`, in no particular order.
-    fn into_vec(self) -> Vec<(usize, f32)> {
-        self.heap.into_iter().map(|w| (w.1, w.0)).collect()
-    }
 }
 
 /// Takes from the ranked lists in turn, skipping what another list already gave, until `cap`
@@ -385,26 +337,5 @@ mod tests {
         );
         assert_eq!(picked.len(), 10);
         assert!(picked.iter().all(|&i| class[i] != 3));
-    }
-
-    #[test]
-    fn the_best_kept_do_not_depend_on_the_order_offered() {
-        // Ties at the cut: positions decide, the lower first, whatever the order.
-        let values: Vec<f32> = (0..500).map(|i| ((i * 37) % 50) as f32 / 10.0).collect();
-        let mut want: Vec<(usize, f32)> = values.iter().copied().enumerate().collect();
-        want.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        want.truncate(25);
-        want.sort_by_key(|e| e.0);
-        let mut order: Vec<usize> = (0..values.len()).collect();
-        for seed in 0..4 {
-            Rng::new(seed).shuffle(&mut order);
-            let mut best = Best::new(25);
-            for &j in &order {
-                best.offer(values[j], j);
-            }
-            let mut got = best.into_vec();
-            got.sort_by_key(|e| e.0);
-            assert_eq!(got, want);
-        }
     }
 }
