@@ -45,8 +45,9 @@ pub const MAX_CLUSTERED: usize = 2_000;
 pub const MAX_GRAPH: usize = 2_000;
 
 use crate::candidates::CandidateRule;
+use crate::compute::sample;
 use crate::head::SoftmaxHead;
-use crate::kmeans::{closest, kmeans, Clustering};
+use crate::kmeans::{kmeans_rows, nearest_centres, Clustering};
 use crate::matrix::Matrix;
 use crate::rng::Rng;
 use crate::store::{CompactRows, Rows};
@@ -412,6 +413,8 @@ pub struct PoolClusters {
     pub all: Vec<usize>,
     /// Their embeddings, row `j` = item `all[j]`.
     pub rows: Matrix,
+    /// The same rows in 8 bits, for the compute kernel ([`sample`]).
+    pub codes: CompactRows,
     /// `labeled + batch` clusters (fewer when the pool is smaller); assignment follows `all`.
     pub clustering: Clustering,
     /// Whether each cluster's centre is the nearest centre of some labeled item.
@@ -427,25 +430,30 @@ pub fn cluster_pool(pool: &Pool<'_>, batch: usize, rng: &mut Rng) -> PoolCluster
     all.sort_unstable();
     let rows = pool.select_rows(&all);
     let positions: Vec<usize> = (0..all.len()).collect();
+    let codes = sample::quantised(&rows, &positions);
     let k = (pool.labeled.len() + batch).min(all.len());
-    let clustering = kmeans(&rows, &positions, k, 25, rng);
+    let clustering = kmeans_rows(&codes, &positions, k, 25, rng);
     let mut covered = vec![false; k];
-    // Labeled items in the sample are decoded already; only the others are read again.
+    // Labeled items in the sample are quantised already; only the others are read again.
     let (sampled, others): (Vec<usize>, Vec<usize>) = pool
         .labeled
         .iter()
         .partition(|l| all.binary_search(l).is_ok());
-    for l in sampled {
-        let at = all.binary_search(&l).expect("sampled");
-        covered[closest(&clustering.centroids, rows.row(at))] = true;
-    }
+    let at: Vec<usize> = sampled
+        .iter()
+        .map(|l| all.binary_search(l).expect("sampled"))
+        .collect();
     let others = pool.select_rows(&others);
-    for r in 0..others.rows() {
-        covered[closest(&clustering.centroids, others.row(r))] = true;
-    }
+    let others_at: Vec<usize> = (0..others.rows()).collect();
+    let others = sample::quantised(&others, &others_at);
+    let nearest = nearest_centres(&codes, &at, &clustering.centroids)
+        .into_iter()
+        .chain(nearest_centres(&others, &others_at, &clustering.centroids));
+    nearest.for_each(|c| covered[c] = true);
     PoolClusters {
         all,
         rows,
+        codes,
         clustering,
         covered,
     }

@@ -7,12 +7,14 @@
 //! value serves several products ([`simd`]: SSE2/AVX2, wasm SIMD128, or a plain loop). Rows go
 //! in blocks of [`ROW_BLOCK`] so a tile's vectors stay in the first-level cache while a block of
 //! rows streams past. On top: [`probabilities`] (softmax or per-class sigmoid of a
-//! [`LinearHead`]), [`cosines`] (AnchorAL's retrieval) and [`kcenter`] (distances to a growing
-//! set of centres: Core-Set's k-center greedy and BADGE's k-means++ seeding).
+//! [`LinearHead`]), [`cosines`] (AnchorAL's retrieval), [`kcenter`] (distances to a growing
+//! set of centres: Core-Set's k-center greedy and BADGE's k-means++ seeding) and [`sample`]
+//! (the same kernel on a strategy's f32 sample: k-means, ball graphs, typicality).
 
 pub mod backend;
 mod best;
 pub mod kcenter;
+pub mod sample;
 mod simd;
 
 pub use backend::{now, Backend, Cpu};

@@ -1,7 +1,16 @@
-//! Seeded k-means (k-means++ initialisation, Lloyd iterations).
+//! Seeded k-means (k-means++ initialisation, Lloyd iterations) on the compute layer's kernel.
+//!
+//! The rows are quantised to 8 bits once ([`sample::quantised`], the form the learner keeps
+//! them in) and every distance comes from the exact integer dot products of [`compute`]: a
+//! seeding step is one pass of the rows against the new centre's codes, an assignment step one
+//! pass against the centres (quantised to 14 bits each time they move). The centres themselves
+//! are the f32 means of the decoded rows. Deterministic for a given [`Rng`] state, on every
+//! platform (the kernel's sums are integers).
 
-use crate::matrix::{sq_dist, Matrix};
+use crate::compute::{self, sample, Vectors};
+use crate::matrix::Matrix;
 use crate::rng::Rng;
+use crate::store::{CompactRows, Rows};
 
 /// The result of [`kmeans`].
 #[derive(Debug, Clone)]
@@ -17,63 +26,45 @@ pub struct Clustering {
 /// Deterministic for a given `rng` state. Runs at most `max_iter` Lloyd steps. An empty `idx`
 /// gives zero clusters.
 pub fn kmeans(x: &Matrix, idx: &[usize], k: usize, max_iter: usize, rng: &mut Rng) -> Clustering {
-    let k = k.min(idx.len());
-    let dim = x.cols();
-    if k == 0 {
+    let store = sample::quantised(x, idx);
+    let rows: Vec<usize> = (0..idx.len()).collect();
+    kmeans_rows(&store, &rows, k, max_iter, rng)
+}
+
+/// [`kmeans`] of the rows `rows` of an 8-bit store; the assignment follows `rows`.
+pub fn kmeans_rows(
+    store: &CompactRows,
+    rows: &[usize],
+    k: usize,
+    max_iter: usize,
+    rng: &mut Rng,
+) -> Clustering {
+    let k = k.min(rows.len());
+    let dim = store.cols();
+    if k == 0 || dim == 0 {
         return Clustering {
-            centroids: Matrix::zeros(0, dim),
-            assignment: Vec::new(),
+            centroids: Matrix::zeros(k, dim),
+            assignment: vec![0; if k == 0 { 0 } else { rows.len() }],
         };
     }
-    let mut centroids = Matrix::zeros(k, dim);
-    centroids
-        .row_mut(0)
-        .copy_from_slice(x.row(idx[rng.below(idx.len())]));
-    let mut nearest: Vec<f32> = idx
-        .iter()
-        .map(|&i| sq_dist(x.row(i), centroids.row(0)))
-        .collect();
-    for c in 1..k {
-        let total: f64 = nearest.iter().map(|&d| f64::from(d)).sum();
-        let pick = if total <= 0.0 {
-            rng.below(idx.len())
-        } else {
-            let mut target = rng.next_f64() * total;
-            let mut chosen = idx.len() - 1;
-            for (j, &d) in nearest.iter().enumerate() {
-                target -= f64::from(d);
-                if target <= 0.0 {
-                    chosen = j;
-                    break;
-                }
-            }
-            chosen
-        };
-        centroids.row_mut(c).copy_from_slice(x.row(idx[pick]));
-        for (j, &i) in idx.iter().enumerate() {
-            nearest[j] = nearest[j].min(sq_dist(x.row(i), centroids.row(c)));
-        }
-    }
-    let mut assignment = vec![0; idx.len()];
+    let seeds = seed(store, rows, k, rng);
+    let mut centroids = store.decode(&seeds);
+    let mut assignment = vec![0; rows.len()];
     for iter in 0..max_iter.max(1) {
-        let mut changed = false;
-        for (j, &i) in idx.iter().enumerate() {
-            let best = closest(&centroids, x.row(i));
-            if best != assignment[j] || iter == 0 {
-                changed |= best != assignment[j];
-                assignment[j] = best;
-            }
-        }
+        let best = nearest_centres(store, rows, &centroids);
+        let changed = best != assignment;
+        assignment = best;
         if !changed && iter > 0 {
             break;
         }
         let mut sums = vec![0.0f64; k * dim];
         let mut counts = vec![0usize; k];
-        for (j, &i) in idx.iter().enumerate() {
-            let c = assignment[j];
+        for (&i, &c) in rows.iter().zip(&assignment) {
             counts[c] += 1;
-            for (s, v) in sums[c * dim..(c + 1) * dim].iter_mut().zip(x.row(i)) {
-                *s += f64::from(*v);
+            let (codes, scale) = store.codes(i);
+            let scale = f64::from(scale);
+            for (s, &q) in sums[c * dim..(c + 1) * dim].iter_mut().zip(codes) {
+                *s += f64::from(q) * scale;
             }
         }
         for c in 0..k {
@@ -94,16 +85,68 @@ pub fn kmeans(x: &Matrix, idx: &[usize], k: usize, max_iter: usize, rng: &mut Rn
     }
 }
 
-/// Index of the centroid nearest to `v`.
-pub fn closest(centroids: &Matrix, v: &[f32]) -> usize {
-    let mut best = (0, f32::INFINITY);
-    for c in 0..centroids.rows() {
-        let d = sq_dist(centroids.row(c), v);
-        if d < best.1 {
-            best = (c, d);
+/// k-means++ seeding: `k` store rows of `rows`, each drawn with probability proportional to
+/// its squared distance to the nearest one drawn before (uniformly when all distances are 0).
+fn seed(store: &CompactRows, rows: &[usize], k: usize, rng: &mut Rng) -> Vec<usize> {
+    let mut nearest = vec![f32::INFINITY; rows.len()];
+    let mut pick = rng.below(rows.len());
+    let mut seeds = Vec::with_capacity(k);
+    loop {
+        seeds.push(rows[pick]);
+        let centre = Vectors::from_rows(store, &[rows[pick]]);
+        compute::each_dot(store, rows, &centre, |r, _, d| {
+            let d2 = sample::sq_dist_from_dot(store, rows[r], rows[pick], d) as f32;
+            nearest[r] = nearest[r].min(d2);
+        });
+        nearest[pick] = 0.0;
+        if seeds.len() == k {
+            return seeds;
         }
+        let total: f64 = nearest.iter().map(|&d| f64::from(d)).sum();
+        pick = if total <= 0.0 {
+            rng.below(rows.len())
+        } else {
+            let mut target = rng.next_f64() * total;
+            let mut chosen = rows.len() - 1;
+            for (j, &d) in nearest.iter().enumerate() {
+                target -= f64::from(d);
+                if target <= 0.0 {
+                    chosen = j;
+                    break;
+                }
+            }
+            chosen
+        };
     }
-    best.0
+}
+
+/// The nearest of `centroids` (`k × dim`) to each of the store rows `rows` (ties: the lower
+/// centre), through the compute kernel with the centres quantised to 14 bits.
+///
+/// # Panics
+/// When the centres' length differs from the rows'.
+pub fn nearest_centres(store: &CompactRows, rows: &[usize], centroids: &Matrix) -> Vec<usize> {
+    let mut best = vec![(f64::INFINITY, 0usize); rows.len()];
+    if centroids.rows() == 0 || store.cols() == 0 {
+        return vec![0; rows.len()];
+    }
+    let centres = Vectors::new(centroids.as_slice(), centroids.cols());
+    // ‖x − c‖² = ‖x‖² − 2 x·c + ‖c‖²; ‖x‖² is the same for every centre of a row.
+    let norms: Vec<f64> = (0..centres.count())
+        .map(|c| {
+            let s = f64::from(centres.scale(c));
+            s * s * centres.code_sq(c) as f64
+        })
+        .collect();
+    compute::each_dot(store, rows, &centres, |r, c, d| {
+        let cross = f64::from(store.codes(rows[r]).1) * f64::from(centres.scale(c)) * d as f64;
+        let score = norms[c] - 2.0 * cross;
+        let b = &mut best[r];
+        if score < b.0 || (score == b.0 && c < b.1) {
+            *b = (score, c);
+        }
+    });
+    best.into_iter().map(|(_, c)| c).collect()
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ const HERE = join(ROOT, 'tools/wasm-bench');
 const memory = process.argv.includes('--memory');
 const [pool = 100000, dim = 1280, classes = 10, labels = 200, batch = 100] = process.argv.slice(2).filter((a) => a !== '--memory').map(Number);
 // Indices into StrategyKind::ALL (core/src/acquire.rs).
-const KINDS = [['auto', 0], ['margin', 1], ['badge', 8], ['coreset', 9], ['typiclust', 10], ['probcover', 11]];
+const KINDS = [['auto', 0], ['margin', 1], ['dropquery', 8], ['badge', 9], ['coreset', 10], ['typiclust', 11], ['probcover', 12], ['cold-start', 13]];
 
 const dir = await mkdtemp(join(tmpdir(), 'quarry-wasm-bench-'));
 for (const f of await readdir(join(HERE, 'page'))) await copyFile(join(HERE, 'page', f), join(dir, f));

@@ -22,6 +22,7 @@ impl Strategy for ColdStart {
             rows,
             clustering,
             covered,
+            ..
         } = cluster_pool(pool, batch, rng);
         let k = covered.len();
         let mut members: Vec<Vec<(f32, usize)>> = vec![Vec::new(); k];

@@ -8,8 +8,8 @@
 //! gives that δ exactly, as a quantile, with no grid to search.
 
 use super::{sample_at_most, top_up_randomly, Pool, Strategy, MAX_GRAPH};
-use crate::kmeans::kmeans;
-use crate::matrix::{dot, Matrix};
+use crate::compute::sample;
+use crate::kmeans::kmeans_rows;
 use crate::rng::Rng;
 
 /// Fraction of balls that must be pure.
@@ -20,20 +20,6 @@ pub const ALPHA: f32 = 0.95;
 /// a uniform sample of them.
 #[derive(Debug, Clone, Copy)]
 pub struct ProbCover;
-
-/// Pairwise Euclidean distances of unit rows, `n × n`, row-major.
-fn distances(z: &Matrix) -> Vec<f32> {
-    let n = z.rows();
-    let mut d = vec![0.0; n * n];
-    for i in 0..n {
-        for j in i + 1..n {
-            let v = (2.0 - 2.0 * dot(z.row(i), z.row(j))).max(0.0).sqrt();
-            d[i * n + j] = v;
-            d[j * n + i] = v;
-        }
-    }
-    d
-}
 
 /// The largest δ at which at least `alpha` of the balls are pure, given each item's cluster.
 pub fn purity_radius(d: &[f32], cluster: &[usize], alpha: f32) -> f32 {
@@ -69,10 +55,10 @@ impl Strategy for ProbCover {
         if n == 0 {
             return Vec::new();
         }
-        let z = pool.select_rows(&nodes).normalised();
-        let d = distances(&z);
         let all: Vec<usize> = (0..n).collect();
-        let clusters = kmeans(&z, &all, pool.classes.max(2), 25, rng);
+        let z = sample::quantised(&pool.select_rows(&nodes).normalised(), &all);
+        let d = sample::distances(&z, &all);
+        let clusters = kmeans_rows(&z, &all, pool.classes.max(2), 25, rng);
         let delta = purity_radius(&d, &clusters.assignment, ALPHA);
         let neighbours: Vec<Vec<usize>> = (0..n)
             .map(|i| (0..n).filter(|&j| d[i * n + j] <= delta).collect())
@@ -112,6 +98,7 @@ impl Strategy for ProbCover {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::matrix::Matrix;
 
     fn ring_groups() -> Matrix {
         // Three tight groups of different sizes at well separated directions.
@@ -127,8 +114,8 @@ mod tests {
 
     #[test]
     fn purity_radius_stops_before_balls_cross_clusters() {
-        let z = ring_groups();
-        let d = distances(&z);
+        let all: Vec<usize> = (0..24).collect();
+        let d = sample::distances(&sample::quantised(&ring_groups(), &all), &all);
         let cluster: Vec<usize> = (0..24)
             .map(|i| usize::from(i >= 12) + usize::from(i >= 20))
             .collect();

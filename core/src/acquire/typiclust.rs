@@ -1,8 +1,9 @@
 //! TypiClust (Hacohen et al., 2022): the most typical item of each uncovered cluster.
 
 use super::{cluster_pool, top_up_randomly, Pool, PoolClusters, Strategy};
-use crate::matrix::sq_dist;
+use crate::compute::sample;
 use crate::rng::Rng;
+use crate::store::CompactRows;
 
 /// Neighbours used for typicality.
 const K_NEIGHBOURS: usize = 20;
@@ -15,22 +16,22 @@ const MAX_SAMPLE: usize = 1000;
 #[derive(Debug, Clone, Copy)]
 pub struct TypiClust;
 
-/// `1 / mean distance to the k nearest other members` of each of `members`.
-pub fn typicality(x: &crate::matrix::Matrix, members: &[usize]) -> Vec<f32> {
-    let k = K_NEIGHBOURS.min(members.len().saturating_sub(1));
-    members
-        .iter()
-        .map(|&i| {
-            if k == 0 {
-                return 1.0;
-            }
-            let mut d: Vec<f32> = members
-                .iter()
-                .filter(|&&j| j != i)
-                .map(|&j| sq_dist(x.row(i), x.row(j)).sqrt())
-                .collect();
-            d.select_nth_unstable_by(k - 1, f32::total_cmp);
-            let mean = d[..k].iter().sum::<f32>() / k as f32;
+/// `1 / mean distance to the k nearest other members` of each of `members` (rows of `x`),
+/// the distances from the compute kernel's exact integer dot products.
+pub fn typicality(x: &CompactRows, members: &[usize]) -> Vec<f32> {
+    let n = members.len();
+    let k = K_NEIGHBOURS.min(n.saturating_sub(1));
+    if k == 0 {
+        return vec![1.0; n];
+    }
+    let d = sample::distances(x, members);
+    let mut others = Vec::with_capacity(n - 1);
+    (0..n)
+        .map(|a| {
+            others.clear();
+            others.extend((0..n).filter(|&b| b != a).map(|b| d[a * n + b]));
+            others.select_nth_unstable_by(k - 1, f32::total_cmp);
+            let mean = others[..k].iter().sum::<f32>() / k as f32;
             1.0 / (mean + 1e-12)
         })
         .collect()
@@ -44,9 +45,10 @@ impl Strategy for TypiClust {
     fn select(&self, pool: &Pool<'_>, batch: usize, rng: &mut Rng) -> Vec<usize> {
         let PoolClusters {
             all,
-            rows,
+            codes,
             clustering,
             covered,
+            ..
         } = cluster_pool(pool, batch, rng);
         let k = covered.len();
         let mut is_candidate = vec![false; pool.embeddings.rows()];
@@ -73,7 +75,7 @@ impl Strategy for TypiClust {
                 rng.shuffle(&mut sample);
                 sample.truncate(MAX_SAMPLE);
             }
-            let typ = typicality(&rows, &sample);
+            let typ = typicality(&codes, &sample);
             let best = sample
                 .iter()
                 .map(|&j| all[j])
