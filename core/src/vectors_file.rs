@@ -123,19 +123,24 @@ pub fn inputs_digest(names: &[String]) -> String {
     cache::digest(&parts)
 }
 
-/// Which name of an embeddings file each of `items` (the app's item names) is, by name: the
-/// item's name itself, or — when the app's name carries folders above the one `quarry embed`
-/// was given (`photos/cats/a.png` for the file's `cats/a.png`) — its shortest tail of whole
-/// segments that `known` holds. A file name that two items would take is given to neither:
-/// those are matched by content instead.
-pub fn match_names(items: &[String], known: impl Fn(&str) -> bool) -> Vec<Option<&str>> {
-    let found: Vec<Option<&str>> = items
+/// Which entry of an embeddings file each of `items` (the app's item names) is, by name: the
+/// entry (of `entries`, numbered by `entry_of`) of the item's name itself, or — when the app's
+/// name carries folders above the one `quarry embed` was given (`photos/cats/a.png` for the
+/// file's `cats/a.png`) — of its shortest tail of whole segments that `entry_of` knows. An
+/// entry that two items would take is given to neither: those are matched by content instead.
+/// Holds one byte per entry besides the result (a million names take no table of names).
+pub fn match_names(
+    items: &[String],
+    entries: usize,
+    entry_of: impl Fn(&str) -> Option<u32>,
+) -> Vec<Option<u32>> {
+    let found: Vec<Option<u32>> = items
         .iter()
         .map(|name| {
             let mut rest = name.as_str();
             loop {
-                if known(rest) {
-                    return Some(rest);
+                if let Some(e) = entry_of(rest) {
+                    return Some(e);
                 }
                 match rest.split_once('/') {
                     Some((_, tail)) if !tail.is_empty() => rest = tail,
@@ -144,13 +149,14 @@ pub fn match_names(items: &[String], known: impl Fn(&str) -> bool) -> Vec<Option
             }
         })
         .collect();
-    let mut takers: HashMap<&str, usize> = HashMap::new();
-    for name in found.iter().flatten() {
-        *takers.entry(name).or_default() += 1;
+    let mut takers = vec![0u8; entries];
+    for &e in found.iter().flatten() {
+        let t = &mut takers[e as usize];
+        *t = t.saturating_add(1);
     }
     found
         .into_iter()
-        .map(|f| f.filter(|name| takers[name] == 1))
+        .map(|f| f.filter(|&e| takers[e as usize] == 1))
         .collect()
 }
 
@@ -621,7 +627,7 @@ mod tests {
     #[test]
     fn items_are_matched_by_name_or_a_tail_of_whole_segments_and_never_twice() {
         let file = ["cats/a.png", "dogs/a.png", "b.png", "c.png"];
-        let known = |n: &str| file.contains(&n);
+        let entry_of = |n: &str| file.iter().position(|f| *f == n).map(|e| e as u32);
         let items: Vec<String> = [
             "cats/a.png",        // itself
             "photos/dogs/a.png", // a folder above the one embedded
@@ -633,15 +639,8 @@ mod tests {
         .map(String::from)
         .to_vec();
         assert_eq!(
-            match_names(&items, known),
-            [
-                Some("cats/a.png"),
-                Some("dogs/a.png"),
-                None,
-                None,
-                None,
-                None
-            ]
+            match_names(&items, file.len(), entry_of),
+            [Some(0), Some(1), None, None, None, None]
         );
     }
 

@@ -160,23 +160,32 @@ pub fn open(state: AppState, picked: Vec<Picked>, title: String) {
 /// Starts the draft with the classes typed in `class_list`. Labels that name no listed class are
 /// dropped (with a note); a draft with fewer than two classes is refused with a message.
 pub fn start_draft(state: AppState, class_list: &str) {
-    let Some(draft) = state.draft.get_untracked() else {
-        return;
-    };
     let classes = parse_class_list(class_list);
     if classes.len() < 2 {
         state.report("name at least two classes, one per line (you can add more while labeling)");
         return;
     }
-    let mismatch = match (&draft.items, &draft.model) {
-        (Items::Images(_), ModelChoice::Text { .. }) => Some("a text model cannot embed images"),
-        (Items::Texts(_), ModelChoice::Image { .. }) => Some("an image model cannot embed texts"),
-        _ => None,
-    };
+    let mismatch = state
+        .draft
+        .with_untracked(|d| match d.as_ref().map(|d| (&d.items, &d.model)) {
+            Some((Items::Images(_), ModelChoice::Text { .. })) => {
+                Some("a text model cannot embed images")
+            }
+            Some((Items::Texts(_), ModelChoice::Image { .. })) => {
+                Some("an image model cannot embed texts")
+            }
+            _ => None,
+        });
     if let Some(m) = mismatch {
         state.report(format!("{m}: choose another model or the bundled one"));
         return;
     }
+    // Moved out, not cloned: a draft of a million items holds a million names and labels.
+    let mut taken = None;
+    state.draft.update_untracked(|d| taken = d.take());
+    let Some(draft) = taken else {
+        return;
+    };
     let mut dropped = 0;
     let labels: Vec<Vec<usize>> = draft
         .labels

@@ -47,10 +47,82 @@ pub struct StoredItems {
 /// One entry of the list: a project that reads, or the id of one that does not and why.
 pub type Listed = Result<Saved, (String, String)>;
 
+/// `value` as JSON text in a JS string, written in pieces of about [`PIECE`] bytes: the wasm
+/// memory never holds the whole text (a million names or texts are tens of MB, and a wasm
+/// memory never shrinks), only the JS string does.
 fn json<T: serde::Serialize + ?Sized>(value: &T) -> JsValue {
-    serde_json::to_string(value)
-        .expect("plain data serialises")
-        .into()
+    let mut pieces = Pieces {
+        parts: js_sys::Array::new(),
+        buf: Vec::new(),
+    };
+    serde_json::to_writer(&mut pieces, value).expect("plain data serialises");
+    pieces.pass_on();
+    pieces.parts.join("").into()
+}
+
+/// Bytes of JSON held in wasm memory at a time by [`json`].
+const PIECE: usize = 1 << 20;
+
+/// A writer that passes its text on to JS strings every [`PIECE`] bytes.
+struct Pieces {
+    parts: js_sys::Array,
+    buf: Vec<u8>,
+}
+
+impl Pieces {
+    /// Moves the buffer's whole characters into a JS string (a character cut at the end
+    /// waits for its other bytes).
+    fn pass_on(&mut self) {
+        let whole = match std::str::from_utf8(&self.buf) {
+            Ok(text) => text.len(),
+            Err(e) => e.valid_up_to(),
+        };
+        let text = std::str::from_utf8(&self.buf[..whole]).expect("checked above");
+        self.parts.push(&JsValue::from_str(text));
+        self.buf.drain(..whole);
+    }
+}
+
+impl std::io::Write for Pieces {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(bytes);
+        if self.buf.len() >= PIECE {
+            self.pass_on();
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// `JSON.parse` of a JS string as it is (js_sys's takes a Rust `&str`: a copy of the
+    /// whole text in wasm memory).
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
+    fn parse_json(text: &JsValue) -> Result<JsValue, JsValue>;
+}
+
+/// A stored JSON list of strings (item names, texts), parsed by the browser and copied into
+/// wasm memory one string at a time (never the whole text at once).
+fn strings(value: &JsValue, what: &str) -> Result<Vec<String>, String> {
+    let fail = |reason: String| format!("its {what} do not read: {reason}");
+    if !value.is_string() {
+        return Err(fail("the record is missing or not text".into()));
+    }
+    let parsed = parse_json(value).map_err(|e| fail(explain(e)))?;
+    let list = parsed
+        .dyn_into::<js_sys::Array>()
+        .map_err(|_| fail("not a list".into()))?;
+    list.iter()
+        .enumerate()
+        .map(|(i, v)| {
+            v.as_string()
+                .ok_or_else(|| fail(format!("entry {i} is not text")))
+        })
+        .collect()
 }
 
 /// Saves a new project: its summary, its items and its first progress, in one transaction.
@@ -141,14 +213,10 @@ pub async fn load(id: &str) -> Result<(Saved, StoredItems, String), String> {
     let saved: Saved = serde_json::from_str(&text(&saved, "summary")?)
         .map_err(|e| format!("its summary does not read: {e}"))?;
     let field = |key: &str| Reflect::get(&items, &key.into()).unwrap_or(JsValue::UNDEFINED);
-    let names = text(&field("names"), "item")?;
-    let names: Vec<String> =
-        serde_json::from_str(&names).map_err(|e| format!("its item names do not read: {e}"))?;
-    let texts = match field("texts").as_string() {
-        Some(t) => {
-            Some(serde_json::from_str(&t).map_err(|e| format!("its texts do not read: {e}"))?)
-        }
-        None => None,
+    let names = strings(&field("names"), "item names")?;
+    let texts = match field("texts") {
+        t if t.is_undefined() || t.is_null() => None,
+        t => Some(strings(&t, "texts")?.into()),
     };
     let blob = |key: &str| field(key).dyn_into::<Blob>().ok();
     let stored = StoredItems {

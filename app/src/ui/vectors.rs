@@ -42,10 +42,9 @@ pub fn named_entries(items: &[String]) -> Vec<Option<u32>> {
         if named.names.is_empty() {
             return vec![None; items.len()];
         }
-        quarry_core::vectors_file::match_names(items, |n| named.names.contains_key(n))
-            .into_iter()
-            .map(|name| Some(named.names[name?]))
-            .collect()
+        quarry_core::vectors_file::match_names(items, named.entries.len(), |n| {
+            named.names.get(n).copied()
+        })
     })
 }
 
