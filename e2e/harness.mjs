@@ -37,11 +37,21 @@ export async function serve(dir = process.env.QUARRY_DIST ?? join(ROOT, 'dist'),
 
 /** Launches headless Chromium with the flags this closed network needs, and `extra` ones. */
 export async function launch(extra = []) {
-  return chromium.launch({
+  return chromium.launch(launchOptions(extra));
+}
+
+/** A browser context with its profile on disk in `dir`, as a person's browser keeps it (a
+ * context without one keeps its storage in memory and allows it a small share). */
+export async function launchPersistent(dir, extra = [], options = {}) {
+  return chromium.launchPersistentContext(dir, { ...launchOptions(extra), ...options });
+}
+
+function launchOptions(extra) {
+  return {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extra],
-  });
+  };
 }
 
 /** Reads a demo's ground truth: Map(item -> label). Tests only; the app never sees it. */

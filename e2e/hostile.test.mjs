@@ -11,7 +11,9 @@
 //   - a huge image that exhausts an embedding worker's memory: the worker dies, the image is
 //     listed as left out with the reason, a new worker embeds the rest;
 //   - a 5 MB single-line text: the page stays responsive (the card shows the first
-//     characters and says how many more there are).
+//     characters and says how many more there are);
+//   - the learner worker fails: the pool starts again from the embedding cache, every answer
+//     kept, and labeling goes on.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
@@ -19,7 +21,7 @@ import { crc32, deflateSync } from 'node:zlib';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { answerOne, launch, serve, watch, zipOf, ROOT } from './harness.mjs';
+import { answerOne, launch, openDemo, serve, watch, zipOf, ROOT } from './harness.mjs';
 
 const IMAGES = join(ROOT, 'assets/demo/emoji/images');
 
@@ -239,5 +241,33 @@ test('a 5 MB single-line text: the page stays responsive', { timeout: 600_000 },
     await browser.close();
     await server.close();
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('the learner fails: started again from the cache, every answer kept', { timeout: 600_000 }, async () => {
+  const server = await serve();
+  const browser = await launch();
+  try {
+    const { page, problems } = await openDemo(browser, server);
+    for (let i = 0; i < 3; i++) await answerOne(page);
+    const count = () => page.getByTestId('labeled-count').textContent();
+    assert.match(await count(), /^3 \//);
+    let learner;
+    for (const w of page.workers()) if (await w.evaluate(() => self.name) === 'quarry learner') learner = w;
+    assert.ok(learner, 'the learner worker is named');
+    // An uncaught error in the worker, as a trap (out of memory, a panic) raises.
+    await learner.evaluate(() => { setTimeout(() => { throw new Error('test: the learner stops'); }); });
+    const notice = page.getByText(/the learner stopped \(.*test: the learner stops.*\) and was started again: it takes every embedding back from the cache\. Your 3 labels are kept\./);
+    await notice.waitFor({ timeout: 120_000 });
+    await page.getByTestId('embedding-strip').waitFor({ state: 'detached', timeout: 300_000 });
+    await page.getByRole('group', { name: 'Classes', exact: true }).waitFor();
+    assert.match(await count(), /^3 \//);
+    // The new learner takes answers and learns from them.
+    await answerOne(page);
+    assert.match(await count(), /^4 \//);
+    assert.deepEqual(problems.filter((p) => !/test: the learner stops|background worker/.test(p)), []);
+  } finally {
+    await browser.close();
+    await server.close();
   }
 });

@@ -10,6 +10,9 @@ use web_sys::{ErrorEvent, MessageChannel, MessageEvent, MessagePort, Worker};
 
 use crate::protocol::{ChannelEnd, WorkerRequest, WorkerResponse};
 
+/// The worker that holds the pool and learns (the others embed).
+pub const LEARNER: usize = 0;
+
 /// URL of the worker's loader script, written by Trunk (`data-loader-shim`).
 const WORKER_SCRIPT: &str = "./worker_loader.js";
 
@@ -91,8 +94,15 @@ pub fn restart(index: usize) -> Result<(), String> {
 
 /// A new worker in slot `index`, its messages and errors going to `handlers`.
 fn spawn(index: usize, handlers: &Handlers) -> Result<Slot, String> {
-    let worker =
-        Worker::new(WORKER_SCRIPT).map_err(|e| format!("could not start a worker: {e:?}"))?;
+    // Named by role (`self.name` in the worker; the browser's tools show it).
+    let options = web_sys::WorkerOptions::new();
+    options.set_name(&if index == LEARNER {
+        "quarry learner".to_string()
+    } else {
+        format!("quarry embedder {index}")
+    });
+    let worker = Worker::new_with_options(WORKER_SCRIPT, &options)
+        .map_err(|e| format!("could not start a worker: {e:?}"))?;
     let respond = handlers.on_response.clone();
     let report = handlers.on_error.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {

@@ -77,8 +77,14 @@ const BLIND_DEATHS: u32 = 2;
 /// before it died say which items it finished and which it was on.
 const LAST_WORDS_MS: u64 = 300;
 
+/// Times the learner is started again in one tab ([`restart_learner`]).
+const LEARNER_RESTARTS: u32 = 2;
+
 thread_local! {
     static RUN: RefCell<Option<EmbedRun>> = const { RefCell::new(None) };
+    /// Learner failures in this tab, and whether a restart is waiting for its last words.
+    static LEARNER_DEATHS: Cell<u32> = const { Cell::new(0) };
+    static LEARNER_RESTARTING: Cell<bool> = const { Cell::new(false) };
     static NEXT_REFRESH: Cell<u64> = const { Cell::new(0) };
     static APPLIED_REFRESH: Cell<Option<u64>> = const { Cell::new(None) };
     /// The session's class ids when the last update was applied: a guess kept across updates
@@ -235,8 +241,8 @@ fn set_up_embedder(worker: usize, model: &ModelChoice, jobs: Vec<EmbedJob>) -> R
     pool::send(worker, WorkerRequest::Embed { jobs })
 }
 
-/// A worker failed with an uncaught error. The learner's failure is reported as it is (what it
-/// held is gone: reopening the project rebuilds it). An embedder that dies (out of memory on a
+/// A worker failed with an uncaught error. The learner's failure starts the pool again
+/// ([`restart_learner`]). An embedder that dies (out of memory on a
 /// huge image, a crash) is replaced once its last messages are in: the item it was on is left
 /// out with the reason, and a new worker embeds the rest of its items.
 fn worker_failed(state: AppState, worker: usize, message: String) {
@@ -247,6 +253,7 @@ fn worker_failed(state: AppState, worker: usize, message: String) {
         Some(!std::mem::replace(&mut e.dying, true))
     });
     match embedder {
+        None if worker == pool::LEARNER => restart_learner(state, message),
         None => state.report(format!("a background worker failed: {message}")),
         Some(false) => {}
         Some(true) => set_timeout(
@@ -254,6 +261,46 @@ fn worker_failed(state: AppState, worker: usize, message: String) {
             std::time::Duration::from_millis(LAST_WORDS_MS),
         ),
     }
+}
+
+/// The learner failed: the pool starts again from the session and the embedding cache (every
+/// worker anew, each embedding taken back from the cache, or embedded again where the browser
+/// refused to cache it), keeping every answer; at most [`LEARNER_RESTARTS`] times per tab, so a
+/// learner that cannot hold the pool does not fail over and over.
+fn restart_learner(state: AppState, message: String) {
+    // Only one restart however many errors the dying learner raises.
+    if LEARNER_RESTARTING.get() {
+        return;
+    }
+    if LEARNER_DEATHS.replace(LEARNER_DEATHS.get() + 1) >= LEARNER_RESTARTS {
+        return state.report(format!(
+            "the learner stopped again ({message}): labeling cannot go on in this tab. Reload \
+             the page and reopen the project; “Save project file” keeps your answers meanwhile"
+        ));
+    }
+    LEARNER_RESTARTING.set(true);
+    web_sys::console::warn_1(
+        &format!("quarry: the learner stopped ({message}); starting the pool again").into(),
+    );
+    set_timeout(
+        move || {
+            LEARNER_RESTARTING.set(false);
+            let session = state.session.get_untracked();
+            // Taken, not cloned (and not revoked: the same object URLs go on).
+            let mut dataset = None;
+            state.dataset.update_untracked(|d| dataset = d.take());
+            let (Some(session), Some(dataset)) = (session, dataset) else {
+                return;
+            };
+            let labeled = session.labeled_items().len();
+            begin(state, session, dataset);
+            state.report(format!(
+                "the learner stopped ({message}) and was started again: it takes every \
+                 embedding back from the cache. Your {labeled} labels are kept."
+            ));
+        },
+        std::time::Duration::from_millis(LAST_WORDS_MS),
+    );
 }
 
 /// Replaces dead embedding worker `worker` (see [`worker_failed`]).
