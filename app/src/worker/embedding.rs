@@ -512,23 +512,7 @@ pub(super) fn received(data: &JsValue) -> Option<(Vec<usize>, Vec<f32>)> {
     let ids: Uint32Array = parts.get(0).dyn_into().ok()?;
     let values: Float32Array = parts.get(1).dyn_into().ok()?;
     let items = ids.to_vec().into_iter().map(|i| i as usize).collect();
-    let rows = values.to_vec();
-    release(&ids.buffer());
-    release(&values.buffer());
-    Some((items, rows))
-}
-
-/// Frees a received buffer's memory now (`ArrayBuffer.prototype.transfer(0)` detaches it),
-/// not when the garbage collector gets to it: filling a million rows of 1,280 values, the
-/// buffers waiting for it held ≈ 750 MB at the end of the fill. Where `transfer` is missing
-/// the collector frees it, as before.
-fn release(buffer: &js_sys::ArrayBuffer) {
-    let transfer = js_sys::Reflect::get(buffer, &"transfer".into())
-        .ok()
-        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-    if let Some(transfer) = transfer {
-        let _ = transfer.call1(buffer, &0.into());
-    }
+    Some((items, values.to_vec()))
 }
 
 /// Embeds one example from outside the pool (search by example): read, decoded and embedded
