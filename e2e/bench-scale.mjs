@@ -72,6 +72,10 @@ try {
   console.log(`labeling screen: ${s(t)}; page wasm ${await pageWasm()} MiB`);
   await page.getByTestId('embedding-strip').waitFor({ state: 'detached', timeout: 3_600_000 });
   console.log(`every item in the learner: ${s(t)}; renderer ${rendererMib().toFixed(0)} MiB`);
+  // Right after the fill the renderer holds its garbage (the rows crossed as f32 arrays); most
+  // of it is collected within seconds, with nothing forcing it.
+  await page.waitForTimeout(2000);
+  console.log(`2 s later: renderer ${rendererMib().toFixed(0)} MiB`);
   console.log(logs.find((l) => l.startsWith('quarry: embedding:')) ?? '(no embedding summary)');
   console.log(`wasm memories: ${(await wasmMib(page)).join(' MiB, ')} MiB (the page, then each worker)`);
   await page.evaluate(() => gc());
