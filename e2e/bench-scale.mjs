@@ -4,6 +4,9 @@
 //   python3 tools/synthetic_text_embeddings.py 1000000
 //   node --experimental-websocket e2e/bench-scale.mjs texts-1000000.safetensors texts-1000000.txt
 //
+// Rows of the image model's length (`... synthetic_text_embeddings.py 1000000 1280`, then the
+// same with texts-1000000-1280.*) measure what a tab holds at a million images, less their URLs.
+//
 // Open embeddings… keeps every row in the browser's cache; the texts opened next are all matched
 // by name (nothing is embedded); then a few answers. Printed: the time of each step, the memory
 // of the tab's renderer process (the page and all its workers: resident set, from /proc) and
