@@ -79,10 +79,6 @@ pub enum WorkerRequest {
         items: Vec<usize>,
         embeddings: Vec<f32>,
     },
-    /// Embeddings from the cache, as an embedder's port brings them (never sent by the page):
-    /// `rows` holds one row per item of `items` in the cache's 8-bit form
-    /// ([`quarry_core::cache::compact`]), one after another — a quarter of f32's bytes.
-    AddCompact { items: Vec<usize>, rows: Vec<u8> },
     /// Run the loaded model `runs` times on a prepared input, answered by
     /// [`WorkerResponse::ModelTimed`] (the embedding benchmark's "model alone").
     TimeModel { runs: usize },

@@ -221,14 +221,17 @@ async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
             compute::choose(&slot, compute);
         }
         WorkerRequest::AddEmbeddings { items, embeddings } => {
-            add_rows(&engine, &items, &embeddings, |l, item, row| {
-                l.add_embedding(item, row)
-            });
-        }
-        WorkerRequest::AddCompact { items, rows } => {
-            add_rows(&engine, &items, &rows, |l, item, row| {
-                l.add_compact(item, row)
-            });
+            let dim = embeddings.len() / items.len().max(1);
+            let mut engine = engine.borrow_mut();
+            for (&item, row) in items.iter().zip(embeddings.chunks_exact(dim.max(1))) {
+                let added = match engine.learner.as_mut() {
+                    Some(l) => l.add_embedding(item, row).map_err(|e| e.to_string()),
+                    None => Err("the learner has not been started".to_string()),
+                };
+                if let Err(message) = added {
+                    post(&WorkerResponse::Refused { item, message });
+                }
+            }
         }
         WorkerRequest::Predictions { purpose } => {
             let predictions = with_learner(&engine, async |l, gpu| match gpu {
@@ -445,27 +448,6 @@ fn enqueue(engine: &Rc<RefCell<Engine>>, inbox: &Rc<RefCell<Inbox>>, req: Worker
     }
 }
 
-/// Gives each of `items` its row of `rows` (one after another, equally long) with `add`; a row
-/// the learner refuses is answered [`WorkerResponse::Refused`].
-fn add_rows<T>(
-    engine: &Rc<RefCell<Engine>>,
-    items: &[usize],
-    rows: &[T],
-    add: impl Fn(&mut Learner, usize, &[T]) -> quarry_core::Result<()>,
-) {
-    let len = (rows.len() / items.len().max(1)).max(1);
-    let mut engine = engine.borrow_mut();
-    for (&item, row) in items.iter().zip(rows.chunks_exact(len)) {
-        let added = match engine.learner.as_mut() {
-            Some(l) => add(l, item, row).map_err(|e| e.to_string()),
-            None => Err("the learner has not been started".to_string()),
-        };
-        if let Err(message) = added {
-            post(&WorkerResponse::Refused { item, message });
-        }
-    }
-}
-
 /// Takes one end of an embedder → learner channel: an embedder sends through `port`; the
 /// learner queues what arrives as [`WorkerRequest::AddEmbeddings`], in order with the page's
 /// requests.
@@ -481,7 +463,11 @@ fn connect(
             let (engine, inbox) = (engine.clone(), inbox.clone());
             let on_rows = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
                 match embedding::received(&ev.data()) {
-                    Some(rows) => enqueue(&engine, &inbox, rows),
+                    Some((items, embeddings)) => enqueue(
+                        &engine,
+                        &inbox,
+                        WorkerRequest::AddEmbeddings { items, embeddings },
+                    ),
                     None => post(&WorkerResponse::Failed {
                         message: "an embedder sent a malformed message".into(),
                     }),

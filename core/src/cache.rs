@@ -64,16 +64,10 @@ pub fn compact(values: &[f32]) -> Vec<u8> {
 
 /// The values [`compact`] kept (`codes × scale`); `None` for bytes it did not write.
 pub fn expand(bytes: &[u8]) -> Option<Vec<f32>> {
-    let (scale, codes) = split_compact(bytes)?;
-    Some(codes.iter().map(|&c| f32::from(c as i8) * scale).collect())
-}
-
-/// The scale and the codes (as bytes) of a row [`compact`] wrote; `None` for bytes it did not
-/// write (no codes, or a scale that is not a positive number).
-pub fn split_compact(bytes: &[u8]) -> Option<(f32, &[u8])> {
     let (scale, codes) = bytes.split_first_chunk::<SCALE_BYTES>()?;
     let scale = f32::from_le_bytes(*scale);
-    (scale.is_finite() && scale > 0.0 && !codes.is_empty()).then_some((scale, codes))
+    (scale.is_finite() && scale > 0.0)
+        .then(|| codes.iter().map(|&c| f32::from(c as i8) * scale).collect())
 }
 
 /// Cached embeddings as one file (for a project zip): per entry, the key's length (u32 LE), the

@@ -155,15 +155,6 @@ impl Learner {
         self.store.set(item, embedding)
     }
 
-    /// Stores `item`'s embedding from its cached form ([`crate::cache::compact`]): the same row
-    /// as [`Learner::add_embedding`] of the values it was made from.
-    ///
-    /// # Errors
-    /// As [`CompactRows::set_compact`].
-    pub fn add_compact(&mut self, item: usize, row: &[u8]) -> Result<()> {
-        self.store.set_compact(item, row)
-    }
-
     /// How many items have an embedding.
     pub fn embedded(&self) -> usize {
         self.store.filled()

@@ -95,55 +95,18 @@ impl CompactRows {
                 "row {i} is empty or has a value that is not a number"
             )));
         }
-        let scale = quantise(values, self.slot(i, values.len())?);
-        self.filled_at(i, scale);
-        Ok(())
-    }
-
-    /// Stores row `i` from its cached form ([`crate::cache::compact`]: the scale, then one code
-    /// per value): the same row [`CompactRows::set`] makes of the values it was made from,
-    /// without them.
-    ///
-    /// # Errors
-    /// [`Error::Invalid`] as [`CompactRows::set`], and for bytes [`crate::cache::compact`] did
-    /// not write.
-    pub fn set_compact(&mut self, i: usize, bytes: &[u8]) -> Result<()> {
-        let Some((scale, codes)) = crate::cache::split_compact(bytes) else {
-            return Err(Error::Invalid(format!("row {i} is not a cached row")));
-        };
-        let slot = self.slot(i, codes.len())?;
-        for (c, &b) in slot.iter_mut().zip(codes) {
-            *c = b as i8;
-        }
-        self.filled_at(i, scale);
-        Ok(())
-    }
-
-    /// Row `i`'s codes, to be written, after checking `i` and the length `len` (the first row
-    /// stored fixes the length).
-    fn slot(&mut self, i: usize, len: usize) -> Result<&mut [i8]> {
-        if i >= self.rows {
-            return Err(Error::Invalid(format!(
-                "row {i} is out of range 0..{}",
-                self.rows
-            )));
-        }
         if self.dim == 0 {
-            self.dim = len;
+            self.dim = values.len();
             self.codes = vec![0; self.rows * self.dim];
-        } else if len != self.dim {
+        } else if values.len() != self.dim {
             return Err(Error::Invalid(format!(
-                "row {i} has {len} values, the others {}",
+                "row {i} has {} values, the others {}",
+                values.len(),
                 self.dim
             )));
         }
-        Ok(&mut self.codes[i * self.dim..(i + 1) * self.dim])
-    }
-
-    /// Row `i`'s codes are written: its scale, `Σ code²` and presence follow.
-    fn filled_at(&mut self, i: usize, scale: f32) {
-        let codes = &self.codes[i * self.dim..(i + 1) * self.dim];
-        self.scales[i] = scale;
+        let codes = &mut self.codes[i * self.dim..(i + 1) * self.dim];
+        self.scales[i] = quantise(values, codes);
         self.code_sq[i] = codes
             .iter()
             .map(|&c| u32::from(c.unsigned_abs()).pow(2))
@@ -153,6 +116,7 @@ impl CompactRows {
         } else {
             self.filled += 1;
         }
+        Ok(())
     }
 
     /// Whether row `i` has been stored.
@@ -232,27 +196,6 @@ impl Rows for CompactRows {
 
 #[cfg(test)]
 mod tests {
-
-    #[test]
-    fn a_cached_row_is_the_row_its_values_make() {
-        let values: Vec<f32> = (0..37).map(|i| (i as f32 * 0.37).sin() * 3.0).collect();
-        let mut direct = CompactRows::new(3);
-        direct.set(1, &values).unwrap();
-        let mut cached = CompactRows::new(3);
-        cached
-            .set_compact(1, &crate::cache::compact(&values))
-            .unwrap();
-        assert_eq!(direct, cached);
-        // Not a cached row, a row of another length, out of range: refused, nothing stored.
-        assert!(cached.set_compact(0, &[0, 0, 0]).is_err());
-        assert!(cached
-            .set_compact(0, &crate::cache::compact(&[1.0, 2.0]))
-            .is_err());
-        assert!(cached
-            .set_compact(3, &crate::cache::compact(&values))
-            .is_err());
-        assert_eq!(cached.filled(), 1);
-    }
     use super::*;
     use crate::matrix::cosine;
     use crate::rng::Rng;

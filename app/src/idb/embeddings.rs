@@ -10,7 +10,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 
 use js_sys::{Array, Float32Array, Reflect, Uint8Array};
-use quarry_core::cache::{compact, split_compact};
+use quarry_core::cache::{compact, expand};
 use quarry_core::cache_blocks::{self as cb, Directory, Trim, HASH_BYTES};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{IdbDatabase, IdbKeyRange, IdbObjectStore, IdbTransaction, IdbTransactionMode};
@@ -32,10 +32,10 @@ const TRIM_BLOCKS: u32 = 64;
 /// Old single entries removed per transaction by [`trim_embeddings`].
 const TRIM_STEP: u32 = 5_000;
 
-/// What a look-up found: each key's embedding in the cache's 8-bit form
-/// ([`quarry_core::cache::compact`]; `None` where absent), and what to stamp as used ([`touch`]).
+/// What a look-up found: each key's embedding (`None` where absent), and what to stamp as used
+/// ([`touch`]).
 pub struct Found {
-    pub rows: Vec<Option<Vec<u8>>>,
+    pub rows: Vec<Option<Vec<f32>>>,
     pub used: Used,
 }
 
@@ -213,15 +213,14 @@ pub async fn embeddings(keys: &[&str]) -> Result<Found, String> {
             (Some((block, r)), _) => read
                 .get(block.as_str())
                 .and_then(|(bytes, stride)| cb::row(bytes, *stride, *r))
-                .filter(|row| split_compact(row).is_some())
-                .map(<[u8]>::to_vec),
+                .and_then(expand),
             (None, Some(request)) => {
                 let value = finished(&request).await?;
                 let bytes = single_bytes(value);
                 if let Some(b) = &bytes {
                     used.single.push((key.to_string(), b.clone()));
                 }
-                bytes.filter(|b| split_compact(b).is_some())
+                bytes.as_deref().and_then(expand)
             }
             (None, None) => None,
         };

@@ -73,8 +73,8 @@ pub async fn export_bundle(state: AppState, packed: RwSignal<Option<usize>>) {
         let Ok(found) = crate::idb::embeddings(&wanted).await else {
             break;
         };
-        for (key, row) in chunk.iter().zip(found.rows) {
-            if let Some(v) = row.as_deref().and_then(quarry_core::cache::expand) {
+        for (key, v) in chunk.iter().zip(found.rows) {
+            if let Some(v) = v {
                 embeddings.push((key.clone(), v));
             }
         }

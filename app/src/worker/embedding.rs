@@ -8,7 +8,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use js_sys::{Array, Float32Array, Promise, Uint32Array, Uint8Array};
+use js_sys::{Array, Float32Array, Promise, Uint32Array};
 use quarry_core::cache;
 use quarry_core::embed::preprocess;
 use wasm_bindgen::{JsCast, JsValue};
@@ -18,7 +18,7 @@ use quarry_core::embed::Embedder;
 
 use super::{body, post, response, scope, Engine};
 use crate::idb;
-use crate::protocol::{EmbedInput, EmbedJob, EmbedTiming, WorkerRequest, WorkerResponse};
+use crate::protocol::{EmbedInput, EmbedJob, EmbedTiming, WorkerResponse};
 
 /// Items read, looked up and cached together. Windows of cached items double up to
 /// [`MAX_WINDOW`] (fewer transactions: reopening a project is all look-ups); a window with
@@ -119,7 +119,7 @@ struct Prepared {
     jobs: Vec<EmbedJob>,
     contents: Vec<Content>,
     keys: Vec<Option<String>>,
-    found: Vec<Option<Vec<u8>>>,
+    found: Vec<Option<Vec<f32>>>,
     read_ms: f64,
     lookup_ms: f64,
 }
@@ -237,7 +237,7 @@ async fn embed_window(
     t.read_ms += p.read_ms;
     t.lookup_ms += p.lookup_ms;
     let mut clock = Stopwatch(now());
-    let hits: Vec<(usize, &Vec<u8>)> = p
+    let hits: Vec<(usize, &Vec<f32>)> = p
         .jobs
         .iter()
         .zip(&p.found)
@@ -245,14 +245,12 @@ async fn embed_window(
         .collect();
     if !hits.is_empty() {
         let items: Vec<usize> = hits.iter().map(|(i, _)| *i).collect();
-        // One array for the window (one copy out of wasm), not one per row; the rows stay in
-        // the cache's 8-bit form, which the learner keeps as it is.
-        let mut flat = Vec::with_capacity(hits.len() * (dim + cache::SCALE_BYTES));
+        // One array for the window (one copy out of wasm), not one per row.
+        let mut flat = Vec::with_capacity(hits.len() * dim);
         for (_, v) in &hits {
             flat.extend_from_slice(v);
         }
-        let rows = Uint8Array::from(flat.as_slice());
-        deliver(&items, &rows, &rows.buffer(), items.len());
+        deliver(&items, &Float32Array::from(flat.as_slice()), items.len());
         t.items += items.len();
         t.cached += items.len();
         t.send_ms += clock.lap();
@@ -298,8 +296,7 @@ async fn embed_window(
                 return false;
             }
             Ok(v) => {
-                let row = Float32Array::from(v.as_slice());
-                deliver(&[job.item], &row, &row.buffer(), 0);
+                deliver(&[job.item], &Float32Array::from(v.as_slice()), 0);
                 t.items += 1;
                 if let Some(key) = key {
                     fresh.push((key, v));
@@ -381,10 +378,9 @@ async fn read_all(window: &[&EmbedJob]) -> Vec<Content> {
     out
 }
 
-/// The cached embeddings (of `dim` values, in the cache's 8-bit form) under `keys`, looked up
-/// in one transaction; what
+/// The cached embeddings (of `dim` values) under `keys`, looked up in one transaction; what
 /// was found is stamped as used ([`idb::touch`]).
-async fn cached(keys: &[Option<String>], dim: usize) -> Vec<Option<Vec<u8>>> {
+async fn cached(keys: &[Option<String>], dim: usize) -> Vec<Option<Vec<f32>>> {
     let wanted: Vec<&str> = keys.iter().flatten().map(String::as_str).collect();
     let found = if CACHE_ON.get() && !wanted.is_empty() {
         match idb::embeddings(&wanted).await {
@@ -402,12 +398,12 @@ async fn cached(keys: &[Option<String>], dim: usize) -> Vec<Option<Vec<u8>>> {
         None => (Vec::new(), None),
     };
     let mut found = found.into_iter();
-    let rows: Vec<Option<Vec<u8>>> = keys
+    let rows: Vec<Option<Vec<f32>>> = keys
         .iter()
         .map(|k| {
             k.as_ref()
                 .and_then(|_| found.next().flatten())
-                .filter(|v| v.len() == cache::SCALE_BYTES + dim)
+                .filter(|v| v.len() == dim)
         })
         .collect();
     if let Some(used) = used.filter(|u| !u.is_empty()) {
@@ -463,10 +459,10 @@ fn cache_off(e: String) {
     }
 }
 
-/// Sends `items`' embeddings (`data`: one row after another, a `Float32Array` or cached rows as
-/// a `Uint8Array` over `buffer`) to the learner, transferring the buffers, and tells the page they are done (`cached` of them from the cache). Without a
+/// Sends `items`' embeddings (`data`: one row after another) to the learner, transferring the
+/// buffers, and tells the page they are done (`cached` of them from the cache). Without a
 /// channel every item fails with the reason.
-fn deliver(items: &[usize], data: &JsValue, buffer: &JsValue, cached: usize) {
+fn deliver(items: &[usize], data: &Float32Array, cached: usize) {
     let ids: Vec<u32> = items.iter().map(|&i| i as u32).collect();
     let ids = Uint32Array::from(ids.as_slice());
     let sent = SINK.with_borrow(|sink| {
@@ -475,7 +471,7 @@ fn deliver(items: &[usize], data: &JsValue, buffer: &JsValue, cached: usize) {
             .ok_or("this worker is not connected to the learner")?;
         port.post_message_with_transferable(
             &Array::of2(&ids, data),
-            &Array::of2(&ids.buffer(), buffer),
+            &Array::of2(&ids.buffer(), &data.buffer()),
         )
         .map_err(|e| format!("the embedding could not reach the learner: {e:?}"))
     });
@@ -510,24 +506,13 @@ fn report(items: &[usize], cached: usize, flush: bool) {
     }
 }
 
-/// Reads a message from an embedder's port: item ids and their embeddings, one row after
-/// another, as f32 (embedded now) or in the cache's 8-bit form (from the cache).
-pub(super) fn received(data: &JsValue) -> Option<WorkerRequest> {
+/// Reads a message from an embedder's port: item ids and their embeddings, one row after another.
+pub(super) fn received(data: &JsValue) -> Option<(Vec<usize>, Vec<f32>)> {
     let parts: &Array = data.dyn_ref()?;
     let ids: Uint32Array = parts.get(0).dyn_into().ok()?;
+    let values: Float32Array = parts.get(1).dyn_into().ok()?;
     let items = ids.to_vec().into_iter().map(|i| i as usize).collect();
-    let rows = parts.get(1);
-    if let Some(values) = rows.dyn_ref::<Float32Array>() {
-        return Some(WorkerRequest::AddEmbeddings {
-            items,
-            embeddings: values.to_vec(),
-        });
-    }
-    let rows: Uint8Array = rows.dyn_into().ok()?;
-    Some(WorkerRequest::AddCompact {
-        items,
-        rows: rows.to_vec(),
-    })
+    Some((items, values.to_vec()))
 }
 
 /// Embeds one example from outside the pool (search by example): read, decoded and embedded
