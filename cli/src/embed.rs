@@ -490,8 +490,7 @@ pub fn run(argv: &[String]) -> Result<(), String> {
                         Err(e) => Row::LeftOut(e),
                         Ok(bytes) => match embed(&model, input, &bytes) {
                             Ok(values) => Row::Done {
-                                hash: cache_blocks::hash_bytes(&cache::digest(&[&bytes]))
-                                    .expect("a digest is 64 hex digits"),
+                                hash: cache::digest_bytes(&[&bytes]),
                                 values,
                             },
                             Err(e) => Row::LeftOut(e),

@@ -9,12 +9,17 @@ use crate::{Error, Result};
 
 /// Hex SHA-256 of `parts`, each prefixed by its length (so `["ab", "c"]` and `["a", "bc"]` differ).
 pub fn digest(parts: &[&[u8]]) -> String {
+    crate::cache_blocks::hash_hex(&digest_bytes(parts))
+}
+
+/// [`digest`] as its 32 bytes.
+pub fn digest_bytes(parts: &[&[u8]]) -> [u8; crate::cache_blocks::HASH_BYTES] {
     let mut h = Sha256::new();
     for p in parts {
         h.update((p.len() as u64).to_le_bytes());
         h.update(p);
     }
-    crate::cache_blocks::hash_hex(&h.finalize().into())
+    h.finalize().into()
 }
 
 /// The key of `model` loaded from `bytes` (and `tokenizer` for a text model). Where the file

@@ -7,7 +7,7 @@
 //! are the f32 means of the decoded rows. Deterministic for a given [`Rng`] state, on every
 //! platform (the kernel's sums are integers).
 
-use crate::compute::{self, sample, Vectors};
+use crate::compute::{self, sample, Centres, Vectors};
 use crate::matrix::Matrix;
 use crate::rng::Rng;
 use crate::store::{CompactRows, Rows};
@@ -86,22 +86,19 @@ pub fn kmeans_rows(
 }
 
 /// k-means++ seeding: `k` store rows of `rows`, each drawn with probability proportional to
-/// its squared distance to the nearest one drawn before (uniformly when all distances are 0).
+/// its squared distance to the nearest one drawn before (uniformly when all distances are 0);
+/// the distances kept by [`Centres`], one pass over the rows per seed.
 fn seed(store: &CompactRows, rows: &[usize], k: usize, rng: &mut Rng) -> Vec<usize> {
-    let mut nearest = vec![f32::INFINITY; rows.len()];
+    let mut centres = Centres::new(store, rows);
     let mut pick = rng.below(rows.len());
     let mut seeds = Vec::with_capacity(k);
     loop {
         seeds.push(rows[pick]);
-        let centre = Vectors::from_rows(store, &[rows[pick]]);
-        compute::each_dot(store, rows, &centre, |r, _, d| {
-            let d2 = sample::sq_dist_from_dot(store, rows[r], rows[pick], d) as f32;
-            nearest[r] = nearest[r].min(d2);
-        });
-        nearest[pick] = 0.0;
+        centres.add(&[rows[pick]]);
         if seeds.len() == k {
             return seeds;
         }
+        let nearest = centres.nearest();
         let total: f64 = nearest.iter().map(|&d| f64::from(d)).sum();
         pick = if total <= 0.0 {
             rng.below(rows.len())

@@ -153,6 +153,12 @@ impl CompactRows {
         self.code_sq[i]
     }
 
+    /// Row `i`'s squared norm, `scale² · Σ code²` (0 for a row not present).
+    pub fn sq_norm(&self, i: usize) -> f64 {
+        let scale = f64::from(self.scales[i]);
+        scale * scale * f64::from(self.code_sq[i])
+    }
+
     /// Bytes held by the store (codes, scales, norms, presence flags).
     pub fn heap_bytes(&self) -> usize {
         self.codes.capacity()

@@ -649,7 +649,7 @@ mod tests {
             items: items.iter().map(|s| s.to_string()).collect(),
             hashes: items
                 .iter()
-                .map(|s| cache_blocks::hash_bytes(&cache::digest(&[s.as_bytes()])).unwrap())
+                .map(|s| cache::digest_bytes(&[s.as_bytes()]))
                 .collect(),
             model_key: "m".repeat(64),
             dim,

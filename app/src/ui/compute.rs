@@ -62,7 +62,7 @@ pub fn ComputePanel() -> impl IntoView {
             }
         }
         // The learner is worker 0; before a project starts the setting applies at its start.
-        let _ = pool::send(0, WorkerRequest::Compute { compute: choice() });
+        let _ = pool::send(pool::LEARNER, WorkerRequest::Compute { compute: choice() });
     };
     view! {
         <h3>"Compute"</h3>

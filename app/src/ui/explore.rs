@@ -53,7 +53,7 @@ fn send_search(state: AppState, id: u64, query: Query) {
         query,
         k: DEFAULT_K,
     };
-    if let Err(e) = pool::send(0, request) {
+    if let Err(e) = pool::send(pool::LEARNER, request) {
         state.report(e);
     }
 }
@@ -142,7 +142,7 @@ pub fn open_map(state: AppState) {
     } else {
         WorkerRequest::Map
     };
-    if let Err(e) = pool::send(0, request) {
+    if let Err(e) = pool::send(pool::LEARNER, request) {
         state.report(e);
     }
     refresh_view(state);
@@ -171,7 +171,7 @@ pub fn map_forming(
     state.layout.set(Some((layout, ms)));
     state.map_tsne.update(|m| m.progress = Some(progress));
     if progress.done < progress.total {
-        if let Err(e) = pool::send(0, WorkerRequest::MapTsneStep { id }) {
+        if let Err(e) = pool::send(pool::LEARNER, WorkerRequest::MapTsneStep { id }) {
             state.report(e);
         }
     }
@@ -222,8 +222,9 @@ fn set_up_race(state: AppState, run: bool) {
                 .map_err(|e| e.to_string())
         }
         .await;
-        let sent =
-            truth.and_then(|truth| pool::send(0, WorkerRequest::RaceStart { truth, config }));
+        let sent = truth.and_then(|truth| {
+            pool::send(pool::LEARNER, WorkerRequest::RaceStart { truth, config })
+        });
         if let Err(e) = sent {
             state
                 .race
@@ -286,7 +287,7 @@ pub fn race_step(state: AppState) {
         return;
     }
     state.race.update(|r| r.in_flight = true);
-    if let Err(e) = pool::send(0, WorkerRequest::RaceStep) {
+    if let Err(e) = pool::send(pool::LEARNER, WorkerRequest::RaceStep) {
         state.race.update(|r| r.error = Some(e));
     }
 }

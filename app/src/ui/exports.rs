@@ -28,7 +28,7 @@ pub fn export_csv(state: AppState) {
 /// head's weights) as a versioned `quarry-project.json`; never the items' files. The head is
 /// asked of the learner first ([`head_arrived`] writes the file).
 pub fn export_project(state: AppState) {
-    if let Err(e) = pool::send(0, WorkerRequest::Head) {
+    if let Err(e) = pool::send(pool::LEARNER, WorkerRequest::Head) {
         // No learner to ask: the file goes without the head.
         web_sys::console::warn_1(&e.into());
         head_arrived(state, None);
@@ -64,7 +64,7 @@ pub fn export_predictions(state: AppState, purpose: PredictionsFor) {
         PredictionsFor::Jsonl => "predictions-jsonl",
         PredictionsFor::View | PredictionsFor::Folders => "folders",
     }));
-    if let Err(e) = pool::send(0, WorkerRequest::Predictions { purpose }) {
+    if let Err(e) = pool::send(pool::LEARNER, WorkerRequest::Predictions { purpose }) {
         // No learner: person labels only.
         web_sys::console::warn_1(&e.into());
         predictions_arrived(state, purpose, None);
@@ -122,7 +122,7 @@ pub fn export_classifier(state: AppState) {
         return;
     };
     state.exporting.set(Some("classifier"));
-    if let Err(e) = pool::send(0, WorkerRequest::Classifier { model, classes }) {
+    if let Err(e) = pool::send(pool::LEARNER, WorkerRequest::Classifier { model, classes }) {
         state.exporting.set(None);
         state.report(format!("the classifier could not be exported: {e}"));
     }

@@ -18,7 +18,7 @@ use crate::protocol::{PredictionsFor, WorkerRequest};
 pub fn export_folders(state: AppState) {
     state.exporting.set(Some("folders"));
     let purpose = PredictionsFor::Folders;
-    if let Err(e) = pool::send(0, WorkerRequest::Predictions { purpose }) {
+    if let Err(e) = pool::send(pool::LEARNER, WorkerRequest::Predictions { purpose }) {
         web_sys::console::warn_1(&e.into());
         leptos::task::spawn_local(write_folders(state, None));
     }

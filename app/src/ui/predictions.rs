@@ -24,7 +24,7 @@ const SPARE: usize = 6;
 /// Asks the learner for the pool's predictions for the view.
 pub fn refresh_view(state: AppState) {
     if let Err(e) = pool::send(
-        0,
+        pool::LEARNER,
         WorkerRequest::Predictions {
             purpose: PredictionsFor::View,
         },

@@ -167,7 +167,7 @@ pub fn begin(state: AppState, session: Session, dataset: Dataset) {
         return;
     }
     let mut sent = pool::send(
-        0,
+        pool::LEARNER,
         WorkerRequest::StartLearner {
             items: total,
             classes,
@@ -231,7 +231,7 @@ fn next_jobs(state: AppState, worker: usize) -> Option<Vec<EmbedJob>> {
 
 /// Connects embedding worker `worker` to the learner, has it load `model` and embed `jobs`.
 fn set_up_embedder(worker: usize, model: &ModelChoice, jobs: Vec<EmbedJob>) -> Result<(), String> {
-    pool::connect(worker, 0)?;
+    pool::connect(worker, pool::LEARNER)?;
     pool::send(
         worker,
         WorkerRequest::LoadModel {
@@ -625,7 +625,7 @@ pub fn request_refresh(state: AppState) {
     NEXT_REFRESH.set(id + 1);
     state.thinking.set(true);
     state.queue_age.set(queue_age());
-    if let Err(e) = pool::send(0, WorkerRequest::Refresh { id, input }) {
+    if let Err(e) = pool::send(pool::LEARNER, WorkerRequest::Refresh { id, input }) {
         state.report(e);
     }
 }

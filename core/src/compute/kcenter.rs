@@ -124,7 +124,7 @@ pub struct Centres<'a> {
 impl<'a> Centres<'a> {
     /// No centres yet: every distance is infinite.
     pub fn new(store: &'a CompactRows, rows: &'a [usize]) -> Centres<'a> {
-        let sq = rows.iter().map(|&i| sq_norm(store, i)).collect();
+        let sq = rows.iter().map(|&i| store.sq_norm(i)).collect();
         let metric = Euclid {
             sq,
             centre_sq: Vec::new(),
@@ -137,7 +137,7 @@ impl<'a> Centres<'a> {
     fn push(&mut self, centre: usize) {
         let store = self.inner.store;
         self.inner.centres.push_row(store, centre);
-        self.inner.metric.centre_sq.push(sq_norm(store, centre));
+        self.inner.metric.centre_sq.push(store.sq_norm(centre));
     }
 
     /// Adds the store rows `centres` as centres (one pass over the rows for all of them).
@@ -185,11 +185,6 @@ impl<'a> Centres<'a> {
     }
 }
 
-fn sq_norm(store: &CompactRows, i: usize) -> f64 {
-    let s = f64::from(store.codes(i).1);
-    f64::from(store.code_sq(i)) * s * s
-}
-
 /// Squared distance of gradient embeddings: `‖gᵣ‖² + ‖g꜀‖² − 2 ⟨uᵣ, u꜀⟩ (xᵣ·x꜀ + 1)`.
 #[derive(Debug, Clone)]
 struct Gradient<'a> {
@@ -233,7 +228,7 @@ impl<'a> GradientCentres<'a> {
         let g_sq = rows
             .iter()
             .zip(u.chunks_exact(classes.max(1)))
-            .map(|(&i, u)| u_dot(u, u) * (sq_norm(store, i) + 1.0))
+            .map(|(&i, u)| u_dot(u, u) * (store.sq_norm(i) + 1.0))
             .collect();
         let metric = Gradient {
             u,

@@ -40,16 +40,10 @@ pub fn each_pair(store: &CompactRows, rows: &[usize], mut f: impl FnMut(usize, u
     }
 }
 
-/// Row `i`'s squared norm, `scale² · Σ code²`.
-pub fn sq_norm(store: &CompactRows, i: usize) -> f64 {
-    let scale = f64::from(store.codes(i).1);
-    scale * scale * f64::from(store.code_sq(i))
-}
-
 /// Squared Euclidean distance of rows `a` and `b` of `store`, given their codes' dot product.
-pub fn sq_dist_from_dot(store: &CompactRows, a: usize, b: usize, dot: i64) -> f64 {
+fn sq_dist_from_dot(store: &CompactRows, a: usize, b: usize, dot: i64) -> f64 {
     let cross = f64::from(store.codes(a).1) * f64::from(store.codes(b).1) * dot as f64;
-    (sq_norm(store, a) + sq_norm(store, b) - 2.0 * cross).max(0.0)
+    (store.sq_norm(a) + store.sq_norm(b) - 2.0 * cross).max(0.0)
 }
 
 /// The `n × n` Euclidean distances of the rows `rows` (row-major, by position), from exact
