@@ -157,6 +157,9 @@ pub struct EmbedTiming {
     pub send_ms: f64,
     /// The whole request, from its start to its end.
     pub wall_ms: f64,
+    /// The worker's wasm memory at the end, in MiB: its peak (a wasm memory never shrinks).
+    /// Printed with the run's timing: the embedders are terminated after the run.
+    pub memory_mib: f64,
 }
 
 impl EmbedTiming {
@@ -171,6 +174,7 @@ impl EmbedTiming {
         self.model_ms += other.model_ms;
         self.send_ms += other.send_ms;
         self.wall_ms += other.wall_ms;
+        self.memory_mib = self.memory_mib.max(other.memory_mib);
     }
 }
 

@@ -15,6 +15,7 @@ mod files;
 mod folders;
 mod history;
 mod import;
+mod js_json;
 mod labeling;
 mod loading;
 mod map;

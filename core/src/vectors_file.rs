@@ -320,27 +320,7 @@ impl Header {
         let json = start
             .get(8..end)
             .ok_or_else(|| bad("it is not a safetensors file (the header is cut short)"))?;
-        let mut top: BTreeMap<String, serde_json::Value> = serde_json::from_slice(json)
-            .map_err(|e| bad(format!("it is not a safetensors file ({e})")))?;
-        let mut meta: BTreeMap<String, String> = match top.remove("__metadata__") {
-            Some(m) => serde_json::from_value(m)
-                .map_err(|e| bad(format!("its metadata is not text ({e})")))?,
-            None => BTreeMap::new(),
-        };
-        let field = |meta: &BTreeMap<String, String>, name: &str| {
-            meta.get(name)
-                .cloned()
-                .ok_or_else(|| bad(format!("its metadata has no '{name}'")))
-        };
-        let version: u32 = field(&meta, "format_version")?
-            .parse()
-            .map_err(|_| bad("its format_version is not a number"))?;
-        if version > FORMAT_VERSION {
-            return Err(bad(format!(
-                "it is of format version {version}; this Quarry reads version {FORMAT_VERSION} \
-                 and older: update Quarry"
-            )));
-        }
+        let (top, mut meta) = top_and_meta(json)?;
         // Each list's text is dropped once parsed (at a million items the two are ~75 MB), and
         // the hashes go straight to bytes.
         let mut list = |name: &str| {
@@ -355,6 +335,37 @@ impl Header {
         let hashes: Vec<[u8; HASH_BYTES]> = hashes.into_iter().map(|h| h.0).collect();
         let items: Vec<String> = serde_json::from_str(&list("items")?)
             .map_err(|e| bad(format!("its 'items' is not a JSON list of strings ({e})")))?;
+        Header::assemble(top, meta, end, items, hashes)
+    }
+
+    /// [`Header::parse`] of a header whose metadata's two long lists were taken out and read by
+    /// the caller: `json` is the header's JSON without `items` and `hashes` (the bytes after
+    /// the first 8), `end` = 8 + the header's length in the file. What the browser uses: it
+    /// parses the lists (tens of MB at a million items) with its own JSON parser, outside the
+    /// wasm memory, which never shrinks. The lists are checked as [`Header::parse`] checks
+    /// them, but for their syntax.
+    ///
+    /// # Errors
+    /// As [`Header::parse`].
+    pub fn parse_apart(
+        json: &[u8],
+        end: usize,
+        items: Vec<String>,
+        hashes: Vec<[u8; HASH_BYTES]>,
+    ) -> Result<Header> {
+        let (top, meta) = top_and_meta(json)?;
+        Header::assemble(top, meta, end, items, hashes)
+    }
+
+    /// The header from its parsed parts (`meta` without the two lists, `top` without the
+    /// metadata), checked against one another.
+    fn assemble(
+        mut top: BTreeMap<String, serde_json::Value>,
+        meta: BTreeMap<String, String>,
+        end: usize,
+        items: Vec<String>,
+        hashes: Vec<[u8; HASH_BYTES]>,
+    ) -> Result<Header> {
         let left_out: Vec<LeftOut> = match meta.get("left_out") {
             Some(v) => serde_json::from_str(v)
                 .map_err(|e| bad(format!("its 'left_out' is malformed ({e})")))?,
@@ -443,6 +454,41 @@ impl Header {
             ..self.file
         }
     }
+}
+
+/// A header's JSON as its entries apart from the metadata, and the metadata, whose format
+/// version is checked first (a newer file may say anything).
+fn top_and_meta(
+    json: &[u8],
+) -> Result<(
+    BTreeMap<String, serde_json::Value>,
+    BTreeMap<String, String>,
+)> {
+    let mut top: BTreeMap<String, serde_json::Value> = serde_json::from_slice(json)
+        .map_err(|e| bad(format!("it is not a safetensors file ({e})")))?;
+    let meta: BTreeMap<String, String> = match top.remove("__metadata__") {
+        Some(m) => {
+            serde_json::from_value(m).map_err(|e| bad(format!("its metadata is not text ({e})")))?
+        }
+        None => BTreeMap::new(),
+    };
+    let version: u32 = field(&meta, "format_version")?
+        .parse()
+        .map_err(|_| bad("its format_version is not a number"))?;
+    if version > FORMAT_VERSION {
+        return Err(bad(format!(
+            "it is of format version {version}; this Quarry reads version {FORMAT_VERSION} \
+             and older: update Quarry"
+        )));
+    }
+    Ok((top, meta))
+}
+
+/// Metadata field `name`.
+fn field(meta: &BTreeMap<String, String>, name: &str) -> Result<String> {
+    meta.get(name)
+        .cloned()
+        .ok_or_else(|| bad(format!("its metadata has no '{name}'")))
 }
 
 /// The shard fields of the metadata, if any.
@@ -695,6 +741,39 @@ mod tests {
             err.contains("'hashes'") && err.contains("64 hex digits"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_header_read_apart_from_its_lists_is_the_header() {
+        let f = file(&["a.png", "b/c.png", "d \"e\".png"], 2);
+        let bytes = f.to_bytes(Precision::F16).unwrap();
+        let end = Header::len_needed(&bytes).unwrap();
+        // As the browser does: the two lists taken out of the metadata and read on their own.
+        let mut top: serde_json::Value = serde_json::from_slice(&bytes[8..end]).unwrap();
+        let meta = top["__metadata__"].as_object_mut().unwrap();
+        let items: Vec<String> =
+            serde_json::from_str(meta.remove("items").unwrap().as_str().unwrap()).unwrap();
+        let hashes: Vec<String> =
+            serde_json::from_str(meta.remove("hashes").unwrap().as_str().unwrap()).unwrap();
+        let hashes: Vec<[u8; HASH_BYTES]> = hashes
+            .iter()
+            .map(|h| cache_blocks::hash_bytes(h).unwrap())
+            .collect();
+        let rest = serde_json::to_vec(&top).unwrap();
+        let whole = Header::parse(&bytes[..end]).unwrap();
+        let apart = Header::parse_apart(&rest, end, items.clone(), hashes.clone()).unwrap();
+        assert_eq!(apart, whole);
+        // The lists are still checked against the tensor, and the version comes first.
+        let err = Header::parse_apart(&rest, end, items[..2].to_vec(), hashes.clone())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("3 rows but 2 item names"), "{err}");
+        top["__metadata__"]["format_version"] = "9".into();
+        let newer = serde_json::to_vec(&top).unwrap();
+        let err = Header::parse_apart(&newer, end, items, hashes)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("format version 9"), "{err}");
     }
 
     #[test]

@@ -76,8 +76,8 @@ fn open(state: AppState, id: u64, like: String) {
     }));
 }
 
-/// Searches near an example from outside the pool: embedded first by an embedder (worker 1),
-/// then searched by the learner ([`example_arrived`]).
+/// Searches near an example from outside the pool: embedded first by an embedder
+/// ([`super::run::example_embedder`]), then searched by the learner ([`example_arrived`]).
 pub fn search_example(state: AppState, like: String, input: EmbedInput) {
     let id = next_id();
     open(state, id, like.clone());
@@ -86,7 +86,7 @@ pub fn search_example(state: AppState, like: String, input: EmbedInput) {
         name: like,
         input,
     };
-    if let Err(e) = pool::send(1, request) {
+    if let Err(e) = super::run::example_embedder().and_then(|w| pool::send(w, request)) {
         state.report(e);
     }
 }

@@ -19,6 +19,8 @@ const WORKER_SCRIPT: &str = "./worker_loader.js";
 struct Slot {
     worker: Worker,
     ready: bool,
+    /// Terminated by [`retire`]: requests to it are refused until [`restart`] replaces it.
+    retired: bool,
     /// Requests (each with the port it transfers, if any) waiting for `Ready`.
     pending: Vec<(WorkerRequest, Option<MessagePort>)>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
@@ -121,10 +123,28 @@ fn spawn(index: usize, handlers: &Handlers) -> Result<Slot, String> {
     Ok(Slot {
         worker,
         ready: false,
+        retired: false,
         pending: Vec::new(),
         _on_message: on_message,
         _on_error: on_error_cb,
     })
+}
+
+/// Terminates worker `index` to give its memory back (a worker's wasm memory never shrinks
+/// while it lives); its slot stays, refusing requests, until [`restart`] puts a new worker in.
+pub fn retire(index: usize) {
+    POOL.with_borrow_mut(|pool| {
+        if let Some(slot) = pool.get_mut(index).filter(|s| !s.retired) {
+            slot.worker.terminate();
+            slot.retired = true;
+            slot.pending.clear();
+        }
+    });
+}
+
+/// Whether worker `index` was retired ([`retire`]) and not started again.
+pub fn is_retired(index: usize) -> bool {
+    POOL.with_borrow(|pool| pool.get(index).is_some_and(|s| s.retired))
 }
 
 /// Terminates every worker.
@@ -156,7 +176,9 @@ fn send_with(
         let slot = pool
             .get_mut(index)
             .ok_or_else(|| format!("no worker {index}"))?;
-        if slot.ready {
+        if slot.retired {
+            Err(format!("worker {index} was stopped"))
+        } else if slot.ready {
             post(&slot.worker, &request, port.as_ref())
         } else {
             slot.pending.push((request, port));

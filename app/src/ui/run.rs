@@ -41,6 +41,8 @@ struct EmbedRun {
     named: Vec<Option<u32>>,
     /// Which items the page has heard of (embedded or left out): each is counted once.
     finished: Vec<bool>,
+    /// The embedders were terminated once every item was in ([`retire_embedders`]).
+    retired: bool,
 }
 
 /// One embedding worker's share of the run.
@@ -155,6 +157,7 @@ pub fn begin(state: AppState, session: Session, dataset: Dataset) {
         model: model.clone(),
         named,
         finished: vec![false; total],
+        retired: false,
     }));
     let started = pool::start(
         embedders + 1,
@@ -383,16 +386,20 @@ fn on_response(state: AppState, worker: usize, response: WorkerResponse) {
         WorkerResponse::Classifier { bytes, zip } => {
             exports::classifier_arrived(state, &bytes, zip)
         }
+        // Also from a worker started again for an example after the run
+        // ([`example_embedder`]): the run's progress is then left as it is.
         WorkerResponse::ModelLoaded { key, .. } => {
             state.model_key.set(Some(key));
-            RUN.with_borrow_mut(|run| {
-                if let Some(run) = run.as_mut() {
-                    run.started_ms.get_or_insert_with(now_ms);
-                }
+            let running = RUN.with_borrow_mut(|run| {
+                let run = run.as_mut().filter(|r| !r.retired)?;
+                run.started_ms.get_or_insert_with(now_ms);
+                Some(())
             });
-            state
-                .progress
-                .update(|p| p.stage = "Embedding items…".into());
+            if running.is_some() {
+                state
+                    .progress
+                    .update(|p| p.stage = "Embedding items…".into());
+            }
         }
         WorkerResponse::Embedded { items, cached } => {
             if cached > 0 {
@@ -496,6 +503,9 @@ fn record(state: AppState, embedded: &[usize], failure: Option<(usize, String)>)
     if refresh {
         request_refresh(state);
     }
+    if done == total {
+        retire_embedders();
+    }
 }
 
 /// Marks `item` finished; whether this is the first the page hears of it (an item out of range
@@ -533,6 +543,7 @@ fn timed(state: AppState, worker: usize, timing: EmbedTiming) {
     let Some(all) = done else {
         return;
     };
+    retire_embedders();
     // Every embedder waited for its cache writes before its last timing: the trim counts them.
     leptos::task::spawn_local(async move {
         super::storage_info::trim_cache(state).await;
@@ -545,7 +556,8 @@ fn timed(state: AppState, worker: usize, timing: EmbedTiming) {
         &format!(
             "quarry: embedding: {items} items ({cached} from the cache) by {} workers in {:.1} s; \
              per item and worker: model {:.2} ms, decode {:.2} ms, send {:.2} ms, waiting for \
-             input {:.2} ms; in flight meanwhile: read {:.2} ms, cache look-up {:.2} ms",
+             input {:.2} ms; in flight meanwhile: read {:.2} ms, cache look-up {:.2} ms; wasm \
+             memory per worker: {} MiB",
             all.len(),
             all.iter().map(|t| t.wall_ms).fold(0.0, f64::max) / 1000.0,
             per(sum(|t| t.model_ms)),
@@ -554,9 +566,49 @@ fn timed(state: AppState, worker: usize, timing: EmbedTiming) {
             per(sum(|t| t.wait_ms)),
             per(sum(|t| t.read_ms)),
             per(sum(|t| t.lookup_ms)),
+            all.iter()
+                .map(|t| format!("{:.0}", t.memory_mib))
+                .collect::<Vec<_>>()
+                .join(", "),
         )
         .into(),
     );
+}
+
+/// Terminates the embedding workers once the run is over: every item is in the learner (or
+/// left out) and every embedder has finished its last request, cache writes included. What
+/// they hold (the model, a directory of the cache: 62–233 MiB each) goes back to the system;
+/// [`example_embedder`] starts one again when an example needs embedding.
+fn retire_embedders() {
+    let workers = RUN.with_borrow_mut(|run| {
+        let run = run.as_mut()?;
+        let over = !run.retired
+            && run.embedded + run.failed == run.total
+            && run.timings.len() == run.embedders.len();
+        run.retired |= over;
+        over.then_some(run.embedders.len())
+    });
+    for worker in 1..=workers.unwrap_or(0) {
+        pool::retire(worker);
+    }
+}
+
+/// The embedding worker that embeds examples from outside the pool (worker 1): started again,
+/// with the run's model, when it was retired ([`retire_embedders`]). It then stays until the
+/// next run.
+///
+/// # Errors
+/// When no run is open or the browser cannot start a worker.
+pub fn example_embedder() -> Result<usize, String> {
+    const WORKER: usize = 1;
+    if pool::is_retired(WORKER) {
+        let model = RUN
+            .with_borrow(|run| run.as_ref().map(|r| r.model.clone()))
+            .ok_or("no project is open")?;
+        pool::restart(WORKER)?;
+        pool::send(WORKER, WorkerRequest::LoadModel { model })?;
+    }
+    Ok(WORKER)
 }
 
 /// Items queued per refresh: the current one plus the thumbnails after it.

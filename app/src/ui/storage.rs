@@ -97,14 +97,6 @@ impl std::io::Write for Pieces {
     }
 }
 
-#[wasm_bindgen::prelude::wasm_bindgen]
-extern "C" {
-    /// `JSON.parse` of a JS string as it is (js_sys's takes a Rust `&str`: a copy of the
-    /// whole text in wasm memory).
-    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
-    fn parse_json(text: &JsValue) -> Result<JsValue, JsValue>;
-}
-
 /// A stored JSON list of strings (item names, texts), parsed by the browser and copied into
 /// wasm memory one string at a time (never the whole text at once).
 fn strings(value: &JsValue, what: &str) -> Result<Vec<String>, String> {
@@ -112,17 +104,8 @@ fn strings(value: &JsValue, what: &str) -> Result<Vec<String>, String> {
     if !value.is_string() {
         return Err(fail("the record is missing or not text".into()));
     }
-    let parsed = parse_json(value).map_err(|e| fail(explain(e)))?;
-    let list = parsed
-        .dyn_into::<js_sys::Array>()
-        .map_err(|_| fail("not a list".into()))?;
-    list.iter()
-        .enumerate()
-        .map(|(i, v)| {
-            v.as_string()
-                .ok_or_else(|| fail(format!("entry {i} is not text")))
-        })
-        .collect()
+    let parsed = super::js_json::parse(value).map_err(fail)?;
+    super::js_json::each_string(&parsed, Some).map_err(fail)
 }
 
 /// Saves a new project: its summary, its items and its first progress, in one transaction.

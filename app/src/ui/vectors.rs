@@ -9,12 +9,16 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+use js_sys::{Object, Reflect};
 use leptos::prelude::*;
-use quarry_core::cache_blocks::join_key;
+use quarry_core::cache_blocks::{hash_bytes, join_key};
 use quarry_core::vectors_file::Header;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 use web_sys::Blob;
 
 use super::files::{read_bytes, Picked};
+use super::js_json;
 use super::state::AppState;
 
 /// Rows read and stored per slice (four of the cache's blocks).
@@ -152,7 +156,36 @@ async fn slice(blob: &Blob, from: usize, to: usize) -> Result<Vec<u8>, String> {
 async fn header(blob: &Blob) -> Result<Header, String> {
     let first = slice(blob, 0, 8).await?;
     let need = Header::len_needed(&first).map_err(|e| e.to_string())?;
+    if let Some(header) = header_apart(blob, need).await {
+        return Ok(header);
+    }
     Header::parse(&slice(blob, 0, need).await?).map_err(|e| e.to_string())
+}
+
+/// The header (its first `need` bytes) with its two long lists parsed by the browser and
+/// copied into wasm memory one entry at a time ([`Header::parse_apart`]): at a million items
+/// the header is 80 MB of JSON, which would otherwise sit in the page's wasm memory (which
+/// never shrinks) next to its parsed copy. `None` when anything is amiss: [`Header::parse`]
+/// then reads it again and says what.
+async fn header_apart(blob: &Blob, need: usize) -> Option<Header> {
+    let part = blob.slice_with_f64_and_f64(8.0, need as f64).ok()?;
+    let text = JsFuture::from(part.text()).await.ok()?;
+    let top = js_json::parse(&text).ok()?;
+    drop(text);
+    let meta: Object = Reflect::get(&top, &"__metadata__".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    // Each list taken out of the metadata, parsed, read, and let go before the next.
+    let list = |name: &str| {
+        let text = Reflect::get(&meta, &name.into()).ok()?;
+        Reflect::delete_property(&meta, &name.into()).ok()?;
+        js_json::parse(&text).ok()
+    };
+    let hashes = js_json::each_string(&list("hashes")?, |h| hash_bytes(&h)).ok()?;
+    let items = js_json::each_string(&list("items")?, Some).ok()?;
+    let rest = js_sys::JSON::stringify(&top).ok()?.as_string()?;
+    Header::parse_apart(rest.as_bytes(), need, items, hashes).ok()
 }
 
 /// Stores every row of the file under its cache key; returns the rows and the inputs left out.

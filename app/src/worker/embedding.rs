@@ -108,7 +108,19 @@ pub(super) async fn run(engine: &Rc<RefCell<Engine>>, jobs: Vec<EmbedJob>) {
     report(&[], 0, true);
     writes_done().await;
     t.wall_ms = now() - start;
+    t.memory_mib = wasm_memory_mib();
     post(&WorkerResponse::EmbedTiming { timing: t });
+}
+
+/// This worker's wasm memory, in MiB.
+fn wasm_memory_mib() -> f64 {
+    use wasm_bindgen::JsCast;
+    let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+    memory
+        .buffer()
+        .unchecked_into::<js_sys::ArrayBuffer>()
+        .byte_length() as f64
+        / 1_048_576.0
 }
 
 /// One item's content: the file's bytes (images) or the text.
