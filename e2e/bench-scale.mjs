@@ -70,11 +70,24 @@ try {
   console.log(`texts read: ${s(t)} (${await page.getByTestId('setup-summary').textContent()}); page wasm ${await pageWasm()} MiB`);
   await page.getByRole('textbox', { name: 'Classes' }).fill('one\ntwo\nthree');
   t = performance.now();
+  // The renderer's highest resident memory during the fill, sampled each second.
+  let fillPeak = 0;
+  const sampler = setInterval(() => { fillPeak = Math.max(fillPeak, rendererMib()); }, 1000);
+  // Who holds the memory 30 s into the fill, garbage included (nothing collected first).
+  const midway = new Promise((ok) => setTimeout(ok, 30_000))
+    .then(async () => [rendererMib(), await heapUsage(PORT, server.url, { collect: false })])
+    .catch((e) => [0, e]);
   await page.getByRole('button', { name: 'Start labeling' }).click();
   await page.getByRole('group', { name: 'Classes', exact: true }).waitFor({ timeout: 3_600_000 });
   console.log(`labeling screen: ${s(t)}; page wasm ${await pageWasm()} MiB`);
   await page.getByTestId('embedding-strip').waitFor({ state: 'detached', timeout: 3_600_000 });
-  console.log(`every item in the learner: ${s(t)}; renderer ${rendererMib().toFixed(0)} MiB`);
+  clearInterval(sampler);
+  console.log(`every item in the learner: ${s(t)}; renderer ${rendererMib().toFixed(0)} MiB (at most ${fillPeak.toFixed(0)} MiB during the fill, sampled each second)`);
+  const [midMib, mid] = await midway;
+  console.log(`30 s into the fill: renderer ${midMib.toFixed(0)} MiB`);
+  for (const h of Array.isArray(mid) ? mid : []) {
+    console.log(`  JS heap ${h.usedMib} MiB used of ${h.totalMib}, array buffers ${h.backingMib} MiB, wasm ${h.wasmMib} MiB: ${h.url}`);
+  }
   // Right after the fill the renderer holds its garbage (the rows crossed as f32 arrays); most
   // of it is collected within seconds, with nothing forcing it.
   await page.waitForTimeout(2000);

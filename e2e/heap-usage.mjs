@@ -3,8 +3,9 @@
 // heap, and the ArrayBuffers' backing stores outside it (Runtime.getHeapUsage). For the
 // benchmarks: what no wasm memory and no page heap accounts for.
 
-/** [{url, usedMib, backingMib}] for the page at `pageUrl` and each worker it started. */
-export async function heapUsage(port, pageUrl) {
+/** [{url, usedMib, backingMib}] for the page at `pageUrl` and each worker it started, after a
+ * forced collection in each unless `collect` is false (what is held then, garbage included). */
+export async function heapUsage(port, pageUrl, { collect = true } = {}) {
   const version = await (await fetch(`http://127.0.0.1:${port}/json/version`)).json();
   const ws = new WebSocket(version.webSocketDebuggerUrl);
   await new Promise((ok, fail) => { ws.onopen = ok; ws.onerror = fail; });
@@ -34,7 +35,7 @@ export async function heapUsage(port, pageUrl) {
     const mib = (b) => Math.round((b ?? 0) / 2 ** 20);
     const out = [];
     for (const [url, s] of [[target.url, sessionId], ...attached.map((a) => [a.targetInfo.url, a.sessionId])]) {
-      await send('HeapProfiler.collectGarbage', {}, s).catch(() => null);
+      if (collect) await send('HeapProfiler.collectGarbage', {}, s).catch(() => null);
       const h = await send('Runtime.getHeapUsage', {}, s);
       // A worker's wasm memory tells which worker it is (the learner's holds the pool).
       const wasm = await send('Runtime.evaluate', {

@@ -420,6 +420,42 @@ impl TextTable {
     }
 }
 
+impl TextTable {
+    /// [`TextTable::texts`] of a table not needed afterwards: the texts are moved out of it,
+    /// not copied (a table of a million texts is about 100 MB).
+    pub fn into_texts(
+        self,
+        text: usize,
+        label: Option<usize>,
+    ) -> (Vec<String>, Vec<Option<String>>, usize) {
+        let trimmed = |s: String| match s.trim() {
+            t if t.len() == s.len() => s,
+            t => t.to_string(),
+        };
+        let mut texts = Vec::with_capacity(self.rows.len());
+        let mut labels = Vec::with_capacity(self.rows.len());
+        let mut dropped = 0;
+        for mut row in self.rows {
+            // The label first: a copy where it is the text's own column.
+            let l = label
+                .and_then(|l| match l == text {
+                    true => row.get(l).cloned(),
+                    false => row.get_mut(l).map(std::mem::take),
+                })
+                .map(trimmed)
+                .filter(|s| !s.is_empty());
+            let t = row.get_mut(text).map(std::mem::take).map(trimmed);
+            let Some(t) = t.filter(|t| !t.is_empty()) else {
+                dropped += 1;
+                continue;
+            };
+            texts.push(t);
+            labels.push(l);
+        }
+        (texts, labels, dropped)
+    }
+}
+
 /// Distinct label texts in first-seen order: the classes a label column or file defines.
 pub fn classes_of(labels: &[Option<String>]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -512,6 +548,17 @@ mod tests {
         assert_eq!(texts, strings(&["Great, really", "Bad"]));
         assert_eq!(labels, vec![Some("pos".to_string()), None]);
         assert_eq!(dropped, 1);
+        // Moved out of the table, the same; also with spaces to trim and the text's own column
+        // as the label.
+        assert_eq!(csv.clone().into_texts(1, Some(2)), (texts, labels, dropped));
+        let spaced = read_text_table("t,l\n  a b ,x\n c,\n ,y\n", TextFormat::Csv).unwrap();
+        for (text, label) in [(0, Some(1)), (0, Some(0)), (1, None), (0, None)] {
+            assert_eq!(
+                spaced.clone().into_texts(text, label),
+                spaced.texts(text, label),
+                "{text} {label:?}"
+            );
+        }
 
         let tsv = read_text_table("text\tlabel\nhello world\tgreeting\n", TextFormat::Tsv).unwrap();
         assert_eq!(tsv.texts(0, Some(1)).0, strings(&["hello world"]));

@@ -28,6 +28,7 @@ mod learner;
 pub mod map;
 pub mod matrix;
 pub mod model;
+pub mod name_index;
 pub mod neighbours;
 pub mod npy;
 pub mod predict;

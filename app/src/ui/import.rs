@@ -150,6 +150,7 @@ async fn text_draft(file: &Picked) -> Result<Draft, String> {
         .await
         .map_err(|e| format!("{} could not be read: {e}", file.path))?;
     let table = read_text_table(&text, format).map_err(|e| format!("{}: {e}", file.path))?;
+    drop(text);
     let choice = TableChoice {
         text: table.guess_text_column(),
         label: table.guess_label_column(),
@@ -184,24 +185,31 @@ pub(super) fn use_text_column(draft: &mut Draft, column: &str) {
     fill_from_table(draft, choice);
 }
 
-/// Rebuilds a text draft's items and labels from `choice`.
+/// Rebuilds a text draft's items and labels from `choice`. The draft keeps the table to choose
+/// other columns from, unless it has one column (a `.txt`: nothing to choose): its texts are
+/// then moved out of it, not copied.
 fn fill_from_table(draft: &mut Draft, choice: TableChoice) {
-    let (texts, labels, dropped) = choice.table.texts(choice.text, choice.label);
+    let column = choice.table.columns[choice.text].clone();
+    draft.notes = choice.table.warning.iter().cloned().collect();
+    let ((texts, labels, dropped), kept) = if choice.table.columns.len() == 1 {
+        (choice.table.into_texts(choice.text, choice.label), None)
+    } else {
+        (choice.table.texts(choice.text, choice.label), Some(choice))
+    };
     draft.names = (1..=texts.len()).map(|i| format!("#{i}")).collect();
     draft.source = ItemSource::Texts {
         name: draft.title.clone(),
-        column: choice.table.columns[choice.text].clone(),
+        column,
     };
     draft.items = Items::Texts(texts.into());
     draft.classes = proposed_classes(&labels, draft.multi_label);
     draft.labels = labels;
-    draft.notes = choice.table.warning.iter().cloned().collect();
     if dropped > 0 {
         draft
             .notes
             .push(format!("{dropped} rows with an empty text were left out"));
     }
-    draft.table = Some(choice);
+    draft.table = kept;
 }
 
 /// The classes given labels name: each distinct label, or in a multi-label project each

@@ -7,11 +7,11 @@
 //! model's key and the content's hash: a renamed file still matches).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use js_sys::{Object, Reflect};
 use leptos::prelude::*;
 use quarry_core::cache_blocks::{hash_bytes, join_key};
+use quarry_core::name_index::NameIndex;
 use quarry_core::vectors_file::Header;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -26,11 +26,11 @@ const ROWS_PER_SLICE: usize = 4 * quarry_core::cache_blocks::BLOCK_ROWS;
 
 /// The item names of the embeddings files opened in this page: each name's entry holds the
 /// file's model key (an index into `models`) and the content hash (32 bytes, not 64 hex
-/// characters: a million names are kept here).
+/// characters: a million names are kept here, in a [`NameIndex`], entry for entry).
 #[derive(Default)]
 struct Named {
     models: Vec<String>,
-    names: HashMap<String, u32>,
+    names: NameIndex,
     entries: Vec<(u32, [u8; 32])>,
 }
 
@@ -46,9 +46,7 @@ pub fn named_entries(items: &[String]) -> Vec<Option<u32>> {
         if named.names.is_empty() {
             return vec![None; items.len()];
         }
-        quarry_core::vectors_file::match_names(items, named.entries.len(), |n| {
-            named.names.get(n).copied()
-        })
+        quarry_core::vectors_file::match_names(items, named.entries.len(), |n| named.names.get(n))
     })
 }
 
@@ -70,14 +68,11 @@ fn remember(file: quarry_core::vectors_file::VectorsFile) {
                 named.models.len() - 1
             }
         } as u32;
-        // The names move here (a million of them: not copied).
-        named.entries.reserve(file.items.len());
-        named.names.reserve(file.items.len());
-        for (name, &hash) in file.items.into_iter().zip(&file.hashes) {
-            let entry = named.entries.len() as u32;
-            named.entries.push((model, hash));
-            named.names.insert(name, entry);
-        }
+        // Each name is dropped once copied into the index (a million of them).
+        named
+            .entries
+            .extend(file.hashes.iter().map(|&hash| (model, hash)));
+        named.names.extend(file.items);
     });
 }
 
