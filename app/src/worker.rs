@@ -460,14 +460,19 @@ fn connect(
     match end {
         ChannelEnd::Embedder => embedding::connect(port),
         ChannelEnd::Learner => {
-            let (engine, inbox) = (engine.clone(), inbox.clone());
+            let (engine, inbox, back) = (engine.clone(), inbox.clone(), port.clone());
             let on_rows = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
                 match embedding::received(&ev.data()) {
-                    Some((items, embeddings)) => enqueue(
-                        &engine,
-                        &inbox,
-                        WorkerRequest::AddEmbeddings { items, embeddings },
-                    ),
+                    Some((items, embeddings, buffer)) => {
+                        // The buffer goes back to carry the embedder's next rows.
+                        let _ = back
+                            .post_message_with_transferable(&buffer, &js_sys::Array::of1(&buffer));
+                        enqueue(
+                            &engine,
+                            &inbox,
+                            WorkerRequest::AddEmbeddings { items, embeddings },
+                        )
+                    }
                     None => post(&WorkerResponse::Failed {
                         message: "an embedder sent a malformed message".into(),
                     }),

@@ -8,11 +8,12 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use js_sys::{Array, Float32Array, Promise, Uint32Array};
+use js_sys::{Array, ArrayBuffer, Float32Array, Promise, Uint32Array};
 use quarry_core::cache;
 use quarry_core::embed::preprocess;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::MessagePort;
+use web_sys::{MessageEvent, MessagePort};
 
 use quarry_core::embed::Embedder;
 
@@ -46,9 +47,52 @@ thread_local! {
 /// progress on the main thread, which shares the cores with the embedders).
 const REPORT_MS: f64 = 500.0;
 
-/// Sends this worker's embeddings to `port` from now on.
+/// Buffers the learner gave back, kept at most this many (each as large as the largest window
+/// sent: 1.3 MB for 256 rows of 1,280 values).
+const SPARES: usize = 8;
+
+thread_local! {
+    /// Buffers the learner gave back once it had copied the rows out ([`rows_array`]).
+    static SPARE: RefCell<Vec<ArrayBuffer>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Sends this worker's embeddings to `port` from now on, and takes the buffers the learner
+/// sends back over it for the next rows.
 pub(super) fn connect(port: MessagePort) {
+    let on_back = Closure::<dyn FnMut(MessageEvent)>::new(|ev: MessageEvent| {
+        if let Ok(buffer) = ev.data().dyn_into::<ArrayBuffer>() {
+            SPARE.with_borrow_mut(|spare| {
+                if spare.len() < SPARES {
+                    spare.push(buffer);
+                }
+            });
+        }
+    });
+    // Setting the handler starts the port; it lives as long as the worker.
+    port.set_onmessage(Some(on_back.as_ref().unchecked_ref()));
+    on_back.forget();
     SINK.set(Some(port));
+}
+
+/// `values` in a `Float32Array` over a buffer the learner gave back, when one is large
+/// enough, else over a new one (of a power of two bytes, so that later windows fit it).
+///
+/// Why: every buffer that crosses to another worker is held there by the browser until its
+/// collector frees the message that carried it, which the pace of a fill outruns (a million
+/// rows of 1,280 values are 5 GB of such buffers); sent back and forth, a few buffers carry
+/// them all.
+fn rows_array(values: &[f32]) -> Float32Array {
+    let bytes = values.len() * 4;
+    let spare = SPARE.with_borrow_mut(|spare| {
+        let i = spare
+            .iter()
+            .position(|b| b.byte_length() as usize >= bytes)?;
+        Some(spare.swap_remove(i))
+    });
+    let buffer = spare.unwrap_or_else(|| ArrayBuffer::new(bytes.next_power_of_two() as u32));
+    let array = Float32Array::new_with_byte_offset_and_length(&buffer, 0, values.len() as u32);
+    array.copy_from(values);
+    array
 }
 
 /// Milliseconds since the worker started (`performance.now()`).
@@ -262,7 +306,7 @@ async fn embed_window(
         for (_, v) in &hits {
             flat.extend_from_slice(v);
         }
-        deliver(&items, &Float32Array::from(flat.as_slice()), items.len());
+        deliver(&items, &rows_array(&flat), items.len());
         t.items += items.len();
         t.cached += items.len();
         t.send_ms += clock.lap();
@@ -308,7 +352,7 @@ async fn embed_window(
                 return false;
             }
             Ok(v) => {
-                deliver(&[job.item], &Float32Array::from(v.as_slice()), 0);
+                deliver(&[job.item], &rows_array(&v), 0);
                 t.items += 1;
                 if let Some(key) = key {
                     fresh.push((key, v));
@@ -518,13 +562,14 @@ fn report(items: &[usize], cached: usize, flush: bool) {
     }
 }
 
-/// Reads a message from an embedder's port: item ids and their embeddings, one row after another.
-pub(super) fn received(data: &JsValue) -> Option<(Vec<usize>, Vec<f32>)> {
+/// Reads a message from an embedder's port: item ids and their embeddings, one row after
+/// another, and the buffer that carried them, to give back ([`rows_array`]).
+pub(super) fn received(data: &JsValue) -> Option<(Vec<usize>, Vec<f32>, ArrayBuffer)> {
     let parts: &Array = data.dyn_ref()?;
     let ids: Uint32Array = parts.get(0).dyn_into().ok()?;
     let values: Float32Array = parts.get(1).dyn_into().ok()?;
     let items = ids.to_vec().into_iter().map(|i| i as usize).collect();
-    Some((items, values.to_vec()))
+    Some((items, values.to_vec(), values.buffer()))
 }
 
 /// Embeds one example from outside the pool (search by example): read, decoded and embedded
