@@ -399,28 +399,12 @@ impl TextTable {
         text: usize,
         label: Option<usize>,
     ) -> (Vec<String>, Vec<Option<String>>, usize) {
-        let mut texts = Vec::new();
-        let mut labels = Vec::new();
-        let mut dropped = 0;
-        for row in &self.rows {
-            let t = row.get(text).map_or("", |s| s.trim());
-            if t.is_empty() {
-                dropped += 1;
-                continue;
-            }
-            texts.push(t.to_string());
-            labels.push(
-                label
-                    .and_then(|l| row.get(l))
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty()),
-            );
-        }
-        (texts, labels, dropped)
+        texts_and_labels(self.rows.iter().map(|row| {
+            let l = label.and_then(|l| row.get(l).cloned());
+            (row.get(text).cloned(), l)
+        }))
     }
-}
 
-impl TextTable {
     /// [`TextTable::texts`] of a table not needed afterwards: the texts are moved out of it,
     /// not copied (a table of a million texts is about 100 MB).
     pub fn into_texts(
@@ -428,32 +412,38 @@ impl TextTable {
         text: usize,
         label: Option<usize>,
     ) -> (Vec<String>, Vec<Option<String>>, usize) {
-        let trimmed = |s: String| match s.trim() {
-            t if t.len() == s.len() => s,
-            t => t.to_string(),
-        };
-        let mut texts = Vec::with_capacity(self.rows.len());
-        let mut labels = Vec::with_capacity(self.rows.len());
-        let mut dropped = 0;
-        for mut row in self.rows {
+        texts_and_labels(self.rows.into_iter().map(|mut row| {
             // The label first: a copy where it is the text's own column.
-            let l = label
-                .and_then(|l| match l == text {
-                    true => row.get(l).cloned(),
-                    false => row.get_mut(l).map(std::mem::take),
-                })
-                .map(trimmed)
-                .filter(|s| !s.is_empty());
-            let t = row.get_mut(text).map(std::mem::take).map(trimmed);
-            let Some(t) = t.filter(|t| !t.is_empty()) else {
-                dropped += 1;
-                continue;
-            };
-            texts.push(t);
-            labels.push(l);
-        }
-        (texts, labels, dropped)
+            let l = label.and_then(|l| match l == text {
+                true => row.get(l).cloned(),
+                false => row.get_mut(l).map(std::mem::take),
+            });
+            (row.get_mut(text).map(std::mem::take), l)
+        }))
     }
+}
+
+/// Each row's (text, label) cells trimmed: rows with an empty text dropped (counted), an empty
+/// label as none.
+fn texts_and_labels(
+    cells: impl Iterator<Item = (Option<String>, Option<String>)>,
+) -> (Vec<String>, Vec<Option<String>>, usize) {
+    // A cell without surrounding spaces is kept as it is, not copied.
+    let trimmed = |s: String| match s.trim() {
+        t if t.len() == s.len() => s,
+        t => t.to_string(),
+    };
+    let (mut texts, mut labels, mut dropped) = (Vec::new(), Vec::new(), 0);
+    for (text, label) in cells {
+        match text.map(trimmed).filter(|t| !t.is_empty()) {
+            Some(t) => {
+                texts.push(t);
+                labels.push(label.map(trimmed).filter(|l| !l.is_empty()));
+            }
+            None => dropped += 1,
+        }
+    }
+    (texts, labels, dropped)
 }
 
 /// Distinct label texts in first-seen order: the classes a label column or file defines.

@@ -41,6 +41,8 @@ thread_local! {
     /// Items delivered but not yet reported to the page, how many of them came from the cache,
     /// and when the page last heard.
     static UNREPORTED: RefCell<(Vec<usize>, usize, f64)> = const { RefCell::new((Vec::new(), 0, 0.0)) };
+    /// Buffers the learner gave back once it had copied the rows out ([`rows_array`]).
+    static SPARE: RefCell<Vec<ArrayBuffer>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The page hears which items are done at most this often (each report re-renders the
@@ -50,11 +52,6 @@ const REPORT_MS: f64 = 500.0;
 /// Buffers the learner gave back, kept at most this many (each as large as the largest window
 /// sent: 1.3 MB for 256 rows of 1,280 values).
 const SPARES: usize = 8;
-
-thread_local! {
-    /// Buffers the learner gave back once it had copied the rows out ([`rows_array`]).
-    static SPARE: RefCell<Vec<ArrayBuffer>> = const { RefCell::new(Vec::new()) };
-}
 
 /// Sends this worker's embeddings to `port` from now on, and takes the buffers the learner
 /// sends back over it for the next rows.
@@ -158,11 +155,10 @@ pub(super) async fn run(engine: &Rc<RefCell<Engine>>, jobs: Vec<EmbedJob>) {
 
 /// This worker's wasm memory, in MiB.
 fn wasm_memory_mib() -> f64 {
-    use wasm_bindgen::JsCast;
     let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
     memory
         .buffer()
-        .unchecked_into::<js_sys::ArrayBuffer>()
+        .unchecked_into::<ArrayBuffer>()
         .byte_length() as f64
         / 1_048_576.0
 }
