@@ -69,10 +69,21 @@ try {
   await page.getByTestId('setup-summary').waitFor({ timeout: 600_000 });
   console.log(`texts read: ${s(t)} (${await page.getByTestId('setup-summary').textContent()}); page wasm ${await pageWasm()} MiB`);
   await page.getByRole('textbox', { name: 'Classes' }).fill('one\ntwo\nthree');
+  if (process.env.GC_BEFORE) {
+    await page.evaluate(() => gc());
+    await page.waitForTimeout(2000);
+    console.log(`forced collection before the start: renderer ${rendererMib().toFixed(0)} MiB`);
+  }
   t = performance.now();
   // The renderer's highest resident memory during the fill, sampled each second.
   let fillPeak = 0;
-  const sampler = setInterval(() => { fillPeak = Math.max(fillPeak, rendererMib()); }, 1000);
+  let peakAt = 0;
+  const series = [];
+  const sampler = setInterval(() => {
+    const mib = rendererMib();
+    series.push(mib.toFixed(0));
+    if (mib > fillPeak) [fillPeak, peakAt] = [mib, series.length];
+  }, 1000);
   // Who holds the memory 30 s into the fill, garbage included (nothing collected first).
   const midway = new Promise((ok) => setTimeout(ok, 30_000))
     .then(async () => [rendererMib(), await heapUsage(PORT, server.url, { collect: false })])
@@ -82,7 +93,8 @@ try {
   console.log(`labeling screen: ${s(t)}; page wasm ${await pageWasm()} MiB`);
   await page.getByTestId('embedding-strip').waitFor({ state: 'detached', timeout: 3_600_000 });
   clearInterval(sampler);
-  console.log(`every item in the learner: ${s(t)}; renderer ${rendererMib().toFixed(0)} MiB (at most ${fillPeak.toFixed(0)} MiB during the fill, sampled each second)`);
+  console.log(`every item in the learner: ${s(t)}; renderer ${rendererMib().toFixed(0)} MiB (at most ${fillPeak.toFixed(0)} MiB during the fill, ${peakAt} s in; sampled each second)`);
+  console.log(`  each second: ${series.join(' ')}`);
   const [midMib, mid] = await midway;
   console.log(`30 s into the fill: renderer ${midMib.toFixed(0)} MiB`);
   for (const h of Array.isArray(mid) ? mid : []) {

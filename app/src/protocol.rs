@@ -35,6 +35,15 @@ pub enum EmbedInput {
     Text(String),
 }
 
+/// A file the person picked for "Open embeddings…": its name, and the file itself (crossing as
+/// a handle: a worker reads it slice by slice).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EmbeddingsFile {
+    pub path: String,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    pub blob: web_sys::Blob,
+}
+
 /// Where the learner may run its pool passes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Compute {
@@ -53,6 +62,16 @@ pub enum WorkerRequest {
     LoadModel { model: ModelChoice },
     /// Read the model file at `url` and describe it, answered by [`WorkerResponse::Inspected`].
     Inspect { url: String },
+    /// Read embeddings files made by `quarry embed` into the embedding cache, one after another, if together they hold at most `limit` rows (the
+    /// cache's limit, when there is one). Answered by [`WorkerResponse::EmbeddingsStatus`] as it
+    /// goes, one [`WorkerResponse::EmbeddingsKept`] per file, then
+    /// [`WorkerResponse::EmbeddingsDone`]. Sent to a worker of its own that is terminated once
+    /// done: what reading a large file leaves behind (its header's text, the slices read, the
+    /// cache's directory) goes with it instead of staying in the page.
+    KeepEmbeddings {
+        files: Vec<EmbeddingsFile>,
+        limit: Option<usize>,
+    },
     /// Embed these items (or take them from the cache), sending the embeddings to the learner
     /// over the connected channel ([`WorkerRequest::Connect`]) and telling the page which items
     /// are done ([`WorkerResponse::Embedded`], in windows) or failed
@@ -257,4 +276,111 @@ pub enum WorkerResponse {
     Backend { name: String, note: Option<String> },
     /// A request failed as a whole (model did not load, learner input invalid…).
     Failed { message: String },
+    /// How far [`WorkerRequest::KeepEmbeddings`] is, in words for the page to show.
+    EmbeddingsStatus { status: String },
+    /// One file of [`WorkerRequest::KeepEmbeddings`]: kept, with what matches items to its rows,
+    /// or why it is not.
+    EmbeddingsKept {
+        path: String,
+        result: Result<KeptNames, String>,
+    },
+    /// [`WorkerRequest::KeepEmbeddings`] is over; `refused` says why nothing was read when the
+    /// files hold more rows than the limit.
+    EmbeddingsDone { refused: Option<String> },
+}
+
+/// What the page keeps of an embeddings file once its rows are in the cache: its model key and
+/// each row's item name and content hash, packed (a million names as one string, not a million
+/// strings made and dropped in the page).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KeptNames {
+    pub model_key: String,
+    /// Inputs `quarry embed` listed as left out.
+    pub left_out: usize,
+    /// The item names end to end, in row order (UTF-8).
+    pub names: Packed,
+    /// Where each name ends in `names` (`u32`, little-endian).
+    pub ends: Packed,
+    /// Each row's content hash (32 bytes).
+    pub hashes: Packed,
+}
+
+impl KeptNames {
+    /// Packs `names` and `hashes` (one of each per row).
+    pub fn pack(model_key: String, left_out: usize, names: &[String], hashes: &[[u8; 32]]) -> Self {
+        let mut text = Vec::with_capacity(names.iter().map(String::len).sum());
+        let mut ends = Vec::with_capacity(4 * names.len());
+        for name in names {
+            text.extend_from_slice(name.as_bytes());
+            ends.extend_from_slice(&(text.len() as u32).to_le_bytes());
+        }
+        KeptNames {
+            model_key,
+            left_out,
+            names: Packed(text),
+            ends: Packed(ends),
+            hashes: Packed(hashes.concat()),
+        }
+    }
+
+    /// Rows of the file.
+    pub fn rows_len(&self) -> usize {
+        self.hashes.0.len() / 32
+    }
+
+    /// Each row's name and hash, in row order; `None` when the parts do not agree.
+    pub fn rows(&self) -> Option<impl Iterator<Item = (&str, [u8; 32])> + '_> {
+        let text = std::str::from_utf8(&self.names.0).ok()?;
+        let ends: Vec<usize> = self
+            .ends
+            .0
+            .chunks_exact(4)
+            .map(|e| u32::from_le_bytes([e[0], e[1], e[2], e[3]]) as usize)
+            .collect();
+        let hashes = self.hashes.0.chunks_exact(32);
+        let agree = self.ends.0.len().is_multiple_of(4)
+            && hashes.remainder().is_empty()
+            && hashes.len() == ends.len()
+            && ends.is_sorted()
+            && ends.last().is_none_or(|&e| e == text.len())
+            && ends.iter().all(|&e| text.is_char_boundary(e));
+        agree.then(|| {
+            let starts = std::iter::once(0).chain(ends.clone());
+            starts.zip(ends).zip(hashes).map(|((from, to), hash)| {
+                (
+                    &text[from..to],
+                    hash.try_into().expect("chunks of 32 bytes"),
+                )
+            })
+        })
+    }
+}
+
+/// Bytes that cross as one `Uint8Array` (serde's default would make a JS array of numbers).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Packed(pub Vec<u8>);
+
+impl Serialize for Packed {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Packed {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Bytes;
+        impl<'de> serde::de::Visitor<'de> for Bytes {
+            type Value = Packed;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("bytes")
+            }
+            fn visit_bytes<E>(self, v: &[u8]) -> Result<Packed, E> {
+                Ok(Packed(v.to_vec()))
+            }
+            fn visit_byte_buf<E>(self, v: Vec<u8>) -> Result<Packed, E> {
+                Ok(Packed(v))
+            }
+        }
+        deserializer.deserialize_byte_buf(Bytes)
+    }
 }

@@ -15,7 +15,6 @@ mod files;
 mod folders;
 mod history;
 mod import;
-mod js_json;
 mod labeling;
 mod loading;
 mod map;

@@ -21,6 +21,7 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, MessagePort, Response};
 
 mod compute;
 mod embedding;
+mod vectors;
 
 use crate::protocol::{ChannelEnd, WorkerRequest, WorkerResponse};
 
@@ -189,6 +190,7 @@ async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
             };
             post(&WorkerResponse::Inspected { result });
         }
+        WorkerRequest::KeepEmbeddings { files, limit } => vectors::keep_files(files, limit).await,
         WorkerRequest::Embed { jobs } => embedding::run(&engine, jobs).await,
         WorkerRequest::TimeModel { runs } => {
             let timed = ensure_model(&engine)

@@ -29,12 +29,13 @@ impl NameIndex {
     ///
     /// # Panics
     /// Past `u32::MAX` entries.
-    pub fn extend(&mut self, names: impl IntoIterator<Item = String>) {
+    pub fn extend(&mut self, names: impl IntoIterator<Item = impl AsRef<str>>) {
         for name in names {
+            let name = name.as_ref();
             let entry = u32::try_from(self.ends.len()).expect("fewer than 2³² names");
-            self.text.push_str(&name);
+            self.text.push_str(name);
             self.ends.push(self.text.len());
-            self.sorted.push((hash(&name), entry));
+            self.sorted.push((hash(name), entry));
         }
         self.sorted.sort_unstable();
     }

@@ -39,15 +39,26 @@ impl Rows for Matrix {
     }
 }
 
+/// Rows per piece of [`CompactRows`]'s codes (5 MB of 1,280 values).
+const CHUNK_ROWS: usize = 4096;
+
 /// `rows` slots of `dim` 8-bit codes each, plus a per-row scale and whether the row is filled.
 ///
 /// The dimension is fixed by the first row stored. Slots not yet filled read as zeros and are
 /// reported by [`CompactRows::is_present`]; the learner only ever queries present rows.
-#[derive(Debug, Clone, Default, PartialEq)]
+///
+/// The codes are kept in pieces of [`CHUNK_ROWS`] rows, each taken when a first row of it
+/// arrives: the store's memory grows with the rows that came, not with the rows announced. (A
+/// wasm memory never shrinks, and a zeroed allocation there is written through at once: one
+/// allocation for a million rows of 1,280 values put 1.2 GB in use before the first arrived.)
+#[derive(Debug, Clone, Default)]
 pub struct CompactRows {
     rows: usize,
     dim: usize,
-    codes: Vec<i8>,
+    /// Piece `k` holds rows `k·CHUNK_ROWS..`, `dim` codes each; empty until one arrives.
+    chunks: Vec<Vec<i8>>,
+    /// `dim` zeros: the codes of a row whose piece is not taken yet.
+    zeros: Vec<i8>,
     scales: Vec<f32>,
     /// `Σ code²` of each row: its squared norm over its scale squared (for the compute layer).
     code_sq: Vec<u32>,
@@ -97,7 +108,8 @@ impl CompactRows {
         }
         if self.dim == 0 {
             self.dim = values.len();
-            self.codes = vec![0; self.rows * self.dim];
+            self.zeros = vec![0; self.dim];
+            self.chunks = vec![Vec::new(); self.rows.div_ceil(CHUNK_ROWS)];
         } else if values.len() != self.dim {
             return Err(Error::Invalid(format!(
                 "row {i} has {} values, the others {}",
@@ -105,7 +117,13 @@ impl CompactRows {
                 self.dim
             )));
         }
-        let codes = &mut self.codes[i * self.dim..(i + 1) * self.dim];
+        let (k, at) = (i / CHUNK_ROWS, i % CHUNK_ROWS);
+        let chunk = &mut self.chunks[k];
+        if chunk.is_empty() {
+            let rows = CHUNK_ROWS.min(self.rows - k * CHUNK_ROWS);
+            *chunk = vec![0; rows * self.dim];
+        }
+        let codes = &mut chunk[at * self.dim..(at + 1) * self.dim];
         self.scales[i] = quantise(values, codes);
         self.code_sq[i] = codes
             .iter()
@@ -141,10 +159,17 @@ impl CompactRows {
         if self.dim == 0 {
             return (&[], 1.0);
         }
-        (
-            &self.codes[i * self.dim..(i + 1) * self.dim],
-            self.scales[i],
-        )
+        (self.row_codes(i), self.scales[i])
+    }
+
+    /// Row `i`'s codes once the dimension is known (zeros for a row not stored).
+    fn row_codes(&self, i: usize) -> &[i8] {
+        let chunk = &self.chunks[i / CHUNK_ROWS];
+        if chunk.is_empty() {
+            return &self.zeros;
+        }
+        let at = i % CHUNK_ROWS;
+        &chunk[at * self.dim..(at + 1) * self.dim]
     }
 
     /// `Σ code²` of row `i` (0 for a row not present): the row's squared norm is this times
@@ -161,10 +186,26 @@ impl CompactRows {
 
     /// Bytes held by the store (codes, scales, norms, presence flags).
     pub fn heap_bytes(&self) -> usize {
-        self.codes.capacity()
+        self.chunks.iter().map(Vec::capacity).sum::<usize>()
+            + self.chunks.capacity() * std::mem::size_of::<Vec<i8>>()
+            + self.zeros.capacity()
             + self.scales.capacity() * 4
             + self.code_sq.capacity() * 4
             + self.present.capacity()
+    }
+}
+
+/// Equal when they hold the same rows, whichever pieces of memory were taken for them.
+impl PartialEq for CompactRows {
+    fn eq(&self, other: &CompactRows) -> bool {
+        self.rows == other.rows
+            && self.dim == other.dim
+            && self.scales == other.scales
+            && self.code_sq == other.code_sq
+            && self.present == other.present
+            && self.filled == other.filled
+            && self.rewrites == other.rewrites
+            && (self.dim == 0 || (0..self.rows).all(|i| self.row_codes(i) == other.row_codes(i)))
     }
 }
 
@@ -193,7 +234,7 @@ impl Rows for CompactRows {
             return;
         }
         let scale = self.scales[i];
-        let codes = &self.codes[i * self.dim..(i + 1) * self.dim];
+        let codes = self.row_codes(i);
         for (o, &c) in out.iter_mut().zip(codes) {
             *o = f32::from(c) * scale;
         }
@@ -229,7 +270,8 @@ mod tests {
         }
         assert!(worst_cos > 0.999, "cosine {worst_cos}");
         assert_eq!(store.filled(), 20);
-        assert!(store.heap_bytes() < 20 * (1280 + 12));
+        // The rows, and one row of zeros for rows not stored yet.
+        assert!(store.heap_bytes() < 21 * (1280 + 12));
     }
 
     #[test]
@@ -245,5 +287,34 @@ mod tests {
         store.set(2, &[0.0, 0.0]).unwrap();
         assert_eq!(store.filled(), 1);
         assert_eq!(store.decode(&[2, 0]).as_slice(), &[0.0, 0.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn memory_is_taken_as_rows_arrive() {
+        let rows = 3 * CHUNK_ROWS + 5;
+        let mut store = CompactRows::new(rows);
+        let row = |v: f32| vec![v, -v, 0.5 * v, 1.0];
+        store.set(rows - 1, &row(2.0)).unwrap();
+        // One piece of five rows, not the whole pool.
+        let one = store.heap_bytes();
+        assert!(one < rows * (4 + 4 + 1) + 5 * 4 + 1024, "{one}");
+        store.set(CHUNK_ROWS, &row(1.0)).unwrap();
+        assert!(store.heap_bytes() >= one + CHUNK_ROWS * 4);
+        // Rows in pieces not taken, and rows not stored in a taken one, read as zeros.
+        assert_eq!(store.codes(0).0, &[0, 0, 0, 0]);
+        assert_eq!(store.codes(CHUNK_ROWS + 1).0, &[0, 0, 0, 0]);
+        assert_eq!(
+            store.decode(&[CHUNK_ROWS]).as_slice(),
+            store.decode(&[CHUNK_ROWS]).as_slice()
+        );
+        assert_eq!(store.codes(rows - 1).0, &[127, -127, 64, 64]);
+        assert_eq!(store.codes(CHUNK_ROWS).0, &[127, -127, 64, 127]);
+        // The same rows stored in another order are the same store.
+        let mut other = CompactRows::new(rows);
+        other.set(CHUNK_ROWS, &row(1.0)).unwrap();
+        other.set(rows - 1, &row(2.0)).unwrap();
+        assert_eq!(store, other);
+        other.set(0, &row(3.0)).unwrap();
+        assert_ne!(store, other);
     }
 }

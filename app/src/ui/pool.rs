@@ -97,37 +97,118 @@ pub fn restart(index: usize) -> Result<(), String> {
 /// A new worker in slot `index`, its messages and errors going to `handlers`.
 fn spawn(index: usize, handlers: &Handlers) -> Result<Slot, String> {
     // Named by role (`self.name` in the worker; the browser's tools show it).
-    let options = web_sys::WorkerOptions::new();
-    options.set_name(&if index == LEARNER {
+    let name = if index == LEARNER {
         "quarry learner".to_string()
     } else {
         format!("quarry embedder {index}")
-    });
-    let worker = Worker::new_with_options(WORKER_SCRIPT, &options)
-        .map_err(|e| format!("could not start a worker: {e:?}"))?;
+    };
     let respond = handlers.on_response.clone();
     let report = handlers.on_error.clone();
-    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
-        match serde_wasm_bindgen::from_value::<WorkerResponse>(ev.data()) {
+    let (worker, (on_message, on_error)) = create(
+        &name,
+        move |response| match response {
             Ok(WorkerResponse::Ready) => flush(index),
             Ok(other) => respond(index, other),
-            Err(e) => report(index, format!("a worker sent a malformed message: {e}")),
-        }
-    });
-    let report = handlers.on_error.clone();
-    let on_error_cb = Closure::<dyn FnMut(ErrorEvent)>::new(move |ev: ErrorEvent| {
-        report(index, ev.message());
-    });
-    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    worker.set_onerror(Some(on_error_cb.as_ref().unchecked_ref()));
+            Err(e) => report(index, e),
+        },
+        {
+            let report = handlers.on_error.clone();
+            move |message| report(index, message)
+        },
+    )?;
     Ok(Slot {
         worker,
         ready: false,
         retired: false,
         pending: Vec::new(),
         _on_message: on_message,
-        _on_error: on_error_cb,
+        _on_error: on_error,
     })
+}
+
+/// A worker's message and error listeners.
+type Listeners = (
+    Closure<dyn FnMut(MessageEvent)>,
+    Closure<dyn FnMut(ErrorEvent)>,
+);
+
+/// A worker named `name` whose messages go to `on_message` (a response, or why it did not
+/// read) and whose uncaught errors go to `on_error`; the listeners live as long as they are
+/// kept.
+fn create(
+    name: &str,
+    mut on_message: impl FnMut(Result<WorkerResponse, String>) + 'static,
+    on_error: impl Fn(String) + 'static,
+) -> Result<(Worker, Listeners), String> {
+    let options = web_sys::WorkerOptions::new();
+    options.set_name(name);
+    let worker = Worker::new_with_options(WORKER_SCRIPT, &options)
+        .map_err(|e| format!("could not start a worker: {e:?}"))?;
+    let (message, error): Listeners = (
+        Closure::new(move |ev: MessageEvent| {
+            on_message(
+                serde_wasm_bindgen::from_value::<WorkerResponse>(ev.data())
+                    .map_err(|e| format!("a worker sent a malformed message: {e}")),
+            );
+        }),
+        Closure::new(move |ev: ErrorEvent| on_error(ev.message())),
+    );
+    worker.set_onmessage(Some(message.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(error.as_ref().unchecked_ref()));
+    Ok((worker, (message, error)))
+}
+
+/// A worker of its own for one request, apart from the run's pool (which a model's inspection
+/// on the start screen also uses): "Open embeddings…" reads its files in one. Terminated when
+/// dropped — not from inside one of its own callbacks (their closures die with it).
+pub struct Errand {
+    worker: Worker,
+    _listeners: Listeners,
+}
+
+impl Errand {
+    /// Starts a worker named `name` and sends it `request` once it is ready. Its responses
+    /// go to `on_response`; its failure (an uncaught error, a malformed message) to `on_error`.
+    ///
+    /// # Errors
+    /// The browser's message when the worker cannot be created, or the request not encoded.
+    pub fn start(
+        name: &str,
+        request: &WorkerRequest,
+        on_response: impl Fn(WorkerResponse) + 'static,
+        on_error: impl Fn(String) + 'static,
+    ) -> Result<Errand, String> {
+        let value = serde_wasm_bindgen::to_value(request).map_err(|e| e.to_string())?;
+        let on_error = Rc::new(on_error);
+        let report = on_error.clone();
+        let to: Rc<RefCell<Option<Worker>>> = Rc::default();
+        let worker_slot = to.clone();
+        let (worker, listeners) = create(
+            name,
+            move |response| match response {
+                Ok(WorkerResponse::Ready) => {
+                    let sent = to.borrow().as_ref().map(|w| w.post_message(&value));
+                    if let Some(Err(e)) = sent {
+                        report(format!("{e:?}"));
+                    }
+                }
+                Ok(other) => on_response(other),
+                Err(e) => report(e),
+            },
+            move |message| on_error(message),
+        )?;
+        worker_slot.replace(Some(worker.clone()));
+        Ok(Errand {
+            worker,
+            _listeners: listeners,
+        })
+    }
+}
+
+impl Drop for Errand {
+    fn drop(&mut self) {
+        self.worker.terminate();
+    }
 }
 
 /// Terminates worker `index` to give its memory back (a worker's wasm memory never shrinks

@@ -357,7 +357,12 @@ fn replace_embedder(state: AppState, worker: usize, message: &str) {
 
 fn on_response(state: AppState, worker: usize, response: WorkerResponse) {
     match response {
-        WorkerResponse::Ready | WorkerResponse::Inspected { .. } => {}
+        // Answers to requests a run never makes.
+        WorkerResponse::Ready
+        | WorkerResponse::Inspected { .. }
+        | WorkerResponse::EmbeddingsStatus { .. }
+        | WorkerResponse::EmbeddingsKept { .. }
+        | WorkerResponse::EmbeddingsDone { .. } => {}
         WorkerResponse::Backend { name, note } => state.backend.set((name, note)),
         WorkerResponse::Head { head } => exports::head_arrived(state, head),
         WorkerResponse::Predictions {

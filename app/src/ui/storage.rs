@@ -104,8 +104,8 @@ fn strings(value: &JsValue, what: &str) -> Result<Vec<String>, String> {
     if !value.is_string() {
         return Err(fail("the record is missing or not text".into()));
     }
-    let parsed = super::js_json::parse(value).map_err(fail)?;
-    super::js_json::each_string(&parsed, Some).map_err(fail)
+    let parsed = crate::js_json::parse(value).map_err(fail)?;
+    crate::js_json::each_string(&parsed, Some).map_err(fail)
 }
 
 /// Saves a new project: its summary, its items and its first progress, in one transaction.
