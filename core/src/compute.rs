@@ -247,7 +247,7 @@ pub fn scores(store: &CompactRows, rows: &[usize], vectors: &Vectors, out: &mut 
         return;
     }
     each_dot(store, rows, vectors, |r, v, d| {
-        let scale = f64::from(store.codes(rows[r]).1) * f64::from(vectors.scales[v]);
+        let scale = f64::from(store.scale(rows[r])) * f64::from(vectors.scales[v]);
         out[r * k + v] = (d as f64 * scale) as f32;
     });
 }
@@ -325,7 +325,7 @@ pub fn probabilities_from_dots(
         .zip(dots.chunks_exact(k))
         .enumerate()
     {
-        let row_scale = f64::from(store.codes(rows[r]).1);
+        let row_scale = f64::from(store.scale(rows[r]));
         for (v, (o, &d)) in o.iter_mut().zip(d).enumerate() {
             *o = (f64::from(d) * (row_scale * f64::from(vectors.scales[v]))) as f32;
         }

@@ -136,7 +136,7 @@ pub fn nearest_centres(store: &CompactRows, rows: &[usize], centroids: &Matrix) 
         })
         .collect();
     compute::each_dot(store, rows, &centres, |r, c, d| {
-        let cross = f64::from(store.codes(rows[r]).1) * f64::from(centres.scale(c)) * d as f64;
+        let cross = f64::from(store.scale(rows[r])) * f64::from(centres.scale(c)) * d as f64;
         let score = norms[c] - 2.0 * cross;
         let b = &mut best[r];
         if score < b.0 || (score == b.0 && c < b.1) {

@@ -154,6 +154,7 @@ impl CompactRows {
     }
 
     /// Row `i`'s 8-bit codes and its scale (`x ≈ code · scale`); empty before any row arrived.
+    #[inline]
     pub fn codes(&self, i: usize) -> (&[i8], f32) {
         assert!(i < self.rows, "row {i} out of range");
         if self.dim == 0 {
@@ -162,7 +163,15 @@ impl CompactRows {
         (self.row_codes(i), self.scales[i])
     }
 
+    /// Row `i`'s scale (`x ≈ code · scale`; 0 for a row not stored): [`CompactRows::codes`]
+    /// without the codes, for the kernels' inner loops.
+    #[inline]
+    pub fn scale(&self, i: usize) -> f32 {
+        self.scales[i]
+    }
+
     /// Row `i`'s codes once the dimension is known (zeros for a row not stored).
+    #[inline]
     fn row_codes(&self, i: usize) -> &[i8] {
         let chunk = &self.chunks[i / CHUNK_ROWS];
         if chunk.is_empty() {

@@ -58,7 +58,7 @@ impl<'a, M: Metric> Nearest<'a, M> {
         each_dot_from(store, rows, centres, from, |k, c, d| {
             let r = offset + k;
             if c >= upto[r] {
-                let scale = f64::from(store.codes(rows[k]).1) * f64::from(centres.scale(c));
+                let scale = f64::from(store.scale(rows[k])) * f64::from(centres.scale(c));
                 let dist = metric.dist(r, c, scale * d as f64);
                 if dist < nearest[r] {
                     nearest[r] = dist;

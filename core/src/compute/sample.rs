@@ -42,7 +42,7 @@ pub fn each_pair(store: &CompactRows, rows: &[usize], mut f: impl FnMut(usize, u
 
 /// Squared Euclidean distance of rows `a` and `b` of `store`, given their codes' dot product.
 fn sq_dist_from_dot(store: &CompactRows, a: usize, b: usize, dot: i64) -> f64 {
-    let cross = f64::from(store.codes(a).1) * f64::from(store.codes(b).1) * dot as f64;
+    let cross = f64::from(store.scale(a)) * f64::from(store.scale(b)) * dot as f64;
     (store.sq_norm(a) + store.sq_norm(b) - 2.0 * cross).max(0.0)
 }
 
