@@ -111,24 +111,47 @@ pub fn row(rows: &[u8], stride: usize, r: usize) -> Option<&[u8]> {
     rows.get(r * stride..(r + 1) * stride)
 }
 
-/// Where each cached content hash of one model is: block and row. Holds 24 bytes per row (the
-/// first 128 bits of each hash: a false match among a million rows has odds below 10⁻²⁶), sorted
-/// when first searched after an addition.
+/// Where each cached content hash of one model is: block and row. Holds 16 bytes per row (the
+/// first 96 bits of each hash, and the row's place among the rows added: a false match among a
+/// million rows has odds below 10⁻¹⁷), sorted when first searched after an addition.
 #[derive(Debug, Default)]
 pub struct Directory {
     blocks: Vec<String>,
-    entries: Vec<([u8; 16], u32, u32)>,
+    /// The place of each block's first row among the rows added (in the order added).
+    starts: Vec<u32>,
+    /// Each row's hash prefix (as integers: compared without a byte loop) and place.
+    entries: Vec<(u64, u32, u32)>,
     sorted: bool,
 }
 
+/// The first 12 bytes of a hash, big-endian (so integers order as the bytes do).
+type Prefix = (u64, u32);
+
 impl Directory {
+    /// Room for `rows` more rows: exactly that many into an empty directory (growing by
+    /// doubling would hold up to twice what a million rows need), else as a `Vec` grows
+    /// (reserving exactly on every addition would copy the whole list each time).
+    pub fn reserve(&mut self, rows: usize) {
+        if self.entries.is_empty() {
+            self.entries.reserve_exact(rows);
+        } else {
+            self.entries.reserve(rows);
+        }
+    }
+
     /// Adds block `key` holding rows with `hashes` (32 bytes each, in row order). A hash
     /// already in the directory stays where it was.
+    ///
+    /// # Panics
+    /// Past 2³² rows.
     pub fn add(&mut self, key: &str, hashes: &[u8]) {
-        let block = self.blocks.len() as u32;
+        let place = |n: usize| u32::try_from(n).expect("fewer than 2³² cached rows");
         self.blocks.push(key.to_string());
-        for (r, hash) in hashes.chunks_exact(HASH_BYTES).enumerate() {
-            self.entries.push((prefix(hash), block, r as u32));
+        self.starts.push(place(self.entries.len()));
+        for hash in hashes.chunks_exact(HASH_BYTES) {
+            let at = place(self.entries.len());
+            let (high, low) = prefix(hash);
+            self.entries.push((high, low, at));
         }
         self.sorted = false;
     }
@@ -136,15 +159,23 @@ impl Directory {
     /// The block (its key) and row holding `hash`.
     pub fn find(&mut self, hash: &[u8; HASH_BYTES]) -> Option<(&str, usize)> {
         if !self.sorted {
-            // Stable: of equal hashes, the one added first comes first (and sorted runs
-            // appended to a sorted list merge in linear time).
-            self.entries.sort_by_key(|e| e.0);
+            // Of equal prefixes, the row added first comes first (places are unique). The
+            // sorted list with rows appended is two runs, merged in linear time (with at most
+            // 8 MB of scratch); an unstable sort would sort the whole list again each time.
+            self.entries.sort();
             self.sorted = true;
         }
-        let p = prefix(hash);
-        let at = self.entries.partition_point(|e| e.0 < p);
-        let &(q, block, r) = self.entries.get(at)?;
-        (q == p).then(|| (self.blocks[block as usize].as_str(), r as usize))
+        let (high, low) = prefix(hash);
+        let at = self.entries.partition_point(|e| (e.0, e.1) < (high, low));
+        let &(h, l, place) = self.entries.get(at)?;
+        if (h, l) != (high, low) {
+            return None;
+        }
+        let block = self.starts.partition_point(|&s| s <= place) - 1;
+        Some((
+            self.blocks[block].as_str(),
+            (place - self.starts[block]) as usize,
+        ))
     }
 
     /// The keys of the blocks added, in order.
@@ -160,12 +191,19 @@ impl Directory {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+
+    /// Bytes held (the block keys' text aside).
+    pub fn heap_bytes(&self) -> usize {
+        self.entries.capacity() * std::mem::size_of::<(u64, u32, u32)>()
+            + self.starts.capacity() * 4
+            + self.blocks.capacity() * std::mem::size_of::<String>()
+    }
 }
 
-fn prefix(hash: &[u8]) -> [u8; 16] {
-    let mut first = [0; 16];
-    first.copy_from_slice(&hash[..16]);
-    first
+fn prefix(hash: &[u8]) -> Prefix {
+    let high = u64::from_be_bytes(hash[..8].try_into().expect("8 bytes"));
+    let low = u32::from_be_bytes(hash[8..12].try_into().expect("4 bytes"));
+    (high, low)
 }
 
 /// One step of bringing the cache within its limit.
@@ -266,6 +304,33 @@ mod tests {
         );
         assert_eq!(dir.find(&hash(1499)), Some(("m/b", 475)));
         assert_eq!(dir.find(&hash(1500)), None);
+        // Found again after more blocks come (sorted anew), the last block's rows too.
+        let more = blocks(
+            &(1500..1600)
+                .map(|i| (hash(i), vec![0; 4]))
+                .collect::<Vec<_>>(),
+        );
+        dir.add("m/d", &more[0].hashes);
+        assert_eq!(dir.find(&hash(1550)), Some(("m/d", 50)));
+        assert_eq!(dir.find(&hash(1)), Some(("m/a", 1)));
+        assert_eq!(dir.find(&hash(1024 + 63)), Some(("m/b", 63)));
+    }
+
+    #[test]
+    fn the_directory_holds_sixteen_bytes_a_row_when_reserved() {
+        let out = blocks(&(0..4096).map(|i| (hash(i), vec![0; 4])).collect::<Vec<_>>());
+        let mut dir = Directory::default();
+        dir.reserve(4096);
+        for (k, b) in out.iter().enumerate() {
+            dir.add(&format!("m/{k}"), &b.hashes);
+        }
+        assert_eq!(dir.len(), 4096);
+        assert!(
+            dir.heap_bytes() <= 16 * 4096 + 4 * 8 + 24 * 8,
+            "{}",
+            dir.heap_bytes()
+        );
+        assert_eq!(dir.find(&hash(4095)), Some(("m/3", 1023)));
     }
 
     #[test]

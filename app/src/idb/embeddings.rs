@@ -100,17 +100,22 @@ async fn refresh(db: &IdbDatabase, model: &str) -> Result<(), String> {
         .iter()
         .map(|k| hashes.get(&k.into()).map_err(explain))
         .collect::<Result<Vec<_>, _>>()?;
+    let mut read = Vec::with_capacity(new.len());
     for (key, request) in new.iter().zip(requests) {
-        let Ok(bytes) = finished(&request).await?.dyn_into::<Uint8Array>() else {
-            continue;
-        };
-        let bytes = bytes.to_vec();
-        DIRECTORIES.with_borrow_mut(|dirs| {
-            if let Some(dir) = dirs.get_mut(model) {
-                dir.add(key, &bytes);
-            }
-        });
+        if let Ok(bytes) = finished(&request).await?.dyn_into::<Uint8Array>() {
+            read.push((key, bytes));
+        }
     }
+    // Room for every new row at once: a directory grown by doubling holds up to twice that.
+    let rows = read.iter().map(|(_, b)| b.length() as usize).sum::<usize>() / HASH_BYTES;
+    DIRECTORIES.with_borrow_mut(|dirs| {
+        if let Some(dir) = dirs.get_mut(model) {
+            dir.reserve(rows);
+            for (key, bytes) in read {
+                dir.add(key, &bytes.to_vec());
+            }
+        }
+    });
     Ok(())
 }
 

@@ -112,8 +112,8 @@ pub fn begin(state: AppState, session: Session, dataset: Dataset) {
     });
     // Deal items round-robin so every embedder finishes at about the same time; an image whose
     // file was not opened again is left out. A pool that an embeddings file names item by item
-    // comes from the cache: one embedder reads it (each holds a directory of the cache, 24
-    // bytes a row: 24 MB at a million).
+    // comes from the cache: one embedder reads it (each holds a directory of the cache, 16
+    // bytes a row: 16 MB at a million).
     let embedders = if total > 0 && named.iter().all(Option::is_some) {
         1
     } else {
