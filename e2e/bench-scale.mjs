@@ -10,7 +10,10 @@
 // Open embeddings… keeps every row in the browser's cache; the texts opened next are all matched
 // by name (nothing is embedded); then a few answers. Printed: the time of each step, the memory
 // of the tab's renderer process (the page and all its workers: resident set, from /proc) and
-// the page's JS heap, and answer → next item on screen.
+// the page's JS heap, and answer → next item on screen. The renderer is sampled each second of
+// the fill (the series is printed). GC_BEFORE=1 forces a collection in the page before *Start
+// labeling* (what the page still holds of the steps before); SMAPS=PREFIX copies each renderer
+// process's /proc smaps after the fill.
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { heapUsage } from './heap-usage.mjs';

@@ -1,5 +1,6 @@
 //! Messages between the page and its workers (serde enums, sent with `postMessage`).
 
+use quarry_core::cache_blocks::HASH_BYTES;
 use quarry_core::head::SoftmaxHead;
 use quarry_core::map::tsne::Progress;
 use quarry_core::map::Layout;
@@ -307,7 +308,12 @@ pub struct KeptNames {
 
 impl KeptNames {
     /// Packs `names` and `hashes` (one of each per row).
-    pub fn pack(model_key: String, left_out: usize, names: &[String], hashes: &[[u8; 32]]) -> Self {
+    pub fn pack(
+        model_key: String,
+        left_out: usize,
+        names: &[String],
+        hashes: &[[u8; HASH_BYTES]],
+    ) -> Self {
         let mut text = Vec::with_capacity(names.iter().map(String::len).sum());
         let mut ends = Vec::with_capacity(4 * names.len());
         for name in names {
@@ -325,32 +331,28 @@ impl KeptNames {
 
     /// Rows of the file.
     pub fn rows_len(&self) -> usize {
-        self.hashes.0.len() / 32
+        self.hashes.0.len() / HASH_BYTES
     }
 
     /// Each row's name and hash, in row order; `None` when the parts do not agree.
-    pub fn rows(&self) -> Option<impl Iterator<Item = (&str, [u8; 32])> + '_> {
+    pub fn rows(&self) -> Option<impl Iterator<Item = (&str, [u8; HASH_BYTES])> + '_> {
         let text = std::str::from_utf8(&self.names.0).ok()?;
-        let ends: Vec<usize> = self
-            .ends
-            .0
-            .chunks_exact(4)
-            .map(|e| u32::from_le_bytes([e[0], e[1], e[2], e[3]]) as usize)
-            .collect();
-        let hashes = self.hashes.0.chunks_exact(32);
-        let agree = self.ends.0.len().is_multiple_of(4)
+        let ends = self.ends.0.chunks_exact(4);
+        let hashes = self.hashes.0.chunks_exact(HASH_BYTES);
+        let end = |e: &[u8]| u32::from_le_bytes([e[0], e[1], e[2], e[3]]) as usize;
+        let agree = ends.remainder().is_empty()
             && hashes.remainder().is_empty()
             && hashes.len() == ends.len()
-            && ends.is_sorted()
-            && ends.last().is_none_or(|&e| e == text.len())
-            && ends.iter().all(|&e| text.is_char_boundary(e));
+            && ends.clone().map(end).is_sorted()
+            && ends.clone().last().is_none_or(|e| end(e) == text.len())
+            && ends.clone().all(|e| text.is_char_boundary(end(e)));
+        let mut from = 0;
         agree.then(|| {
-            let starts = std::iter::once(0).chain(ends.clone());
-            starts.zip(ends).zip(hashes).map(|((from, to), hash)| {
-                (
-                    &text[from..to],
-                    hash.try_into().expect("chunks of 32 bytes"),
-                )
+            ends.zip(hashes).map(move |(e, hash)| {
+                let to = end(e);
+                let name = &text[from..to];
+                from = to;
+                (name, hash.try_into().expect("chunks of HASH_BYTES"))
             })
         })
     }

@@ -54,7 +54,7 @@ pub fn named_key(entry: u32) -> Option<String> {
 
 /// Remembers the names and hashes of a file kept in the cache; `false` when they do not read.
 fn remember(kept: &KeptNames) -> bool {
-    let (Some(rows), Some(names)) = (kept.rows(), kept.rows()) else {
+    let Some(rows) = kept.rows() else {
         return false;
     };
     NAMED.with_borrow_mut(|named| {
@@ -65,8 +65,11 @@ fn remember(kept: &KeptNames) -> bool {
                 named.models.len() - 1
             }
         } as u32;
-        named.entries.extend(rows.map(|(_, hash)| (model, hash)));
-        named.names.extend(names.map(|(name, _)| name));
+        let Named { names, entries, .. } = named;
+        names.extend(rows.map(|(name, hash)| {
+            entries.push((model, hash));
+            name
+        }));
     });
     true
 }
