@@ -182,7 +182,7 @@ async function measureApp(app, label, ceiling, zip = null) {
   const first = performance.now();
   const firstCount = await count();
   // A long pool run is not traced (the trace would grow by hundreds of MB).
-  if (!zip) await browser.startTracing(app, { categories: ['toplevel', '__metadata'] });
+  if (!zip) await browser.startTracing(app, { categories: ['toplevel', 'devtools.timeline', '__metadata'] });
   let last = firstCount;
   for (;;) {
     last = await count();
@@ -200,18 +200,31 @@ async function measureApp(app, label, ceiling, zip = null) {
   for (const line of timing) console.log(`  ${line}`);
 }
 
-/** Prints how busy each thread of the page's renderer was (sum of top-level tasks ÷ window). */
+/** Prints how busy each thread of the page's renderer was: the union of its traced events
+ * (top-level tasks, and the script calls that a task posted with `scheduler.postTask` runs,
+ * which appear as `FunctionCall` alone) ÷ the window. */
 function threadReport(events, windowUs) {
   const names = new Map();
   for (const e of events) {
     if (e.ph === 'M' && e.name === 'thread_name') names.set(`${e.pid}/${e.tid}`, e.args.name);
   }
   const renderer = [...names].find(([, n]) => n === 'CrRendererMain')?.[0].split('/')[0];
-  const busy = new Map();
+  const spans = new Map();
   for (const e of events) {
-    if (e.ph !== 'X' || String(e.pid) !== renderer || !e.name.includes('RunTask')) continue;
+    if (e.ph !== 'X' || String(e.pid) !== renderer || !e.dur) continue;
     const key = `${e.pid}/${e.tid}`;
-    busy.set(key, (busy.get(key) ?? 0) + (e.dur ?? 0));
+    if (!spans.has(key)) spans.set(key, []);
+    spans.get(key).push([e.ts, e.ts + e.dur]);
+  }
+  const busy = new Map();
+  for (const [key, list] of spans) {
+    list.sort((a, b) => a[0] - b[0]);
+    let us = 0;
+    let [from, to] = list[0];
+    for (const [a, b] of list) {
+      if (a > to) { us += to - from; [from, to] = [a, b]; } else to = Math.max(to, b);
+    }
+    busy.set(key, us + (to - from));
   }
   let total = 0;
   const rows = [...busy].filter(([, us]) => us > windowUs * 0.005).sort((a, b) => b[1] - a[1]);

@@ -7,6 +7,7 @@ Inputs (both from package registries, nothing from the web):
 
 Outputs, per set, under assets/demo/<set>/:
   * images/<name>.png   what the app shows and embeds
+  * images.zip          the same images in one file, as the app loads them (tools/pack_demo.py)
   * demo.json           {"title", "classes", "items"}: what the labeling UI may see (no labels)
   * truth.csv           item,label ground truth; used only by tests and simulation, never copied
                         into the served app.
@@ -22,6 +23,8 @@ import random
 import shutil
 import struct
 from pathlib import Path
+
+from pack_demo import pack
 
 EMOJI_CLASSES = {
     "Animals & Nature": "animals & nature",
@@ -105,6 +108,8 @@ def main():
     a = ap.parse_args()
     print("emoji:", build_emoji(a.emoji, a.out / "emoji"))
     print("fashion:", build_fashion(a.fashion, a.out / "fashion"))
+    for name in ("emoji", "fashion"):
+        print("packed:", pack(a.out / name))
 
 
 if __name__ == "__main__":

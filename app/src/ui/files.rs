@@ -2,6 +2,9 @@
 //! unpacked in the page. Files stay where the browser keeps them; items are addressed by object
 //! URLs, so nothing is decoded or copied until it is embedded or shown.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use js_sys::{Array, Promise, Uint8Array};
 use quarry_core::archive::for_each_zip_image;
 use wasm_bindgen::JsCast;
@@ -198,14 +201,30 @@ fn mime_of(path: &str) -> &'static str {
     }
 }
 
-/// An object URL for `blob`, valid until [`revoke`]d or the page closes.
+thread_local! {
+    /// The blob behind each object URL [`object_url`] made and [`revoke`] has not freed.
+    static BLOBS: RefCell<HashMap<String, Blob>> = RefCell::new(HashMap::new());
+}
+
+/// An object URL for `blob`, valid until [`revoke`]d or the page closes; [`blob_at`] finds the
+/// blob again from it.
 pub fn object_url(blob: &Blob) -> Result<String, String> {
-    Url::create_object_url_with_blob(blob).map_err(|e| format!("{e:?}"))
+    let url = Url::create_object_url_with_blob(blob).map_err(|e| format!("{e:?}"))?;
+    BLOBS.with_borrow_mut(|b| b.insert(url.clone(), blob.clone()));
+    Ok(url)
+}
+
+/// The blob behind object URL `url`, when [`object_url`] made it and it is not revoked.
+pub fn blob_at(url: &str) -> Option<Blob> {
+    BLOBS.with_borrow(|b| b.get(url).cloned())
 }
 
 /// Frees object URLs made by [`object_url`].
 pub fn revoke(urls: &[String]) {
-    for u in urls.iter().filter(|u| u.starts_with("blob:")) {
-        let _ = Url::revoke_object_url(u);
-    }
+    BLOBS.with_borrow_mut(|b| {
+        for u in urls.iter().filter(|u| u.starts_with("blob:")) {
+            b.remove(u);
+            let _ = Url::revoke_object_url(u);
+        }
+    });
 }

@@ -222,7 +222,9 @@ fn next_jobs(state: AppState, worker: usize) -> Option<Vec<EmbedJob>> {
                 item,
                 name: s.item_name(item).to_string(),
                 input: match items {
-                    Items::Images(urls) => EmbedInput::Url(urls[item].clone()),
+                    // The blob itself where the page holds it: no fetch of its URL.
+                    Items::Images(urls) => super::files::blob_at(&urls[item])
+                        .map_or_else(|| EmbedInput::Url(urls[item].clone()), EmbedInput::Blob),
                     Items::Texts(texts) => EmbedInput::Text(texts[item].clone()),
                 },
                 named_key: entry.and_then(super::vectors::named_key),

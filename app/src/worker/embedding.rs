@@ -366,10 +366,18 @@ async fn embed_window(
     true
 }
 
-/// Returns after the browser has run the tasks waiting on this worker (a message to itself
-/// over one channel kept for the purpose: no timer clamping, no channel made per call), so
-/// fetches and cache reads in flight move on between items.
+/// Returns after the browser has run the tasks waiting on this worker, so fetches and cache
+/// reads in flight move on between items.
+///
+/// Where the browser has `scheduler.postTask`, a task of normal priority posted to this very
+/// thread, behind the tasks already queued. Elsewhere a message to itself over one channel kept
+/// for the purpose (no timer clamping, no channel made per call), which goes out to the
+/// browser's IO thread and back.
 async fn yield_now() {
+    if let Some(task) = background_task() {
+        let _ = wasm_bindgen_futures::JsFuture::from(task).await;
+        return;
+    }
     let Some(channel) = YIELDER.with_borrow_mut(|c| {
         if c.is_none() {
             *c = web_sys::MessageChannel::new().ok();
@@ -384,6 +392,32 @@ async fn yield_now() {
     if channel.port1().post_message(&JsValue::NULL).is_ok() {
         let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
     }
+}
+
+/// `scheduler.postTask(nothing, {priority: "background"})`, when this browser has it.
+fn background_task() -> Option<Promise> {
+    thread_local! {
+        /// The task's function (does nothing) and options, made once.
+        static TASK: Option<(js_sys::Function, js_sys::Object)> = {
+            let nothing = Closure::<dyn Fn()>::new(|| {}).into_js_value().unchecked_into();
+            let options = js_sys::Object::new();
+            js_sys::Reflect::set(&options, &"priority".into(), &"user-visible".into())
+                .ok()
+                .map(|_| (nothing, options))
+        };
+    }
+    let scheduler = js_sys::Reflect::get(&js_sys::global(), &"scheduler".into()).ok()?;
+    let post: js_sys::Function = js_sys::Reflect::get(&scheduler, &"postTask".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    TASK.with(|task| {
+        let (nothing, options) = task.as_ref()?;
+        post.call2(&scheduler, nothing, options)
+            .ok()?
+            .dyn_into()
+            .ok()
+    })
 }
 
 /// Time between laps, in milliseconds.
@@ -406,7 +440,7 @@ async fn read_all(window: &[&EmbedJob]) -> Vec<Content> {
         .iter()
         .map(|job| match &job.input {
             EmbedInput::Url(url) => Some(scope().fetch_with_str(url)),
-            EmbedInput::Text(_) => None,
+            EmbedInput::Blob(_) | EmbedInput::Text(_) => None,
         })
         .collect();
     let mut reads = Vec::with_capacity(window.len());
@@ -415,6 +449,7 @@ async fn read_all(window: &[&EmbedJob]) -> Vec<Content> {
             (EmbedInput::Url(url), Some(request)) => {
                 response(url, request).await.map(|r| Some(r.array_buffer()))
             }
+            (EmbedInput::Blob(blob), _) => Ok(Some(Ok(blob.array_buffer()))),
             _ => Ok(None),
         });
     }
@@ -423,8 +458,10 @@ async fn read_all(window: &[&EmbedJob]) -> Vec<Content> {
         out.push(match (&job.input, read) {
             (_, Err(e)) => Err(e),
             (EmbedInput::Url(url), Ok(Some(read))) => body(url, read).await,
+            (EmbedInput::Blob(_), Ok(Some(read))) => body(&job.name, read).await,
             (EmbedInput::Text(text), _) => Ok(text.as_bytes().to_vec()),
             (EmbedInput::Url(url), Ok(None)) => Err(format!("could not fetch {url}")),
+            (EmbedInput::Blob(_), Ok(None)) => Err(format!("could not read {}", job.name)),
         });
     }
     out
@@ -603,7 +640,7 @@ fn embed_fresh(
     let engine = engine.borrow();
     match (engine.embedder.as_ref(), input) {
         (None, _) => Err("the model is not loaded".to_string()),
-        (Some(Embedder::Image(m)), EmbedInput::Url(_)) => {
+        (Some(Embedder::Image(m)), EmbedInput::Url(_) | EmbedInput::Blob(_)) => {
             let start = now();
             let input = preprocess(name, &bytes, m.spec()).map_err(|e| e.to_string())?;
             let decoded = now();
