@@ -38,7 +38,7 @@ pub const BLOCK_USE: &str = "embedding-block-use";
 mod embeddings;
 pub use embeddings::{
     cached_row_bytes, clear_embeddings, count_embeddings, count_under, embeddings, keep_embeddings,
-    touch, trim_embeddings, Found,
+    run_begins, run_ends, touch, trim_embeddings, Found,
 };
 
 /// Says what went wrong with the browser's storage, for people.

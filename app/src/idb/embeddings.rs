@@ -25,6 +25,34 @@ thread_local! {
     static DIRECTORIES: RefCell<HashMap<String, Directory>> = RefCell::default();
     /// Blocks this thread has named (part of each new block's id).
     static NAMED: Cell<u32> = const { Cell::new(0) };
+    /// During an embedding run ([`run_begins`]), the models whose directory the run has
+    /// brought up to date; `None` outside a run.
+    static REFRESHED: RefCell<Option<HashSet<String>>> = const { RefCell::new(None) };
+}
+
+/// An embedding run starts on this thread: from now until [`run_ends`], each model's directory
+/// is brought up to date at most once (at the first hash not found), not at every look-up that
+/// misses.
+///
+/// Why: the blocks written during a run hold that run's own misses, which none of its later
+/// look-ups asks for again (each item is embedded once), while bringing a directory up to date
+/// lists every block key of the model, a list that grows by a block per window: at every
+/// window, that cost a run O(blocks²). Measured on a 50,000-image pool with the model's cache
+/// not empty: 30 ms of look-up in flight per item, 5.9 ms of it waited for.
+pub fn run_begins() {
+    REFRESHED.set(Some(HashSet::new()));
+}
+
+/// The embedding run [`run_begins`] started is over: look-ups that miss bring the directory up
+/// to date again.
+pub fn run_ends() {
+    REFRESHED.set(None);
+}
+
+/// Whether a look-up that missed under `model` should bring its directory up to date: always
+/// outside a run, once within one.
+fn should_refresh(model: &str) -> bool {
+    REFRESHED.with_borrow_mut(|r| r.as_mut().is_none_or(|done| done.insert(model.to_string())))
 }
 
 /// Blocks removed or cut per transaction by [`trim_embeddings`].
@@ -128,8 +156,9 @@ fn locate(model: &str, hash: &[u8; HASH_BYTES]) -> Option<(String, usize)> {
 }
 
 /// Where each of `split` (model, hash) is, by this thread's directories. Only a model with a
-/// hash not found is brought up to date ([`refresh`]) and looked at again: while every hash is
-/// found (a pool all from the cache), the directory's store is not read at all.
+/// hash not found is brought up to date ([`refresh`]; once per embedding run: [`run_begins`])
+/// and looked at again: while every hash is found (a pool all from the cache), the directory's
+/// store is not read at all.
 async fn places(
     db: &IdbDatabase,
     split: &[Option<(&str, [u8; HASH_BYTES])>],
@@ -142,6 +171,7 @@ async fn places(
         .filter(|(_, place)| place.is_none())
         .filter_map(|(s, _)| Some(s.as_ref()?.0))
         .collect();
+    let stale: Vec<&str> = stale.into_iter().filter(|m| should_refresh(m)).collect();
     for model in &stale {
         refresh(db, model).await?;
     }

@@ -105,6 +105,7 @@ pub(super) fn now() -> f64 {
 /// yields to the browser between items), so reading overlaps the model instead of adding to it.
 pub(super) async fn run(engine: &Rc<RefCell<Engine>>, jobs: Vec<EmbedJob>) {
     let start = now();
+    idb::run_begins();
     let mut t = EmbedTiming::default();
     let (model_key, dim) = {
         let e = engine.borrow();
@@ -147,6 +148,7 @@ pub(super) async fn run(engine: &Rc<RefCell<Engine>>, jobs: Vec<EmbedJob>) {
         }
     }
     report(&[], 0, true);
+    idb::run_ends();
     writes_done().await;
     t.wall_ms = now() - start;
     t.memory_mib = wasm_memory_mib();
