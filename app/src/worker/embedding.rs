@@ -376,7 +376,7 @@ async fn embed_window(
 /// for the purpose (no timer clamping, no channel made per call), which goes out to the
 /// browser's IO thread and back.
 async fn yield_now() {
-    if let Some(task) = background_task() {
+    if let Some(task) = posted_task() {
         let _ = wasm_bindgen_futures::JsFuture::from(task).await;
         return;
     }
@@ -396,8 +396,8 @@ async fn yield_now() {
     }
 }
 
-/// `scheduler.postTask(nothing, {priority: "background"})`, when this browser has it.
-fn background_task() -> Option<Promise> {
+/// `scheduler.postTask(nothing, {priority: "user-visible"})`, when this browser has it.
+fn posted_task() -> Option<Promise> {
     thread_local! {
         /// The task's function (does nothing) and options, made once.
         static TASK: Option<(js_sys::Function, js_sys::Object)> = {
@@ -434,9 +434,9 @@ impl Stopwatch {
     }
 }
 
-/// Every item's content: the files fetched all at once (every request, then every body read,
-/// started before any is awaited, so a window takes a couple of turns of the worker's event
-/// loop, not two per file), texts as their UTF-8 bytes.
+/// Every item's content: the files fetched, and the blobs read, all at once (every request,
+/// then every body read, started before any is awaited, so a window takes a couple of turns of
+/// the worker's event loop, not two per file), texts as their UTF-8 bytes.
 async fn read_all(window: &[&EmbedJob]) -> Vec<Content> {
     let started: Vec<Option<Promise>> = window
         .iter()
