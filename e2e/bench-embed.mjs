@@ -5,7 +5,8 @@
 //      prepared input, no decoding, cache or messages), one worker and `--workers` at once;
 //   3. the app itself on the Fashion-MNIST demo (2,000 images, empty cache): items/s from the
 //      first embedded item to the last, against workers × the model-alone rate, with a trace of
-//      how busy each thread of the page was (Chromium's `toplevel` trace events).
+//      how busy each thread of the page was (Chromium's `toplevel` and `devtools.timeline` trace
+//      events).
 //
 //   node e2e/bench-embed.mjs [--rounds 3] [--runs 8] [--pool FRESH.zip]
 //

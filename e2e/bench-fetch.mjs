@@ -12,6 +12,7 @@
 //   node e2e/bench-fetch.mjs            (needs a built dist/ that still holds the demo's folder
 //                                        of images: it serves assets/demo/fashion/images itself)
 import { readFileSync, readdirSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ROOT, launch, serve } from './harness.mjs';
 
@@ -35,7 +36,6 @@ function chromiumCpuMs() {
 }
 
 try {
-  const { mkdir, writeFile } = await import('node:fs/promises');
   await mkdir(blank, { recursive: true });
   await writeFile(join(blank, 'index.html'), '<!doctype html><link rel=icon href="data:,"><title>bench</title>');
   const page = await browser.newPage();

@@ -32,9 +32,9 @@ pub struct EmbedJob {
 pub enum EmbedInput {
     /// An image at this URL (the app's own file or an object URL of the person's file).
     Url(String),
-    /// An image held by the browser (the person's file, an image of a zip): read by the worker
-    /// straight from the handle, which costs the browser half the CPU of fetching its object
-    /// URL (0.7 ms an image against 1.4, measured).
+    /// An image held by the browser (the person's file, an image of a zip or a demo): read by
+    /// the worker straight from the handle, which costs the browser a sixth of the CPU of
+    /// fetching its object URL (0.32 ms an image against 1.86, `e2e/bench-fetch.mjs`).
     Blob(#[serde(with = "serde_wasm_bindgen::preserve")] web_sys::Blob),
     /// A text.
     Text(String),

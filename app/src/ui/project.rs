@@ -113,8 +113,9 @@ pub async fn demo_items(name: &str) -> Result<(DemoManifest, Items), String> {
 /// the one file that holds them all (`demo/<name>/images.zip`, made by tools/pack_demo.py).
 ///
 /// One file, not one per image: every file a worker fetches passes the service worker, which
-/// cost the browser 2 ms of CPU per image once cached and 5 ms on a first visit (when it also
-/// stores it), next to 34 ms for the model itself; an object URL costs 1.4 ms.
+/// cost the browser 2.2 ms of CPU per image once cached and 5.7 ms on a first visit (when it
+/// also stores it), next to 34 ms for the model itself; an embedder reads an unpacked image's
+/// blob for 0.3 ms (`e2e/bench-fetch.mjs`).
 async fn demo_images(name: &str, items: &[String]) -> Result<Vec<String>, String> {
     let path = format!("demo/{name}/images.zip");
     let pack = Picked {
