@@ -13,7 +13,8 @@
 // the page's JS heap, and answer → next item on screen. The renderer is sampled each second of
 // the fill (the series is printed). GC_BEFORE=1 forces a collection in the page before *Start
 // labeling* (what the page still holds of the steps before); SMAPS=PREFIX copies each renderer
-// process's /proc smaps after the fill.
+// process's /proc smaps after the fill; MID_S=SECONDS sets when each worker's heap is read
+// during the fill.
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { heapUsage } from './heap-usage.mjs';
@@ -87,8 +88,10 @@ try {
     series.push(mib.toFixed(0));
     if (mib > fillPeak) [fillPeak, peakAt] = [mib, series.length];
   }, 1000);
-  // Who holds the memory 30 s into the fill, garbage included (nothing collected first).
-  const midway = new Promise((ok) => setTimeout(ok, 30_000))
+  // Who holds the memory MID_S seconds into the fill (default 6: a fill of a million rows takes
+  // 10-11 s), garbage included (nothing collected first).
+  const midS = Number(process.env.MID_S ?? 6);
+  const midway = new Promise((ok) => setTimeout(ok, midS * 1000))
     .then(async () => [rendererMib(), await heapUsage(PORT, server.url, { collect: false })])
     .catch((e) => [0, e]);
   await page.getByRole('button', { name: 'Start labeling' }).click();
@@ -99,7 +102,7 @@ try {
   console.log(`every item in the learner: ${s(t)}; renderer ${rendererMib().toFixed(0)} MiB (at most ${fillPeak.toFixed(0)} MiB during the fill, ${peakAt} s in; sampled each second)`);
   console.log(`  each second: ${series.join(' ')}`);
   const [midMib, mid] = await midway;
-  console.log(`30 s into the fill: renderer ${midMib.toFixed(0)} MiB`);
+  console.log(`${midS} s into the fill: renderer ${midMib.toFixed(0)} MiB`);
   for (const h of Array.isArray(mid) ? mid : []) {
     console.log(`  JS heap ${h.usedMib} MiB used of ${h.totalMib}, array buffers ${h.backingMib} MiB, wasm ${h.wasmMib} MiB: ${h.url}`);
   }

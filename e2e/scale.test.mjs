@@ -3,6 +3,7 @@
 // cache, matched by name without being read; labeling goes on. The embedding workers build the
 // model only when an item needs it: the one that embeds the extra text holds it, the other not. The file is written here as `quarry embed` would write
 // it for the bundled text model (its model key; names #1…#N; content hashes), with seeded rows.
+// And when the cache lost a named row before the start, that item is embedded in the tab.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -104,6 +105,53 @@ test('10,000 texts from an embeddings file: every item in the learner, one embed
     assert.equal(left.length, 1, `workers left: ${JSON.stringify(left)}`);
     assert.equal(left[0][0], 'quarry learner');
     assert.ok(left[0][1] < 120, `the learner's wasm memory: ${left[0][1]} MiB`);
+    await answerOne(page);
+    assert.deepEqual(problems, []);
+  } finally {
+    await browser.close();
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('rows an embeddings file named but the cache lost before the start: those items are embedded in the tab', { timeout: 600_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'quarry-scale-'));
+  const server = await serve();
+  const browser = await launch();
+  try {
+    const texts = Array.from({ length: 24 }, (_, i) => `a short text number ${i} about topic ${i % 3}`);
+    await writeFile(join(dir, 'texts.safetensors'), embeddingsFile(texts));
+    await writeFile(join(dir, 'texts.txt'), `${texts.join('\n')}\n`);
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const problems = watch(page, new URL(server.url).origin);
+    const logs = [];
+    page.on('console', (m) => logs.push(m.text()));
+    await page.goto(server.url);
+    await page.getByTestId('open-embeddings').setInputFiles(join(dir, 'texts.safetensors'));
+    await page.getByTestId('embeddings-status').getByText(/^24 embeddings from texts\.safetensors are ready/).waitFor({ timeout: 60_000 });
+    // The browser (or another tab's cache limit) removes the rows: every named look-up misses.
+    await page.evaluate(() => new Promise((ok, fail) => {
+      const r = indexedDB.open('quarry');
+      r.onerror = () => fail(r.error);
+      r.onsuccess = () => {
+        const names = ['embedding-blocks', 'embedding-block-hashes', 'embedding-block-use'];
+        const tx = r.result.transaction(names, 'readwrite');
+        for (const n of names) tx.objectStore(n).clear();
+        tx.oncomplete = () => { r.result.close(); ok(); };
+        tx.onerror = () => fail(tx.error);
+      };
+    }));
+    await page.getByTestId('open-text').setInputFiles(join(dir, 'texts.txt'));
+    await page.getByTestId('setup-summary').waitFor();
+    await page.getByRole('textbox', { name: 'Classes' }).fill('one\ntwo\nthree');
+    await page.getByRole('button', { name: 'Start labeling' }).click();
+    await page.getByRole('group', { name: 'Classes', exact: true }).waitFor({ timeout: 300_000 });
+    await page.getByTestId('embedding-strip').waitFor({ state: 'detached', timeout: 300_000 });
+    const deadline = Date.now() + 60_000;
+    let line;
+    while (!(line = logs.find((l) => l.startsWith('quarry: embedding:'))) && Date.now() < deadline) await page.waitForTimeout(200);
+    console.log(line);
+    assert.match(line ?? '', /^quarry: embedding: 24 items \(0 from the cache\)/);
     await answerOne(page);
     assert.deepEqual(problems, []);
   } finally {

@@ -20,11 +20,6 @@ pub struct EmbedJob {
     pub name: String,
     /// What to embed.
     pub input: EmbedInput,
-    /// The cache key an opened embeddings file gives this item by its name
-    /// (`<model key>/<content hash>`): looked up first, without reading the item, when the
-    /// loaded model's key is the one it names.
-    #[serde(default)]
-    pub named_key: Option<String>,
 }
 
 /// The content of one item.
@@ -82,6 +77,23 @@ pub enum WorkerRequest {
     /// are done ([`WorkerResponse::Embedded`], in windows) or failed
     /// ([`WorkerResponse::ItemFailed`]); then one [`WorkerResponse::EmbedTiming`].
     Embed { jobs: Vec<EmbedJob> },
+    /// Take items an opened embeddings file names from the cache: each by the file's model key
+    /// `model` and its content hash (`hashes`: [`HASH_BYTES`] per item of `items`), without
+    /// its content. Found rows go to the learner as [`WorkerRequest::Embed`]'s do; items not
+    /// found (or all, when `model` is not the loaded model's key) are answered as
+    /// [`WorkerResponse::Unmatched`], for the page to send again with their contents; then one
+    /// [`WorkerResponse::EmbedTiming`].
+    ///
+    /// Why typed arrays: a million items crossed as one JS object each (with their text and a
+    /// key of 100+ characters) kept the page and the embedder busy making and collecting them:
+    /// half of a fill's time, and a tenth of its memory.
+    EmbedNamed {
+        model: String,
+        #[serde(with = "serde_wasm_bindgen::preserve")]
+        items: js_sys::Uint32Array,
+        #[serde(with = "serde_wasm_bindgen::preserve")]
+        hashes: js_sys::Uint8Array,
+    },
     /// Own a learner for a pool of `items` items and `classes` classes; embeddings arrive from
     /// the embedders' channels ([`WorkerRequest::Connect`]).
     StartLearner {
@@ -103,6 +115,10 @@ pub enum WorkerRequest {
         items: Vec<usize>,
         embeddings: Vec<f32>,
     },
+    /// Embeddings found in the cache, in its compact form (never sent by the page): `rows`
+    /// holds one row of [`quarry_core::cache::compact`]'s bytes per item of `items`, one after
+    /// another (a quarter of the f32 bytes, and taken in without quantising again).
+    AddCompact { items: Vec<usize>, rows: Vec<u8> },
     /// Run the loaded model `runs` times on a prepared input, answered by
     /// [`WorkerResponse::ModelTimed`] (the embedding benchmark's "model alone").
     TimeModel { runs: usize },
@@ -227,6 +243,9 @@ pub enum WorkerResponse {
     /// These items' embeddings went to the learner; `cached` of them came from the embedding
     /// cache (same content, same model) instead of the model.
     Embedded { items: Vec<usize>, cached: usize },
+    /// Items of a [`WorkerRequest::EmbedNamed`] the cache did not have under the loaded
+    /// model: to be sent again with their contents.
+    Unmatched { items: Vec<usize> },
     /// An embedder starts decoding and embedding item `item` (one not in the cache: `Some`), or
     /// is done with it (`None`). Should the worker die in between (out of memory on a huge
     /// image, a crash), that item killed it: the page lists it as left out and starts a new

@@ -192,6 +192,11 @@ async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
         }
         WorkerRequest::KeepEmbeddings { files, limit } => vectors::keep_files(files, limit).await,
         WorkerRequest::Embed { jobs } => embedding::run(&engine, jobs).await,
+        WorkerRequest::EmbedNamed {
+            model,
+            items,
+            hashes,
+        } => embedding::run_named(&engine, &model, &items.to_vec(), &hashes.to_vec()).await,
         WorkerRequest::TimeModel { runs } => {
             let timed = ensure_model(&engine)
                 .await
@@ -228,6 +233,19 @@ async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
             for (&item, row) in items.iter().zip(embeddings.chunks_exact(dim.max(1))) {
                 let added = match engine.learner.as_mut() {
                     Some(l) => l.add_embedding(item, row).map_err(|e| e.to_string()),
+                    None => Err("the learner has not been started".to_string()),
+                };
+                if let Err(message) = added {
+                    post(&WorkerResponse::Refused { item, message });
+                }
+            }
+        }
+        WorkerRequest::AddCompact { items, rows } => {
+            let stride = rows.len() / items.len().max(1);
+            let mut engine = engine.borrow_mut();
+            for (&item, row) in items.iter().zip(rows.chunks_exact(stride.max(1))) {
+                let added = match engine.learner.as_mut() {
+                    Some(l) => l.add_compact(item, row).map_err(|e| e.to_string()),
                     None => Err("the learner has not been started".to_string()),
                 };
                 if let Err(message) = added {
@@ -465,15 +483,11 @@ fn connect(
             let (engine, inbox, back) = (engine.clone(), inbox.clone(), port.clone());
             let on_rows = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
                 match embedding::received(&ev.data()) {
-                    Some((items, embeddings, buffer)) => {
+                    Some((request, buffer)) => {
                         // The buffer goes back to carry the embedder's next rows.
                         let _ = back
                             .post_message_with_transferable(&buffer, &js_sys::Array::of1(&buffer));
-                        enqueue(
-                            &engine,
-                            &inbox,
-                            WorkerRequest::AddEmbeddings { items, embeddings },
-                        )
+                        enqueue(&engine, &inbox, request)
                     }
                     None => post(&WorkerResponse::Failed {
                         message: "an embedder sent a malformed message".into(),

@@ -69,10 +69,16 @@ pub fn compact(values: &[f32]) -> Vec<u8> {
 
 /// The values [`compact`] kept (`codes × scale`); `None` for bytes it did not write.
 pub fn expand(bytes: &[u8]) -> Option<Vec<f32>> {
+    let (scale, codes) = compact_parts(bytes)?;
+    Some(codes.iter().map(|&c| f32::from(c as i8) * scale).collect())
+}
+
+/// The scale and the codes (each an `i8`'s bits) of [`compact`]'s bytes; `None` without a
+/// positive finite scale.
+pub fn compact_parts(bytes: &[u8]) -> Option<(f32, &[u8])> {
     let (scale, codes) = bytes.split_first_chunk::<SCALE_BYTES>()?;
     let scale = f32::from_le_bytes(*scale);
-    (scale.is_finite() && scale > 0.0)
-        .then(|| codes.iter().map(|&c| f32::from(c as i8) * scale).collect())
+    (scale.is_finite() && scale > 0.0).then_some((scale, codes))
 }
 
 /// Cached embeddings as one file (for a project zip): per entry, the key's length (u32 LE), the

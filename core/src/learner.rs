@@ -155,6 +155,15 @@ impl Learner {
         self.store.set(item, embedding)
     }
 
+    /// Adds `item`'s embedding as the embedding cache keeps it ([`crate::cache::compact`]'s
+    /// bytes): the same row as [`Learner::add_embedding`] of the values it was made from.
+    ///
+    /// # Errors
+    /// As [`CompactRows::set_compact`].
+    pub fn add_compact(&mut self, item: usize, bytes: &[u8]) -> Result<()> {
+        self.store.set_compact(item, bytes)
+    }
+
     /// How many items have an embedding.
     pub fn embedded(&self) -> usize {
         self.store.filled()

@@ -95,25 +95,50 @@ impl CompactRows {
     /// [`Error::Invalid`] when `i` is out of range, `values` is empty, differs in length from the
     /// rows stored before, or holds a value that is not finite.
     pub fn set(&mut self, i: usize, values: &[f32]) -> Result<()> {
+        if values.is_empty() || values.iter().any(|v| !v.is_finite()) {
+            return Err(Error::Invalid(format!(
+                "row {i} is empty or has a value that is not a number"
+            )));
+        }
+        self.put(i, values.len(), |codes| quantise(values, codes))
+    }
+
+    /// Stores row `i` from the embedding cache's compact form ([`crate::cache::compact`]'s
+    /// bytes: the scale, then one code per value) as it is: the very row [`CompactRows::set`]
+    /// makes of the values it was made from, without expanding them and quantising again.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] as [`CompactRows::set`], and for bytes `compact` did not write (no
+    /// positive finite scale, a code of -128).
+    pub fn set_compact(&mut self, i: usize, bytes: &[u8]) -> Result<()> {
+        let parts = crate::cache::compact_parts(bytes)
+            .filter(|(_, codes)| !codes.is_empty() && !codes.contains(&0x80));
+        let Some((scale, codes)) = parts else {
+            return Err(Error::Invalid(format!("row {i} is not a cached embedding")));
+        };
+        self.put(i, codes.len(), |out| {
+            for (o, &c) in out.iter_mut().zip(codes) {
+                *o = c as i8;
+            }
+            scale
+        })
+    }
+
+    /// Stores row `i` of `len` values, its codes written by `fill`, which returns the scale.
+    fn put(&mut self, i: usize, len: usize, fill: impl FnOnce(&mut [i8]) -> f32) -> Result<()> {
         if i >= self.rows {
             return Err(Error::Invalid(format!(
                 "row {i} is out of range 0..{}",
                 self.rows
             )));
         }
-        if values.is_empty() || values.iter().any(|v| !v.is_finite()) {
-            return Err(Error::Invalid(format!(
-                "row {i} is empty or has a value that is not a number"
-            )));
-        }
         if self.dim == 0 {
-            self.dim = values.len();
+            self.dim = len;
             self.zeros = vec![0; self.dim];
             self.chunks = vec![Vec::new(); self.rows.div_ceil(CHUNK_ROWS)];
-        } else if values.len() != self.dim {
+        } else if len != self.dim {
             return Err(Error::Invalid(format!(
-                "row {i} has {} values, the others {}",
-                values.len(),
+                "row {i} has {len} values, the others {}",
                 self.dim
             )));
         }
@@ -124,7 +149,7 @@ impl CompactRows {
             *chunk = vec![0; rows * self.dim];
         }
         let codes = &mut chunk[at * self.dim..(at + 1) * self.dim];
-        self.scales[i] = quantise(values, codes);
+        self.scales[i] = fill(codes);
         self.code_sq[i] = codes
             .iter()
             .map(|&c| u32::from(c.unsigned_abs()).pow(2))
@@ -325,5 +350,28 @@ mod tests {
         assert_eq!(store, other);
         other.set(0, &row(3.0)).unwrap();
         assert_ne!(store, other);
+    }
+
+    #[test]
+    fn a_cached_row_is_stored_as_the_row_it_was_made_from() {
+        let mut rng = Rng::new(9);
+        let (mut from_values, mut from_cache) = (CompactRows::new(4), CompactRows::new(4));
+        for i in 0..4 {
+            let row: Vec<f32> = (0..384).map(|_| rng.normal() as f32).collect();
+            from_values.set(i, &row).unwrap();
+            from_cache
+                .set_compact(i, &crate::cache::compact(&row))
+                .unwrap();
+        }
+        assert_eq!(from_values, from_cache);
+        // Bytes `compact` never writes are refused, and nothing is stored.
+        let mut bytes = crate::cache::compact(&[1.0; 384]);
+        bytes[10] = 0x80;
+        assert!(from_cache.set_compact(0, &bytes).is_err());
+        assert!(from_cache.set_compact(0, &[0, 0, 0, 0, 1]).is_err());
+        assert!(from_cache
+            .set_compact(0, &crate::cache::compact(&[1.0; 3]))
+            .is_err());
+        assert_eq!(from_values, from_cache);
     }
 }

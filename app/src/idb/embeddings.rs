@@ -8,9 +8,10 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use js_sys::{Array, Float32Array, Reflect, Uint8Array};
-use quarry_core::cache::{compact, expand};
+use quarry_core::cache::{compact, compact_parts};
 use quarry_core::cache_blocks::{self as cb, Directory, Trim, HASH_BYTES};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{IdbDatabase, IdbKeyRange, IdbObjectStore, IdbTransaction, IdbTransactionMode};
@@ -28,7 +29,22 @@ thread_local! {
     /// During an embedding run ([`run_begins`]), the models whose directory the run has
     /// brought up to date; `None` outside a run.
     static REFRESHED: RefCell<Option<HashSet<String>>> = const { RefCell::new(None) };
+    /// During an embedding run, the blocks its last look-ups read ([`RECENT_BLOCKS`] at most),
+    /// newest last: key, rows, bytes per row.
+    static RECENT: RefCell<Vec<(String, ReadBlock)>> = const { RefCell::new(Vec::new()) };
 }
+
+/// Blocks a run keeps from one look-up to the next ([`RECENT`]).
+///
+/// Why: a run looks up its items in windows of up to 256 in item order, and a file opened with
+/// *Open embeddings…* is cached in that order in blocks of 1,024 rows, so consecutive windows
+/// need the same block: read afresh each time, every block was read four times over (5 GB of
+/// reads, and their garbage, in a fill of a million rows of 1,280 values). Blocks never change
+/// once written, so a kept one is still right; a run keeps them only while it lasts.
+const RECENT_BLOCKS: usize = 2;
+
+/// A block's rows as read, and bytes per row.
+type ReadBlock = (Rc<Vec<u8>>, usize);
 
 /// An embedding run starts on this thread: from now until [`run_ends`], each model's directory
 /// is brought up to date at most once (at the first hash not found), not at every look-up that
@@ -47,6 +63,25 @@ pub fn run_begins() {
 /// to date again.
 pub fn run_ends() {
     REFRESHED.set(None);
+    RECENT.take();
+}
+
+/// Block `key` as a look-up of this run read it lately ([`RECENT`]).
+fn recent(key: &str) -> Option<ReadBlock> {
+    RECENT.with_borrow(|r| r.iter().find(|(k, _)| k == key).map(|(_, b)| b.clone()))
+}
+
+/// Keeps block `key`, just read, for the run's next look-ups (outside a run, nothing is kept).
+fn keep_recent(key: &str, bytes: Rc<Vec<u8>>, stride: usize) {
+    if REFRESHED.with_borrow(Option::is_none) {
+        return;
+    }
+    RECENT.with_borrow_mut(|r| {
+        if r.len() >= RECENT_BLOCKS {
+            r.remove(0);
+        }
+        r.push((key.to_string(), (bytes, stride)));
+    });
 }
 
 /// Whether a look-up that missed under `model` should bring its directory up to date: always
@@ -63,7 +98,8 @@ const TRIM_STEP: u32 = 5_000;
 /// What a look-up found: each key's embedding (`None` where absent), and what to stamp as used
 /// ([`touch`]).
 pub struct Found {
-    pub rows: Vec<Option<Vec<f32>>>,
+    /// In the cache's compact form ([`quarry_core::cache::compact`]).
+    pub rows: Vec<Option<Vec<u8>>>,
     pub used: Used,
 }
 
@@ -204,6 +240,15 @@ pub async fn embeddings(keys: &[&str]) -> Result<Found, String> {
     let mut wanted: Vec<&str> = places.iter().flatten().map(|(b, _)| b.as_str()).collect();
     wanted.sort_unstable();
     wanted.dedup();
+    // Blocks a look-up of this run read lately are not read (nor stamped as used) again.
+    let mut read: HashMap<&str, ReadBlock> = HashMap::new();
+    wanted.retain(|b| match recent(b) {
+        Some(kept) => {
+            read.insert(b, kept);
+            false
+        }
+        None => true,
+    });
     let block_requests = wanted
         .iter()
         .map(|b| {
@@ -222,7 +267,6 @@ pub async fn embeddings(keys: &[&str]) -> Result<Found, String> {
             None => single.get(&(*k).into()).map(Some).map_err(explain),
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let mut read: HashMap<&str, (Vec<u8>, usize)> = HashMap::new();
     let mut used = Used::default();
     for (block, (rows, use_)) in wanted.iter().zip(block_requests) {
         let bytes = finished(&rows).await?;
@@ -231,10 +275,11 @@ pub async fn embeddings(keys: &[&str]) -> Result<Found, String> {
             .and_then(|n| n.as_f64())
             .unwrap_or(0.0) as usize;
         if let (Ok(bytes), true) = (bytes.dyn_into::<Uint8Array>(), n > 0) {
-            let bytes = bytes.to_vec();
+            let bytes = Rc::new(bytes.to_vec());
             let stride = bytes.len() / n;
             used.blocks
                 .push((block.to_string(), n as u32, stride as u32));
+            keep_recent(block, bytes.clone(), stride);
             read.insert(block, (bytes, stride));
         } else if let Some((model, _)) = block.rsplit_once('/') {
             // A block removed since the directory was read: its rows are not found this time,
@@ -248,18 +293,19 @@ pub async fn embeddings(keys: &[&str]) -> Result<Found, String> {
             (Some((block, r)), _) => read
                 .get(block.as_str())
                 .and_then(|(bytes, stride)| cb::row(bytes, *stride, *r))
-                .and_then(expand),
+                .map(<[u8]>::to_vec),
             (None, Some(request)) => {
                 let value = finished(&request).await?;
                 let bytes = single_bytes(value);
                 if let Some(b) = &bytes {
                     used.single.push((key.to_string(), b.clone()));
                 }
-                bytes.as_deref().and_then(expand)
+                bytes
             }
             (None, None) => None,
         };
-        out.push(row);
+        // Bytes the cache did not write (no scale) are not found.
+        out.push(row.filter(|b| compact_parts(b).is_some()));
     }
     Ok(Found { rows: out, used })
 }

@@ -74,7 +74,7 @@ pub async fn export_bundle(state: AppState, packed: RwSignal<Option<usize>>) {
             break;
         };
         for (key, v) in chunk.iter().zip(found.rows) {
-            if let Some(v) = v {
+            if let Some(v) = v.as_deref().and_then(quarry_core::cache::expand) {
                 embeddings.push((key.clone(), v));
             }
         }

@@ -179,8 +179,8 @@ pub fn begin(state: AppState, session: Session, dataset: Dataset) {
         },
     );
     for worker in 1..=embedders {
-        let jobs = next_jobs(state, worker).unwrap_or_default();
-        sent = sent.and_then(|()| set_up_embedder(worker, &model, jobs));
+        let first = next_request(state, worker);
+        sent = sent.and_then(|()| set_up_embedder(worker, &model, first));
     }
     if let Err(e) = sent {
         state.report(e);
@@ -194,31 +194,53 @@ pub fn begin(state: AppState, session: Session, dataset: Dataset) {
     }
 }
 
-/// Embedding worker `worker`'s next [`JOBS_PER_REQUEST`] jobs (items with their files or
-/// texts, and the cache keys an opened embeddings file gives them by name), marked sent; `None`
-/// when it has been sent all its items.
-fn next_jobs(state: AppState, worker: usize) -> Option<Vec<EmbedJob>> {
+/// Embedding worker `worker`'s next request, of at most [`JOBS_PER_REQUEST`] of its items
+/// (marked sent): the items ahead that an opened embeddings file names under one model, by
+/// their content hashes alone ([`WorkerRequest::EmbedNamed`]), else the items ahead that it
+/// does not name, with their files or texts ([`WorkerRequest::Embed`]); `None` when it has been
+/// sent all its items.
+fn next_request(state: AppState, worker: usize) -> Option<WorkerRequest> {
     let (batch, named) = RUN.with_borrow_mut(|run| {
         let run = run.as_mut()?;
-        let e = run.embedder(worker)?;
-        let from = e.sent;
-        let to = (from + JOBS_PER_REQUEST).min(e.jobs.len());
-        if from == to {
-            return None;
-        }
-        e.sent = to;
-        let batch = e.jobs[from..to].to_vec();
-        let named: Vec<Option<u32>> = batch
+        let hash_of = |i: usize| {
+            run.named
+                .get(i)
+                .copied()
+                .flatten()
+                .and_then(super::vectors::named_hash)
+        };
+        let e = run.embedders.get(worker.checked_sub(1)?)?;
+        let ahead = &e.jobs[e.sent..(e.sent + JOBS_PER_REQUEST).min(e.jobs.len())];
+        let first = hash_of(*ahead.first()?).map(|(model, _)| model);
+        let mut hashes = Vec::new();
+        let n = ahead
             .iter()
-            .map(|&i| run.named.get(i).copied().flatten())
-            .collect();
-        Some((batch, named))
+            .take_while(|&&i| match (hash_of(i), first) {
+                (Some((model, hash)), Some(m)) if model == m => {
+                    hashes.extend_from_slice(&hash);
+                    true
+                }
+                (None, None) => true,
+                _ => false,
+            })
+            .count();
+        let batch = ahead[..n].to_vec();
+        run.embedder(worker)?.sent += n;
+        Some((batch, first.map(|m| (m, hashes))))
     })?;
+    if let Some((model, hashes)) = named {
+        let items: Vec<u32> = batch.iter().map(|&i| i as u32).collect();
+        return Some(WorkerRequest::EmbedNamed {
+            model: super::vectors::named_model(model)?,
+            items: js_sys::Uint32Array::from(items.as_slice()),
+            hashes: js_sys::Uint8Array::from(hashes.as_slice()),
+        });
+    }
     state.session.with_untracked(|s| {
         let s = s.as_ref()?;
         state.dataset.with_untracked(|d| {
             let items = &d.as_ref()?.items;
-            let jobs = batch.iter().zip(named).map(|(&item, entry)| EmbedJob {
+            let jobs = batch.iter().map(|&item| EmbedJob {
                 item,
                 name: s.item_name(item).to_string(),
                 input: match items {
@@ -227,15 +249,38 @@ fn next_jobs(state: AppState, worker: usize) -> Option<Vec<EmbedJob>> {
                         .map_or_else(|| EmbedInput::Url(urls[item].clone()), EmbedInput::Blob),
                     Items::Texts(texts) => EmbedInput::Text(texts[item].clone()),
                 },
-                named_key: entry.and_then(super::vectors::named_key),
             });
-            Some(jobs.collect())
+            Some(WorkerRequest::Embed {
+                jobs: jobs.collect(),
+            })
         })
     })
 }
 
+/// Items of worker `worker`'s [`WorkerRequest::EmbedNamed`] that the cache did not have:
+/// no longer named, they go to the end of its share, to be sent with their contents.
+fn unmatched(worker: usize, items: Vec<usize>) {
+    RUN.with_borrow_mut(|run| {
+        let Some(run) = run.as_mut() else {
+            return;
+        };
+        for &i in &items {
+            if let Some(n) = run.named.get_mut(i) {
+                *n = None;
+            }
+        }
+        if let Some(e) = run.embedder(worker) {
+            e.jobs.extend(items);
+        }
+    });
+}
+
 /// Connects embedding worker `worker` to the learner, has it load `model` and embed `jobs`.
-fn set_up_embedder(worker: usize, model: &ModelChoice, jobs: Vec<EmbedJob>) -> Result<(), String> {
+fn set_up_embedder(
+    worker: usize,
+    model: &ModelChoice,
+    first: Option<WorkerRequest>,
+) -> Result<(), String> {
     pool::connect(worker, pool::LEARNER)?;
     pool::send(
         worker,
@@ -243,7 +288,10 @@ fn set_up_embedder(worker: usize, model: &ModelChoice, jobs: Vec<EmbedJob>) -> R
             model: model.clone(),
         },
     )?;
-    pool::send(worker, WorkerRequest::Embed { jobs })
+    pool::send(
+        worker,
+        first.unwrap_or(WorkerRequest::Embed { jobs: Vec::new() }),
+    )
 }
 
 /// A worker failed with an uncaught error. The learner's failure starts the pool again
@@ -347,8 +395,8 @@ fn replace_embedder(state: AppState, worker: usize, message: &str) {
             "the embedding worker stopped {blind} times before it reached an item ({message})"
         ))
     } else {
-        let jobs = next_jobs(state, worker).unwrap_or_default();
-        pool::restart(worker).and_then(|()| set_up_embedder(worker, &model, jobs))
+        let first = next_request(state, worker);
+        pool::restart(worker).and_then(|()| set_up_embedder(worker, &model, first))
     };
     if let Err(why) = restarted {
         for item in rest {
@@ -414,6 +462,7 @@ fn on_response(state: AppState, worker: usize, response: WorkerResponse) {
             }
             record(state, &items, None);
         }
+        WorkerResponse::Unmatched { items } => unmatched(worker, items),
         WorkerResponse::Working { item } => RUN.with_borrow_mut(|run| {
             if let Some(e) = run.as_mut().and_then(|r| r.embedder(worker)) {
                 e.working = item;
@@ -535,8 +584,8 @@ fn timed(state: AppState, worker: usize, timing: EmbedTiming) {
         return;
     }
     // The worker finished a request: the next, if its items are not all sent.
-    if let Some(jobs) = next_jobs(state, worker) {
-        if let Err(err) = pool::send(worker, WorkerRequest::Embed { jobs }) {
+    if let Some(request) = next_request(state, worker) {
+        if let Err(err) = pool::send(worker, request) {
             state.report(err);
         }
         return;

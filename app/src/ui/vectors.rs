@@ -10,7 +10,6 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use quarry_core::cache_blocks::join_key;
 use quarry_core::name_index::NameIndex;
 
 use super::files::Picked;
@@ -34,7 +33,7 @@ thread_local! {
 
 /// Which entry of the opened embeddings files each of `items` is, by its name (see
 /// [`quarry_core::vectors_file::match_names`]); `None` for items they do not name. Turn one
-/// into a cache key with [`named_key`].
+/// into a model and content hash with [`named_hash`].
 pub fn named_entries(items: &[String]) -> Vec<Option<u32>> {
     NAMED.with_borrow(|named| {
         if named.names.is_empty() {
@@ -44,12 +43,15 @@ pub fn named_entries(items: &[String]) -> Vec<Option<u32>> {
     })
 }
 
-/// The cache key of entry `entry` (from [`named_entries`]).
-pub fn named_key(entry: u32) -> Option<String> {
-    NAMED.with_borrow(|named| {
-        let (model, hash) = named.entries.get(entry as usize)?;
-        Some(join_key(&named.models[*model as usize], hash))
-    })
+/// The model (an index: [`named_model`]) and content hash of entry `entry` (from
+/// [`named_entries`]).
+pub fn named_hash(entry: u32) -> Option<(u32, [u8; 32])> {
+    NAMED.with_borrow(|named| named.entries.get(entry as usize).copied())
+}
+
+/// The key of the model that [`named_hash`] gives as `model`.
+pub fn named_model(model: u32) -> Option<String> {
+    NAMED.with_borrow(|named| named.models.get(model as usize).cloned())
 }
 
 /// Remembers the names and hashes of a file kept in the cache; `false` when they do not read.

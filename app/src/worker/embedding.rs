@@ -8,8 +8,9 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use js_sys::{Array, ArrayBuffer, Float32Array, Promise, Uint32Array};
+use js_sys::{Array, ArrayBuffer, Float32Array, Promise, Uint32Array, Uint8Array};
 use quarry_core::cache;
+use quarry_core::cache_blocks::{join_key, HASH_BYTES};
 use quarry_core::embed::preprocess;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -19,7 +20,7 @@ use quarry_core::embed::Embedder;
 
 use super::{body, post, response, scope, Engine};
 use crate::idb;
-use crate::protocol::{EmbedInput, EmbedJob, EmbedTiming, WorkerResponse};
+use crate::protocol::{EmbedInput, EmbedJob, EmbedTiming, WorkerRequest, WorkerResponse};
 
 /// Items read, looked up and cached together. Windows of cached items double up to
 /// [`MAX_WINDOW`] (fewer transactions: reopening a project is all look-ups); a window with
@@ -41,9 +42,20 @@ thread_local! {
     /// Items delivered but not yet reported to the page, how many of them came from the cache,
     /// and when the page last heard.
     static UNREPORTED: RefCell<(Vec<usize>, usize, f64)> = const { RefCell::new((Vec::new(), 0, 0.0)) };
-    /// Buffers the learner gave back once it had copied the rows out ([`rows_array`]).
+    /// Buffers the learner gave back once it had copied the rows out ([`buffer_for`]).
     static SPARE: RefCell<Vec<ArrayBuffer>> = const { RefCell::new(Vec::new()) };
+    /// Buffers sent to the learner and not given back yet ([`room`]).
+    static IN_FLIGHT: Cell<usize> = const { Cell::new(0) };
+    /// Ends the wait of [`room`] when the learner gives a buffer back.
+    static ON_BACK: RefCell<Option<js_sys::Function>> = const { RefCell::new(None) };
 }
+
+/// Buffers of rows on their way to the learner at most ([`room`]): 8 windows of 256 rows of
+/// 1,280 values are 16 MiB.
+const IN_FLIGHT_MAX: usize = 8;
+/// How long [`room`] waits for a buffer to come back before sending anyway (a learner busy
+/// with a refresh of a million items gives one back within 2 s).
+const ROOM_WAIT_MS: i32 = 5_000;
 
 /// The page hears which items are done at most this often (each report re-renders the
 /// progress on the main thread, which shares the cores with the embedders).
@@ -58,11 +70,15 @@ const SPARES: usize = 8;
 pub(super) fn connect(port: MessagePort) {
     let on_back = Closure::<dyn FnMut(MessageEvent)>::new(|ev: MessageEvent| {
         if let Ok(buffer) = ev.data().dyn_into::<ArrayBuffer>() {
+            IN_FLIGHT.set(IN_FLIGHT.get().saturating_sub(1));
             SPARE.with_borrow_mut(|spare| {
                 if spare.len() < SPARES {
                     spare.push(buffer);
                 }
             });
+            if let Some(resume) = ON_BACK.take() {
+                let _ = resume.call1(&JsValue::NULL, &JsValue::TRUE);
+            }
         }
     });
     // Setting the handler starts the port; it lives as long as the worker.
@@ -71,25 +87,59 @@ pub(super) fn connect(port: MessagePort) {
     SINK.set(Some(port));
 }
 
-/// `values` in a `Float32Array` over a buffer the learner gave back, when one is large
-/// enough, else over a new one (of a power of two bytes, so that later windows fit it).
+/// `values` in a `Float32Array` over a buffer the learner gave back ([`buffer_for`]).
+fn rows_array(values: &[f32]) -> Float32Array {
+    let buffer = buffer_for(values.len() * 4);
+    let array = Float32Array::new_with_byte_offset_and_length(&buffer, 0, values.len() as u32);
+    array.copy_from(values);
+    array
+}
+
+/// `bytes` (compact rows) in a `Uint8Array` over a buffer the learner gave back
+/// ([`buffer_for`]).
+fn compact_array(bytes: &[u8]) -> Uint8Array {
+    let buffer = buffer_for(bytes.len());
+    let array = Uint8Array::new_with_byte_offset_and_length(&buffer, 0, bytes.len() as u32);
+    array.copy_from(bytes);
+    array
+}
+
+/// A buffer of at least `bytes` bytes: one the learner gave back when one is large enough,
+/// else a new one (of a power of two bytes, so that later windows fit it).
 ///
 /// Why: every buffer that crosses to another worker is held there by the browser until its
 /// collector frees the message that carried it, which the pace of a fill outruns (a million
 /// rows of 1,280 values are 5 GB of such buffers); sent back and forth, a few buffers carry
 /// them all.
-fn rows_array(values: &[f32]) -> Float32Array {
-    let bytes = values.len() * 4;
+fn buffer_for(bytes: usize) -> ArrayBuffer {
     let spare = SPARE.with_borrow_mut(|spare| {
         let i = spare
             .iter()
             .position(|b| b.byte_length() as usize >= bytes)?;
         Some(spare.swap_remove(i))
     });
-    let buffer = spare.unwrap_or_else(|| ArrayBuffer::new(bytes.next_power_of_two() as u32));
-    let array = Float32Array::new_with_byte_offset_and_length(&buffer, 0, values.len() as u32);
-    array.copy_from(values);
-    array
+    spare.unwrap_or_else(|| ArrayBuffer::new(bytes.next_power_of_two() as u32))
+}
+
+/// Returns once fewer than [`IN_FLIGHT_MAX`] buffers of rows are on their way to the learner
+/// (or after [`ROOM_WAIT_MS`] without one coming back: a learner that stopped answering does
+/// not stop the run).
+///
+/// Why: rows read from the cache come faster than the learner takes them in (a million rows
+/// of 1,280 values: read in 12 s, taken in over 30 s). Unchecked, the windows waiting for the
+/// learner each held a buffer of their own, hundreds of megabytes at the end of a fill.
+async fn room() {
+    while IN_FLIGHT.get() >= IN_FLIGHT_MAX {
+        let back = Promise::new(&mut |resume, _| {
+            let _ = scope()
+                .set_timeout_with_callback_and_timeout_and_arguments_0(&resume, ROOM_WAIT_MS);
+            ON_BACK.set(Some(resume));
+        });
+        let given = wasm_bindgen_futures::JsFuture::from(back).await;
+        if given.ok() != Some(JsValue::TRUE) {
+            return;
+        }
+    }
 }
 
 /// Milliseconds since the worker started (`performance.now()`).
@@ -143,13 +193,80 @@ pub(super) async fn run(engine: &Rc<RefCell<Engine>>, jobs: Vec<EmbedJob>) {
             EMBED_WINDOW
         };
         next = window(&mut jobs, size);
-        if !embed_window(engine, prepared, next.as_ref(), dim, &mut t).await {
+        if !embed_window(engine, prepared, next.as_ref(), &mut t).await {
             break;
         }
     }
     report(&[], 0, true);
     idb::run_ends();
     writes_done().await;
+    t.wall_ms = now() - start;
+    t.memory_mib = wasm_memory_mib();
+    post(&WorkerResponse::EmbedTiming { timing: t });
+}
+
+/// Takes `items` from the cache by the content hashes an embeddings file gives them
+/// (`hashes`: [`HASH_BYTES`] per item) under its model key `model`, in windows of
+/// [`MAX_WINDOW`]: found rows go to the learner (as [`run`]'s do), the rest are answered as
+/// [`WorkerResponse::Unmatched`] (all of them when `model` is not the loaded model's key, or
+/// the cache is off); then one [`WorkerResponse::EmbedTiming`].
+pub(super) async fn run_named(
+    engine: &Rc<RefCell<Engine>>,
+    model: &str,
+    items: &[u32],
+    hashes: &[u8],
+) {
+    let start = now();
+    idb::run_begins();
+    let mut t = EmbedTiming::default();
+    let (key, dim) = {
+        let e = engine.borrow();
+        (e.model_key.clone(), e.dim)
+    };
+    let mut unmatched = Vec::new();
+    let hashes = hashes.chunks_exact(HASH_BYTES);
+    if !CACHE_ON.get() || key.as_deref() != Some(model) || hashes.len() != items.len() {
+        unmatched.extend(items.iter().map(|&i| i as usize));
+    } else {
+        let pairs: Vec<(usize, &[u8])> = items.iter().map(|&i| i as usize).zip(hashes).collect();
+        for window in pairs.chunks(MAX_WINDOW) {
+            let looked = now();
+            let keys: Vec<Option<String>> = window
+                .iter()
+                .map(|(_, h)| {
+                    let hash: &[u8; HASH_BYTES] = (*h).try_into().ok()?;
+                    Some(join_key(model, hash))
+                })
+                .collect();
+            let found = cached(&keys, dim).await;
+            t.lookup_ms += now() - looked;
+            let sent = now();
+            let mut hits = Vec::new();
+            let mut rows = Vec::new();
+            for ((item, _), row) in window.iter().zip(found) {
+                match row {
+                    Some(row) => {
+                        hits.push(*item);
+                        rows.extend_from_slice(&row);
+                    }
+                    None => unmatched.push(*item),
+                }
+            }
+            if !hits.is_empty() {
+                room().await;
+                let array = compact_array(&rows);
+                deliver(&hits, &array, &array.buffer(), hits.len());
+                t.items += hits.len();
+                t.cached += hits.len();
+            }
+            t.send_ms += now() - sent;
+        }
+    }
+    report(&[], 0, true);
+    if !unmatched.is_empty() {
+        post(&WorkerResponse::Unmatched { items: unmatched });
+    }
+    idb::run_ends();
     t.wall_ms = now() - start;
     t.memory_mib = wasm_memory_mib();
     post(&WorkerResponse::EmbedTiming { timing: t });
@@ -173,7 +290,8 @@ struct Prepared {
     jobs: Vec<EmbedJob>,
     contents: Vec<Content>,
     keys: Vec<Option<String>>,
-    found: Vec<Option<Vec<f32>>>,
+    /// Rows found in the cache, in its compact form.
+    found: Vec<Option<Vec<u8>>>,
     read_ms: f64,
     lookup_ms: f64,
 }
@@ -184,16 +302,6 @@ struct Prepared {
 struct Keying {
     model: Option<String>,
     look: bool,
-}
-
-impl Keying {
-    /// Whether cache key `key` is under the loaded model.
-    fn is_model_of(&self, key: &str) -> bool {
-        self.model
-            .as_deref()
-            .and_then(|m| key.strip_prefix(m))
-            .is_some_and(|rest| rest.starts_with('/'))
-    }
 }
 
 /// A window being read in the background.
@@ -209,59 +317,27 @@ impl Pending {
         let out = slot.clone();
         let done = wasm_bindgen_futures::future_to_promise(async move {
             let start = now();
-            // Items an opened embeddings file names: looked up under the key it gives (when it
-            // is the loaded model's), and not read at all when found.
-            let named: Vec<Option<String>> = jobs
-                .iter()
-                .map(|j| j.named_key.clone().filter(|k| keying.is_model_of(k)))
-                .collect();
-            // No key given: no look-up at all.
-            let mut found = cached(&named, dim).await;
-            let looked = now();
-            let unread: Vec<&EmbedJob> = jobs
-                .iter()
-                .zip(&found)
-                .filter(|(_, f)| f.is_none())
-                .map(|(j, _)| j)
-                .collect();
-            let mut read = read_all(&unread).await.into_iter();
-            let contents: Vec<Content> = found
-                .iter()
-                .map(|f| match f {
-                    Some(_) => Ok(Vec::new()),
-                    None => read.next().unwrap_or_else(|| Err("not read".into())),
-                })
-                .collect();
+            let contents = read_all(&jobs.iter().collect::<Vec<_>>()).await;
             let read = now();
             let keys: Vec<Option<String>> = contents
                 .iter()
-                .zip(&named)
-                .zip(&found)
-                .map(|((c, n), f)| match (c, &keying.model) {
-                    _ if f.is_some() => n.clone(),
+                .map(|c| match (c, &keying.model) {
                     (Ok(bytes), Some(model)) => Some(cache::embedding_key(model, bytes)),
                     _ => None,
                 })
                 .collect();
-            if keying.look {
-                let missing: Vec<Option<String>> = keys
-                    .iter()
-                    .zip(&found)
-                    .map(|(k, f)| if f.is_some() { None } else { k.clone() })
-                    .collect();
-                for (f, hit) in found.iter_mut().zip(cached(&missing, dim).await) {
-                    if f.is_none() {
-                        *f = hit;
-                    }
-                }
-            }
+            let found = if keying.look {
+                cached(&keys, dim).await
+            } else {
+                vec![None; jobs.len()]
+            };
             *out.borrow_mut() = Some(Prepared {
                 jobs,
                 contents,
                 keys,
                 found,
-                read_ms: read - looked,
-                lookup_ms: (looked - start) + (now() - read),
+                read_ms: read - start,
+                lookup_ms: now() - read,
             });
             Ok(JsValue::UNDEFINED)
         });
@@ -285,13 +361,12 @@ async fn embed_window(
     engine: &Rc<RefCell<Engine>>,
     p: Prepared,
     next: Option<&Pending>,
-    dim: usize,
     t: &mut EmbedTiming,
 ) -> bool {
     t.read_ms += p.read_ms;
     t.lookup_ms += p.lookup_ms;
     let mut clock = Stopwatch(now());
-    let hits: Vec<(usize, &Vec<f32>)> = p
+    let hits: Vec<(usize, &Vec<u8>)> = p
         .jobs
         .iter()
         .zip(&p.found)
@@ -299,12 +374,15 @@ async fn embed_window(
         .collect();
     if !hits.is_empty() {
         let items: Vec<usize> = hits.iter().map(|(i, _)| *i).collect();
-        // One array for the window (one copy out of wasm), not one per row.
-        let mut flat = Vec::with_capacity(hits.len() * dim);
+        // One array for the window (one copy out of wasm), not one per row; the rows as the
+        // cache keeps them, which the learner takes in as they are.
+        let mut flat = Vec::with_capacity(hits.iter().map(|(_, v)| v.len()).sum());
         for (_, v) in &hits {
             flat.extend_from_slice(v);
         }
-        deliver(&items, &rows_array(&flat), items.len());
+        room().await;
+        let rows = compact_array(&flat);
+        deliver(&items, &rows, &rows.buffer(), items.len());
         t.items += items.len();
         t.cached += items.len();
         t.send_ms += clock.lap();
@@ -350,7 +428,9 @@ async fn embed_window(
                 return false;
             }
             Ok(v) => {
-                deliver(&[job.item], &rows_array(&v), 0);
+                room().await;
+                let row = rows_array(&v);
+                deliver(&[job.item], &row, &row.buffer(), 0);
                 t.items += 1;
                 if let Some(key) = key {
                     fresh.push((key, v));
@@ -469,9 +549,9 @@ async fn read_all(window: &[&EmbedJob]) -> Vec<Content> {
     out
 }
 
-/// The cached embeddings (of `dim` values) under `keys`, looked up in one transaction; what
-/// was found is stamped as used ([`idb::touch`]).
-async fn cached(keys: &[Option<String>], dim: usize) -> Vec<Option<Vec<f32>>> {
+/// The cached embeddings (of `dim` values, in the cache's compact form) under `keys`, looked up
+/// in one transaction; what was found is stamped as used ([`idb::touch`]).
+async fn cached(keys: &[Option<String>], dim: usize) -> Vec<Option<Vec<u8>>> {
     let wanted: Vec<&str> = keys.iter().flatten().map(String::as_str).collect();
     let found = if CACHE_ON.get() && !wanted.is_empty() {
         match idb::embeddings(&wanted).await {
@@ -489,12 +569,12 @@ async fn cached(keys: &[Option<String>], dim: usize) -> Vec<Option<Vec<f32>>> {
         None => (Vec::new(), None),
     };
     let mut found = found.into_iter();
-    let rows: Vec<Option<Vec<f32>>> = keys
+    let rows: Vec<Option<Vec<u8>>> = keys
         .iter()
         .map(|k| {
             k.as_ref()
                 .and_then(|_| found.next().flatten())
-                .filter(|v| v.len() == dim)
+                .filter(|v| cache::dim_of_compact(v.len()) == Some(dim))
         })
         .collect();
     if let Some(used) = used.filter(|u| !u.is_empty()) {
@@ -550,10 +630,10 @@ fn cache_off(e: String) {
     }
 }
 
-/// Sends `items`' embeddings (`data`: one row after another) to the learner, transferring the
-/// buffers, and tells the page they are done (`cached` of them from the cache). Without a
-/// channel every item fails with the reason.
-fn deliver(items: &[usize], data: &Float32Array, cached: usize) {
+/// Sends `items`' embeddings (`data`: one row after another, f32 or compact, over `buffer`) to
+/// the learner, transferring the buffers, and tells the page they are done (`cached` of them
+/// from the cache). Without a channel every item fails with the reason.
+fn deliver(items: &[usize], data: &JsValue, buffer: &ArrayBuffer, cached: usize) {
     let ids: Vec<u32> = items.iter().map(|&i| i as u32).collect();
     let ids = Uint32Array::from(ids.as_slice());
     let sent = SINK.with_borrow(|sink| {
@@ -562,12 +642,15 @@ fn deliver(items: &[usize], data: &Float32Array, cached: usize) {
             .ok_or("this worker is not connected to the learner")?;
         port.post_message_with_transferable(
             &Array::of2(&ids, data),
-            &Array::of2(&ids.buffer(), &data.buffer()),
+            &Array::of2(&ids.buffer(), buffer),
         )
         .map_err(|e| format!("the embedding could not reach the learner: {e:?}"))
     });
     match sent {
-        Ok(()) => report(items, cached, false),
+        Ok(()) => {
+            IN_FLIGHT.set(IN_FLIGHT.get() + 1);
+            report(items, cached, false)
+        }
         Err(message) => {
             for &item in items {
                 post(&WorkerResponse::ItemFailed {
@@ -598,13 +681,26 @@ fn report(items: &[usize], cached: usize, flush: bool) {
 }
 
 /// Reads a message from an embedder's port: item ids and their embeddings, one row after
-/// another, and the buffer that carried them, to give back ([`rows_array`]).
-pub(super) fn received(data: &JsValue) -> Option<(Vec<usize>, Vec<f32>, ArrayBuffer)> {
+/// another (f32, or compact rows from the cache), as the learner's request, and the buffer
+/// that carried them, to give back ([`buffer_for`]).
+pub(super) fn received(data: &JsValue) -> Option<(WorkerRequest, ArrayBuffer)> {
     let parts: &Array = data.dyn_ref()?;
     let ids: Uint32Array = parts.get(0).dyn_into().ok()?;
-    let values: Float32Array = parts.get(1).dyn_into().ok()?;
     let items = ids.to_vec().into_iter().map(|i| i as usize).collect();
-    Some((items, values.to_vec(), values.buffer()))
+    let rows = parts.get(1);
+    if let Some(values) = rows.dyn_ref::<Float32Array>() {
+        let embeddings = values.to_vec();
+        return Some((
+            WorkerRequest::AddEmbeddings { items, embeddings },
+            values.buffer(),
+        ));
+    }
+    let bytes: Uint8Array = rows.dyn_into().ok()?;
+    let request = WorkerRequest::AddCompact {
+        items,
+        rows: bytes.to_vec(),
+    };
+    Some((request, bytes.buffer()))
 }
 
 /// Embeds one example from outside the pool (search by example): read, decoded and embedded
@@ -618,7 +714,6 @@ pub(super) async fn example(
         item: 0,
         name,
         input,
-        named_key: None,
     };
     let bytes = read_all(&[&job]).await.remove(0)?;
     super::ensure_model(engine).await?;
