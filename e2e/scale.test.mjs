@@ -60,6 +60,28 @@ function embeddingsFile(texts) {
   return Buffer.concat([n, header, data]);
 }
 
+/** Opens `texts.safetensors` (of `n` rows) and then `texts.txt` from `dir`, running `between`
+ * in between, starts labeling with three classes, and returns the embedding run's summary line
+ * once the run is over (the page's console line `quarry: embedding: …`). */
+async function labelFromFile(page, dir, n, between = async () => {}) {
+  const logs = [];
+  page.on('console', (m) => logs.push(m.text()));
+  await page.getByTestId('open-embeddings').setInputFiles(join(dir, 'texts.safetensors'));
+  await page.getByTestId('embeddings-status').getByText(new RegExp(`^${n} embeddings from texts\\.safetensors are ready`)).waitFor({ timeout: 300_000 });
+  await between();
+  await page.getByTestId('open-text').setInputFiles(join(dir, 'texts.txt'));
+  await page.getByTestId('setup-summary').waitFor();
+  await page.getByRole('textbox', { name: 'Classes' }).fill('one\ntwo\nthree');
+  await page.getByRole('button', { name: 'Start labeling' }).click();
+  await page.getByRole('group', { name: 'Classes', exact: true }).waitFor({ timeout: 300_000 });
+  await page.getByTestId('embedding-strip').waitFor({ state: 'detached', timeout: 300_000 });
+  const deadline = Date.now() + 60_000;
+  let line;
+  while (!(line = logs.find((l) => l.startsWith('quarry: embedding:'))) && Date.now() < deadline) await page.waitForTimeout(200);
+  console.log(line);
+  return line ?? '';
+}
+
 test('10,000 texts from an embeddings file: every item in the learner, one embedded, the model built only where needed', { timeout: 600_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'quarry-scale-'));
   const server = await serve();
@@ -71,23 +93,11 @@ test('10,000 texts from an embeddings file: every item in the learner, one embed
     await writeFile(join(dir, 'texts.txt'), `${texts.join('\n')}\na text the file does not hold\n`);
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     const problems = watch(page, new URL(server.url).origin);
-    const logs = [];
-    page.on('console', (m) => logs.push(m.text()));
     await page.goto(server.url);
-    await page.getByTestId('open-embeddings').setInputFiles(join(dir, 'texts.safetensors'));
-    await page.getByTestId('embeddings-status').getByText(/^10000 embeddings from texts\.safetensors are ready/).waitFor({ timeout: 300_000 });
-    await page.getByTestId('open-text').setInputFiles(join(dir, 'texts.txt'));
-    await page.getByTestId('setup-summary').waitFor();
-    await page.getByRole('textbox', { name: 'Classes' }).fill('one\ntwo\nthree');
-    await page.getByRole('button', { name: 'Start labeling' }).click();
-    await page.getByRole('group', { name: 'Classes', exact: true }).waitFor({ timeout: 300_000 });
-    await page.getByTestId('embedding-strip').waitFor({ state: 'detached', timeout: 300_000 });
+    const line = await labelFromFile(page, dir, 10_000);
     const deadline = Date.now() + 60_000;
-    let line;
-    while (!(line = logs.find((l) => l.startsWith('quarry: embedding:'))) && Date.now() < deadline) await page.waitForTimeout(200);
-    console.log(line);
     // All from the cache, by name, but the extra text: embedded.
-    assert.match(line ?? '', /^quarry: embedding: 10001 items \(10000 from the cache\) by \d+ workers/);
+    assert.match(line, /^quarry: embedding: 10001 items \(10000 from the cache\) by \d+ workers/);
     // Each embedder's wasm memory, as it reported at its end: the text model built takes over
     // 200 MiB; the embedders that had nothing to embed stay far below.
     const mib = line.match(/wasm memory per worker: ([\d, ]+) MiB/)[1].split(', ').map(Number);
@@ -124,13 +134,9 @@ test('rows an embeddings file named but the cache lost before the start: those i
     await writeFile(join(dir, 'texts.txt'), `${texts.join('\n')}\n`);
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     const problems = watch(page, new URL(server.url).origin);
-    const logs = [];
-    page.on('console', (m) => logs.push(m.text()));
     await page.goto(server.url);
-    await page.getByTestId('open-embeddings').setInputFiles(join(dir, 'texts.safetensors'));
-    await page.getByTestId('embeddings-status').getByText(/^24 embeddings from texts\.safetensors are ready/).waitFor({ timeout: 60_000 });
     // The browser (or another tab's cache limit) removes the rows: every named look-up misses.
-    await page.evaluate(() => new Promise((ok, fail) => {
+    const line = await labelFromFile(page, dir, 24, () => page.evaluate(() => new Promise((ok, fail) => {
       const r = indexedDB.open('quarry');
       r.onerror = () => fail(r.error);
       r.onsuccess = () => {
@@ -140,18 +146,8 @@ test('rows an embeddings file named but the cache lost before the start: those i
         tx.oncomplete = () => { r.result.close(); ok(); };
         tx.onerror = () => fail(tx.error);
       };
-    }));
-    await page.getByTestId('open-text').setInputFiles(join(dir, 'texts.txt'));
-    await page.getByTestId('setup-summary').waitFor();
-    await page.getByRole('textbox', { name: 'Classes' }).fill('one\ntwo\nthree');
-    await page.getByRole('button', { name: 'Start labeling' }).click();
-    await page.getByRole('group', { name: 'Classes', exact: true }).waitFor({ timeout: 300_000 });
-    await page.getByTestId('embedding-strip').waitFor({ state: 'detached', timeout: 300_000 });
-    const deadline = Date.now() + 60_000;
-    let line;
-    while (!(line = logs.find((l) => l.startsWith('quarry: embedding:'))) && Date.now() < deadline) await page.waitForTimeout(200);
-    console.log(line);
-    assert.match(line ?? '', /^quarry: embedding: 24 items \(0 from the cache\)/);
+    })));
+    assert.match(line, /^quarry: embedding: 24 items \(0 from the cache\)/);
     await answerOne(page);
     assert.deepEqual(problems, []);
   } finally {

@@ -228,30 +228,10 @@ async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
             compute::choose(&slot, compute);
         }
         WorkerRequest::AddEmbeddings { items, embeddings } => {
-            let dim = embeddings.len() / items.len().max(1);
-            let mut engine = engine.borrow_mut();
-            for (&item, row) in items.iter().zip(embeddings.chunks_exact(dim.max(1))) {
-                let added = match engine.learner.as_mut() {
-                    Some(l) => l.add_embedding(item, row).map_err(|e| e.to_string()),
-                    None => Err("the learner has not been started".to_string()),
-                };
-                if let Err(message) = added {
-                    post(&WorkerResponse::Refused { item, message });
-                }
-            }
+            add_rows(&engine, &items, &embeddings, Learner::add_embedding);
         }
         WorkerRequest::AddCompact { items, rows } => {
-            let stride = rows.len() / items.len().max(1);
-            let mut engine = engine.borrow_mut();
-            for (&item, row) in items.iter().zip(rows.chunks_exact(stride.max(1))) {
-                let added = match engine.learner.as_mut() {
-                    Some(l) => l.add_compact(item, row).map_err(|e| e.to_string()),
-                    None => Err("the learner has not been started".to_string()),
-                };
-                if let Err(message) = added {
-                    post(&WorkerResponse::Refused { item, message });
-                }
-            }
+            add_rows(&engine, &items, &rows, Learner::add_compact);
         }
         WorkerRequest::Predictions { purpose } => {
             let predictions = with_learner(&engine, async |l, gpu| match gpu {
@@ -366,6 +346,27 @@ const TSNE_SLICE_MS: f64 = 120.0;
 
 /// Runs t-SNE layout `id` for one slice and posts where it stands (the layout is dropped once
 /// finished). Nothing when `id` is not the layout under way.
+/// Gives the learner `items`' rows, `rows` holding one equal-length row per item in order;
+/// each row `add` refuses is answered as [`WorkerResponse::Refused`].
+fn add_rows<T>(
+    engine: &Rc<RefCell<Engine>>,
+    items: &[usize],
+    rows: &[T],
+    add: impl Fn(&mut Learner, usize, &[T]) -> quarry_core::Result<()>,
+) {
+    let stride = (rows.len() / items.len().max(1)).max(1);
+    let mut engine = engine.borrow_mut();
+    for (&item, row) in items.iter().zip(rows.chunks_exact(stride)) {
+        let added = match engine.learner.as_mut() {
+            Some(l) => add(l, item, row).map_err(|e| e.to_string()),
+            None => Err("the learner has not been started".to_string()),
+        };
+        if let Err(message) = added {
+            post(&WorkerResponse::Refused { item, message });
+        }
+    }
+}
+
 fn tsne_slice(engine: &mut Engine, id: u64) {
     let Some((current, tsne, ms)) = engine.tsne.as_mut() else {
         return;
