@@ -6,6 +6,7 @@
 //! ([`WorkerResponse::EmbedTiming`]).
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use js_sys::{Array, ArrayBuffer, Float32Array, Promise, Uint32Array, Uint8Array};
@@ -48,6 +49,9 @@ thread_local! {
     static IN_FLIGHT: Cell<usize> = const { Cell::new(0) };
     /// Ends the wait of [`room`] when the learner gives a buffer back.
     static ON_BACK: RefCell<Option<js_sys::Function>> = const { RefCell::new(None) };
+    /// The items of each buffer in flight, oldest first, and how many came from the cache:
+    /// reported to the page when the learner gives that buffer back ([`deliver`]).
+    static AWAITING: RefCell<VecDeque<(Vec<usize>, usize)>> = const { RefCell::new(VecDeque::new()) };
 }
 
 /// Buffers of rows on their way to the learner at most ([`room`]): 8 windows of 256 rows of
@@ -71,6 +75,10 @@ pub(super) fn connect(port: MessagePort) {
     let on_back = Closure::<dyn FnMut(MessageEvent)>::new(|ev: MessageEvent| {
         if let Ok(buffer) = ev.data().dyn_into::<ArrayBuffer>() {
             IN_FLIGHT.set(IN_FLIGHT.get().saturating_sub(1));
+            // The learner gives buffers back in the order they came, having queued their rows.
+            if let Some((items, cached)) = AWAITING.with_borrow_mut(VecDeque::pop_front) {
+                report(&items, cached, false);
+            }
             SPARE.with_borrow_mut(|spare| {
                 if spare.len() < SPARES {
                     spare.push(buffer);
@@ -129,7 +137,28 @@ fn buffer_for(bytes: usize) -> ArrayBuffer {
 /// of 1,280 values: read in 12 s, taken in over 30 s). Unchecked, the windows waiting for the
 /// learner each held a buffer of their own, hundreds of megabytes at the end of a fill.
 async fn room() {
-    while IN_FLIGHT.get() >= IN_FLIGHT_MAX {
+    fewer_in_flight_than(IN_FLIGHT_MAX).await;
+}
+
+/// Returns once every buffer of rows has come back from the learner (or after [`ROOM_WAIT_MS`]
+/// without one coming back), and reports every item delivered to the page, now.
+///
+/// Why: the page asks the learner for a refresh when it hears that the last items are in. Told
+/// before the learner had queued their rows (the rows and the page's request come over
+/// different channels, in no set order), that refresh left them out, and with them any label
+/// they carry (the accuracy estimate then counted fewer labels until the next answer).
+async fn settled() {
+    fewer_in_flight_than(1).await;
+    for (items, cached) in AWAITING.take() {
+        report(&items, cached, false);
+    }
+    report(&[], 0, true);
+}
+
+/// Returns once fewer than `limit` buffers are with the learner, or after [`ROOM_WAIT_MS`]
+/// without one coming back.
+async fn fewer_in_flight_than(limit: usize) {
+    while IN_FLIGHT.get() >= limit {
         let back = Promise::new(&mut |resume, _| {
             let _ = scope()
                 .set_timeout_with_callback_and_timeout_and_arguments_0(&resume, ROOM_WAIT_MS);
@@ -197,7 +226,7 @@ pub(super) async fn run(engine: &Rc<RefCell<Engine>>, jobs: Vec<EmbedJob>) {
             break;
         }
     }
-    report(&[], 0, true);
+    settled().await;
     idb::run_ends();
     writes_done().await;
     t.wall_ms = now() - start;
@@ -262,7 +291,7 @@ pub(super) async fn run_named(
             t.send_ms += now() - sent;
         }
     }
-    report(&[], 0, true);
+    settled().await;
     if !unmatched.is_empty() {
         post(&WorkerResponse::Unmatched { items: unmatched });
     }
@@ -631,8 +660,9 @@ fn cache_off(e: String) {
 }
 
 /// Sends `items`' embeddings (`data`: one row after another, f32 or compact, over `buffer`) to
-/// the learner, transferring the buffers, and tells the page they are done (`cached` of them
-/// from the cache). Without a channel every item fails with the reason.
+/// the learner, transferring the buffers; the page hears they are done (`cached` of them from
+/// the cache) once the learner gives the buffer back, having queued the rows ([`settled`]).
+/// Without a channel every item fails with the reason.
 fn deliver(items: &[usize], data: &JsValue, buffer: &ArrayBuffer, cached: usize) {
     let ids: Vec<u32> = items.iter().map(|&i| i as u32).collect();
     let ids = Uint32Array::from(ids.as_slice());
@@ -649,7 +679,7 @@ fn deliver(items: &[usize], data: &JsValue, buffer: &ArrayBuffer, cached: usize)
     match sent {
         Ok(()) => {
             IN_FLIGHT.set(IN_FLIGHT.get() + 1);
-            report(items, cached, false)
+            AWAITING.with_borrow_mut(|a| a.push_back((items.to_vec(), cached)));
         }
         Err(message) => {
             for &item in items {
