@@ -52,7 +52,9 @@ const PORT = 9333;
 // A profile on disk: a million rows of 1,280 values (1.2 GB cached) exceed what a context kept
 // in memory is allowed.
 const profile = await mkdtemp(join(tmpdir(), 'quarry-scale-'));
-const browser = await launchPersistent(profile, ['--js-flags=--expose-gc', `--remote-debugging-port=${PORT}`]);
+// No spare renderer: Chromium 156 keeps one ready for the next site (76 MiB, part of no tab),
+// which the renderers' sum would count.
+const browser = await launchPersistent(profile, ['--js-flags=--expose-gc', `--remote-debugging-port=${PORT}`, '--disable-features=SpareRendererForSitePerProcess']);
 const s = (t) => `${((performance.now() - t) / 1000).toFixed(1)} s`;
 try {
   const page = browser.pages()[0] ?? await browser.newPage();
