@@ -365,3 +365,64 @@ test('a full disk mid-session: the answer still counts, the reason is shown, the
     await server.close();
   }
 });
+
+test('a text project keeps its names and texts as blobs; one saved as strings before still reopens', { timeout: 600_000 }, async () => {
+  const server = await serve();
+  const browser = await launch();
+  const origin = new URL(server.url).origin;
+  try {
+    const dir = await mkdtemp(join(tmpdir(), 'quarry-texts-'));
+    const lines = Array.from({ length: 30 }, (_, i) => `sentence ${i + 1}: ${i % 2 ? 'a cat on a mat' : 'a car on a road'} ✓`);
+    const file = join(dir, 'lines.txt');
+    await writeFile(file, `${lines.join('\n')}\n`);
+    const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1200, height: 900 } });
+    const page = await context.newPage();
+    const problems = watch(page, origin);
+    await page.goto(server.url);
+    await page.getByTestId('open-text').setInputFiles(file);
+    await page.getByRole('textbox', { name: 'Classes' }).fill('cats\ncars');
+    await page.getByRole('button', { name: 'Start labeling' }).click();
+    await page.getByRole('group', { name: 'Classes' }).waitFor({ timeout: 300_000 });
+    for (const [i, key] of ['1', '2'].entries()) {
+      await page.getByTestId('item-text').waitFor();
+      await page.keyboard.press(key);
+      await waitCount(page, i + 1);
+    }
+    // The one record of the project's items: names and texts as JSON in blobs, which the
+    // page turns back into strings, as a project saved before 2026-12-05 has them.
+    const stored = await page.evaluate(() => new Promise((ok, fail) => {
+      const r = indexedDB.open('quarry');
+      r.onerror = () => fail(r.error);
+      r.onsuccess = () => {
+        const tx = r.result.transaction('items', 'readwrite');
+        const items = tx.objectStore('items');
+        const cursor = items.openCursor();
+        cursor.onsuccess = async () => {
+          const { key, value } = cursor.result;
+          const kinds = [value.names, value.texts].map((v) => (v instanceof Blob ? 'blob' : typeof v));
+          const [names, texts] = await Promise.all([value.names.text(), value.texts.text()]);
+          const tx2 = r.result.transaction('items', 'readwrite');
+          tx2.objectStore('items').put({ ...value, names, texts }, key);
+          tx2.oncomplete = () => { r.result.close(); ok({ kinds, names: JSON.parse(names), texts: JSON.parse(texts) }); };
+          tx2.onerror = () => fail(tx2.error);
+        };
+        cursor.onerror = () => fail(cursor.error);
+      };
+    }));
+    assert.deepEqual(stored.kinds, ['blob', 'blob']);
+    assert.deepEqual(stored.names, lines.map((_, i) => `#${i + 1}`));
+    assert.deepEqual(stored.texts, lines);
+    await page.reload();
+    await resumeFirst(page);
+    await waitCount(page, 2);
+    const shown = await page.getByTestId('item-text').textContent();
+    assert.ok(lines.some((l) => l.startsWith(shown.replace(/…$/, ''))), `"${shown}" is none of the texts`);
+    const { json } = await projectFile(page);
+    assert.equal(json.session.items.length, lines.length);
+    assert.equal(json.session.answers.length, 2);
+    assert.deepEqual(problems, []);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});

@@ -8,6 +8,7 @@
 //! They speak [`protocol::WorkerRequest`] / [`protocol::WorkerResponse`].
 
 pub mod idb;
+pub mod js_bytes;
 pub mod js_json;
 pub mod protocol;
 pub mod ui;

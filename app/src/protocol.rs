@@ -177,6 +177,19 @@ pub enum ChannelEnd {
 
 /// Where one embedding worker's time went over one [`WorkerRequest::Embed`] (milliseconds,
 /// summed over its items): the page adds the workers' up and writes them to the console.
+impl WorkerRequest {
+    /// The buffers to transfer with this request rather than copy: after posting, the sender's
+    /// typed arrays of it are detached (empty), so a request is posted once.
+    pub fn transferable(&self) -> js_sys::Array {
+        match self {
+            WorkerRequest::EmbedNamed { items, hashes, .. } => {
+                js_sys::Array::of2(&items.buffer(), &hashes.buffer())
+            }
+            _ => js_sys::Array::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct EmbedTiming {
     /// Items embedded or taken from the cache (failures not counted).
@@ -315,18 +328,23 @@ pub enum WorkerResponse {
 
 /// What the page keeps of an embeddings file once its rows are in the cache: its model key and
 /// each row's item name and content hash, packed (a million names as one string, not a million
-/// strings made and dropped in the page).
+/// strings made and dropped in the page). The packed parts cross as `Uint8Array`s that the page
+/// takes ([`KeptNames::take`]): copied into its wasm memory, their buffers freed at once rather
+/// than left to the page's collector (60 MB for a million rows).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct KeptNames {
     pub model_key: String,
     /// Inputs `quarry embed` listed as left out.
     pub left_out: usize,
     /// The item names end to end, in row order (UTF-8).
-    pub names: Packed,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    pub names: js_sys::Uint8Array,
     /// Where each name ends in `names` (`u32`, little-endian).
-    pub ends: Packed,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    pub ends: js_sys::Uint8Array,
     /// Each row's content hash (32 bytes).
-    pub hashes: Packed,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    pub hashes: js_sys::Uint8Array,
 }
 
 impl KeptNames {
@@ -337,31 +355,64 @@ impl KeptNames {
         names: &[String],
         hashes: &[[u8; HASH_BYTES]],
     ) -> Self {
+        let unpacked = Unpacked::pack(names, hashes);
+        KeptNames {
+            model_key,
+            left_out,
+            names: js_sys::Uint8Array::from(unpacked.names.as_slice()),
+            ends: js_sys::Uint8Array::from(unpacked.ends.as_slice()),
+            hashes: js_sys::Uint8Array::from(unpacked.hashes.as_slice()),
+        }
+    }
+
+    /// Rows of the file.
+    pub fn rows_len(&self) -> usize {
+        self.hashes.length() as usize / HASH_BYTES
+    }
+
+    /// The packed parts, copied out of their arrays, which are emptied (detached): a message's
+    /// arrays are the receiver's alone.
+    pub fn take(&self) -> Unpacked {
+        Unpacked {
+            names: crate::js_bytes::take(&self.names),
+            ends: crate::js_bytes::take(&self.ends),
+            hashes: crate::js_bytes::take(&self.hashes),
+        }
+    }
+}
+
+/// The parts of [`KeptNames`] in wasm memory.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Unpacked {
+    /// The item names end to end, in row order (UTF-8).
+    pub names: Vec<u8>,
+    /// Where each name ends in `names` (`u32`, little-endian).
+    pub ends: Vec<u8>,
+    /// Each row's content hash (32 bytes).
+    pub hashes: Vec<u8>,
+}
+
+impl Unpacked {
+    /// Packs `names` and `hashes` (one of each per row).
+    pub fn pack(names: &[String], hashes: &[[u8; HASH_BYTES]]) -> Self {
         let mut text = Vec::with_capacity(names.iter().map(String::len).sum());
         let mut ends = Vec::with_capacity(4 * names.len());
         for name in names {
             text.extend_from_slice(name.as_bytes());
             ends.extend_from_slice(&(text.len() as u32).to_le_bytes());
         }
-        KeptNames {
-            model_key,
-            left_out,
-            names: Packed(text),
-            ends: Packed(ends),
-            hashes: Packed(hashes.concat()),
+        Unpacked {
+            names: text,
+            ends,
+            hashes: hashes.concat(),
         }
-    }
-
-    /// Rows of the file.
-    pub fn rows_len(&self) -> usize {
-        self.hashes.0.len() / HASH_BYTES
     }
 
     /// Each row's name and hash, in row order; `None` when the parts do not agree.
     pub fn rows(&self) -> Option<impl Iterator<Item = (&str, [u8; HASH_BYTES])> + '_> {
-        let text = std::str::from_utf8(&self.names.0).ok()?;
-        let ends = self.ends.0.chunks_exact(4);
-        let hashes = self.hashes.0.chunks_exact(HASH_BYTES);
+        let text = std::str::from_utf8(&self.names).ok()?;
+        let ends = self.ends.chunks_exact(4);
+        let hashes = self.hashes.chunks_exact(HASH_BYTES);
         let end = |e: &[u8]| u32::from_le_bytes([e[0], e[1], e[2], e[3]]) as usize;
         let agree = ends.remainder().is_empty()
             && hashes.remainder().is_empty()
@@ -378,34 +429,5 @@ impl KeptNames {
                 (name, hash.try_into().expect("chunks of HASH_BYTES"))
             })
         })
-    }
-}
-
-/// Bytes that cross as one `Uint8Array` (serde's default would make a JS array of numbers).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Packed(pub Vec<u8>);
-
-impl Serialize for Packed {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_bytes(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for Packed {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Bytes;
-        impl<'de> serde::de::Visitor<'de> for Bytes {
-            type Value = Packed;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("bytes")
-            }
-            fn visit_bytes<E>(self, v: &[u8]) -> Result<Packed, E> {
-                Ok(Packed(v.to_vec()))
-            }
-            fn visit_byte_buf<E>(self, v: Vec<u8>) -> Result<Packed, E> {
-                Ok(Packed(v))
-            }
-        }
-        deserializer.deserialize_byte_buf(Bytes)
     }
 }

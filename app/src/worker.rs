@@ -174,7 +174,8 @@ async fn body(url: &str, read: Result<js_sys::Promise, JsValue>) -> Result<Vec<u
     let buf = JsFuture::from(read.map_err(|e| format!("{e:?}"))?)
         .await
         .map_err(|e| format!("could not read {url}: {e:?}"))?;
-    Ok(Uint8Array::new(&buf).to_vec())
+    // The response's buffer is this worker's alone.
+    Ok(crate::js_bytes::take(&Uint8Array::new(&buf)))
 }
 
 async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
@@ -196,7 +197,13 @@ async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
             model,
             items,
             hashes,
-        } => embedding::run_named(&engine, &model, &items.to_vec(), &hashes.to_vec()).await,
+        } => {
+            // Transferred by the page: this worker's alone.
+            let hashes = crate::js_bytes::take(&hashes);
+            let ids = items.to_vec();
+            crate::js_bytes::release(&items.buffer());
+            embedding::run_named(&engine, &model, &ids, &hashes).await
+        }
         WorkerRequest::TimeModel { runs } => {
             let timed = ensure_model(&engine)
                 .await

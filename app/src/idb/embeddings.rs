@@ -176,7 +176,7 @@ async fn refresh(db: &IdbDatabase, model: &str) -> Result<(), String> {
         if let Some(dir) = dirs.get_mut(model) {
             dir.reserve(rows);
             for (key, bytes) in read {
-                dir.add(key, &bytes.to_vec());
+                dir.add(key, &crate::js_bytes::take(&bytes));
             }
         }
     });
@@ -275,7 +275,7 @@ pub async fn embeddings(keys: &[&str]) -> Result<Found, String> {
             .and_then(|n| n.as_f64())
             .unwrap_or(0.0) as usize;
         if let (Ok(bytes), true) = (bytes.dyn_into::<Uint8Array>(), n > 0) {
-            let bytes = Rc::new(bytes.to_vec());
+            let bytes = Rc::new(crate::js_bytes::take(&bytes));
             let stride = bytes.len() / n;
             used.blocks
                 .push((block.to_string(), n as u32, stride as u32));
@@ -603,7 +603,7 @@ async fn trim_blocks(tx: &IdbTransaction, total: u32, limit: u32) -> Result<u32,
                 row_bytes.dyn_into::<Uint8Array>(),
                 hash_bytes.dyn_into::<Uint8Array>(),
             ) {
-                let (r, h) = (r.to_vec(), h.to_vec());
+                let (r, h) = (crate::js_bytes::take(&r), crate::js_bytes::take(&h));
                 let stride = r.len() / n.max(1);
                 let block = cb::Block {
                     hashes: h[(n - keep) * HASH_BYTES..].to_vec(),

@@ -281,16 +281,24 @@ fn flush(index: usize) {
     });
 }
 
-/// Posts `request`, transferring `port` with it.
+/// Posts `request`, transferring `port` with it, and the buffers of its typed arrays
+/// ([`WorkerRequest::transferable`]): those leave the page instead of being copied, so that a
+/// fill of a million named items leaves no copies of their hashes behind for the page's idle
+/// garbage collector (34 MiB).
 fn post(
     worker: &Worker,
     request: &WorkerRequest,
     port: Option<&MessagePort>,
 ) -> Result<(), String> {
     let value = serde_wasm_bindgen::to_value(request).map_err(|e| e.to_string())?;
-    match port {
-        Some(port) => worker.post_message_with_transfer(&value, &js_sys::Array::of1(port)),
-        None => worker.post_message(&value),
+    let transfer = request.transferable();
+    if let Some(port) = port {
+        transfer.push(port);
+    }
+    if transfer.length() == 0 {
+        worker.post_message(&value)
+    } else {
+        worker.post_message_with_transfer(&value, &transfer)
     }
     .map_err(|e| format!("{e:?}"))
 }

@@ -3,10 +3,10 @@
 //! - `projects`: the [`Saved`] summary the start screen lists (JSON);
 //! - `progress`: [`quarry_core::project::write_progress`] — everything but the item names,
 //!   rewritten after every answer, so its size grows with the answers, not the pool;
-//! - `items`: written once — the item names (JSON), and what reopening needs without asking
-//!   the person: the texts of a text project, the zip the images came from, the model file
-//!   they brought. Image files opened one by one or as a folder are not copied; the person
-//!   opens them again.
+//! - `items`: written once — the item names (JSON in a blob), and what reopening needs without
+//!   asking the person: the texts of a text project (likewise), the zip the images came from,
+//!   the model file they brought. Image files opened one by one or as a folder are not copied;
+//!   the person opens them again.
 //!
 //! A write is complete when its transaction's `complete` event fires; callers wait for it
 //! before the screen moves on.
@@ -47,49 +47,63 @@ pub struct StoredItems {
 /// One entry of the list: a project that reads, or the id of one that does not and why.
 pub type Listed = Result<Saved, (String, String)>;
 
-/// `value` as JSON text in a JS string, written in pieces of about [`PIECE`] bytes: the wasm
-/// memory never holds the whole text (a million names or texts are tens of MB, and a wasm
-/// memory never shrinks), only the JS string does.
+/// `value` as JSON text in a JS string (a summary: small).
 fn json<T: serde::Serialize + ?Sized>(value: &T) -> JsValue {
-    let mut pieces = Pieces {
-        parts: js_sys::Array::new(),
-        buf: Vec::new(),
-    };
-    serde_json::to_writer(&mut pieces, value).expect("plain data serialises");
-    pieces.pass_on();
-    pieces.parts.join("").into()
+    serde_json::to_string(value)
+        .expect("plain data serialises")
+        .into()
 }
 
-/// Bytes of JSON held in wasm memory at a time by [`json`].
+/// `value` as JSON text in a [`Blob`], written in pieces of [`PIECE`] bytes. Neither the wasm
+/// memory nor the page's JS heap ever holds the whole text (a million names or texts are tens of
+/// MB; a wasm memory never shrinks, and a JS string of them stays in the page as garbage until
+/// its next collection, which an idle page puts off: during a fill of a million rows, that was
+/// 57 MiB of the tab). The browser keeps a blob's bytes outside the page.
+fn json_blob<T: serde::Serialize + ?Sized>(value: &T) -> Result<Blob, String> {
+    let mut pieces = Pieces {
+        parts: js_sys::Array::new(),
+        buf: Vec::with_capacity(PIECE),
+        window: js_sys::Uint8Array::new_with_length(PIECE as u32),
+    };
+    serde_json::to_writer(&mut pieces, value).map_err(|e| e.to_string())?;
+    pieces.pass_on().map_err(|e| e.to_string())?;
+    Blob::new_with_blob_sequence(&pieces.parts).map_err(explain)
+}
+
+/// Bytes of JSON held in wasm memory at a time by [`json_blob`].
 const PIECE: usize = 1 << 20;
 
-/// A writer that passes its text on to JS strings every [`PIECE`] bytes.
+/// A writer that passes its bytes on to a blob every [`PIECE`] bytes, through one JS array
+/// that it reuses (a blob copies its parts when it is made).
 struct Pieces {
     parts: js_sys::Array,
     buf: Vec<u8>,
+    window: js_sys::Uint8Array,
 }
 
 impl Pieces {
-    /// Moves the buffer's whole characters into a JS string (a character cut at the end
-    /// waits for its other bytes).
-    fn pass_on(&mut self) {
-        let whole = match std::str::from_utf8(&self.buf) {
-            Ok(text) => text.len(),
-            Err(e) => e.valid_up_to(),
-        };
-        let text = std::str::from_utf8(&self.buf[..whole]).expect("checked above");
-        self.parts.push(&JsValue::from_str(text));
-        self.buf.drain(..whole);
+    fn pass_on(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let part = self.window.subarray(0, self.buf.len() as u32);
+        part.copy_from(&self.buf);
+        let blob = Blob::new_with_u8_array_sequence(&js_sys::Array::of1(&part))
+            .map_err(|e| std::io::Error::other(explain(e)))?;
+        self.parts.push(&blob);
+        self.buf.clear();
+        Ok(())
     }
 }
 
 impl std::io::Write for Pieces {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(bytes);
-        if self.buf.len() >= PIECE {
-            self.pass_on();
+        let n = bytes.len().min(PIECE - self.buf.len());
+        self.buf.extend_from_slice(&bytes[..n]);
+        if self.buf.len() == PIECE {
+            self.pass_on()?;
         }
-        Ok(bytes.len())
+        Ok(n)
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
@@ -98,13 +112,20 @@ impl std::io::Write for Pieces {
 }
 
 /// A stored JSON list of strings (item names, texts), parsed by the browser and copied into
-/// wasm memory one string at a time (never the whole text at once).
-fn strings(value: &JsValue, what: &str) -> Result<Vec<String>, String> {
+/// wasm memory one string at a time (never the whole text at once). Stored as a blob of JSON
+/// ([`json_blob`]), or as a JS string by projects saved before 2026-12-05.
+async fn strings(value: &JsValue, what: &str) -> Result<Vec<String>, String> {
     let fail = |reason: String| format!("its {what} do not read: {reason}");
-    if !value.is_string() {
+    let text = match value.dyn_ref::<Blob>() {
+        Some(blob) => wasm_bindgen_futures::JsFuture::from(blob.text())
+            .await
+            .map_err(|e| fail(explain(e)))?,
+        None => value.clone(),
+    };
+    if !text.is_string() {
         return Err(fail("the record is missing or not text".into()));
     }
-    let parsed = crate::js_json::parse(value).map_err(fail)?;
+    let parsed = crate::js_json::parse(&text).map_err(fail)?;
     crate::js_json::each_string(&parsed, Some).map_err(fail)
 }
 
@@ -118,9 +139,9 @@ pub async fn create(saved: &Saved, items: &StoredItems, progress: &str) -> Resul
     )?;
     let record = Object::new();
     let set = |key: &str, value: JsValue| Reflect::set(&record, &key.into(), &value).map(|_| ());
-    let mut fields = vec![("names", json(&*items.names))];
+    let mut fields = vec![("names", json_blob(&*items.names)?.into())];
     if let Some(texts) = &items.texts {
-        fields.push(("texts", json(texts)));
+        fields.push(("texts", json_blob(texts)?.into()));
     }
     for (key, blob) in [
         ("zip", &items.zip),
@@ -196,10 +217,10 @@ pub async fn load(id: &str) -> Result<(Saved, StoredItems, String), String> {
     let saved: Saved = serde_json::from_str(&text(&saved, "summary")?)
         .map_err(|e| format!("its summary does not read: {e}"))?;
     let field = |key: &str| Reflect::get(&items, &key.into()).unwrap_or(JsValue::UNDEFINED);
-    let names = strings(&field("names"), "item names")?;
+    let names = strings(&field("names"), "item names").await?;
     let texts = match field("texts") {
         t if t.is_undefined() || t.is_null() => None,
-        t => Some(strings(&t, "texts")?.into()),
+        t => Some(strings(&t, "texts").await?.into()),
     };
     let blob = |key: &str| field(key).dyn_into::<Blob>().ok();
     let stored = StoredItems {

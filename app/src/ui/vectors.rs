@@ -54,11 +54,12 @@ pub fn named_model(model: u32) -> Option<String> {
     NAMED.with_borrow(|named| named.models.get(model as usize).cloned())
 }
 
-/// Remembers the names and hashes of a file kept in the cache; `false` when they do not read.
-fn remember(kept: &KeptNames) -> bool {
-    let Some(rows) = kept.rows() else {
-        return false;
-    };
+/// Remembers the names and hashes of a file kept in the cache (their arrays are emptied);
+/// returns how many rows it has, `None` when they do not read.
+fn remember(kept: &KeptNames) -> Option<usize> {
+    let count = kept.rows_len();
+    let parts = kept.take();
+    let rows = parts.rows()?;
     NAMED.with_borrow_mut(|named| {
         let model = match named.models.iter().position(|m| *m == kept.model_key) {
             Some(i) => i,
@@ -73,7 +74,7 @@ fn remember(kept: &KeptNames) -> bool {
             name
         }));
     });
-    true
+    Some(count)
 }
 
 thread_local! {
@@ -123,13 +124,15 @@ pub fn open_embeddings(state: AppState, files: Vec<Picked>) {
     let on_response = move |response| match response {
         WorkerResponse::EmbeddingsStatus { status } => state.vectors_status.set(Some(status)),
         WorkerResponse::EmbeddingsKept { path, result } => match result {
-            Ok(kept) if remember(&kept) => {
-                let mut t = tally.borrow_mut();
-                t.rows += kept.rows_len();
-                t.left_out += kept.left_out;
-                t.opened.push(path);
-            }
-            Ok(_) => state.report(format!("{path}: its names came back damaged")),
+            Ok(kept) => match remember(&kept) {
+                Some(rows) => {
+                    let mut t = tally.borrow_mut();
+                    t.rows += rows;
+                    t.left_out += kept.left_out;
+                    t.opened.push(path);
+                }
+                None => state.report(format!("{path}: its names came back damaged")),
+            },
             Err(e) => state.report(format!("{path}: {e}")),
         },
         WorkerResponse::EmbeddingsDone { refused } => {
