@@ -7,7 +7,6 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use js_sys::Uint8Array;
-use quarry_core::cache;
 use quarry_core::embed::{inspect, Embedder, ImageEmbedder, TextEmbedder};
 use quarry_core::map::tsne::Tsne;
 use quarry_core::model::ModelChoice;
@@ -21,7 +20,10 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, MessagePort, Response};
 
 mod compute;
 mod embedding;
+mod model_files;
 mod vectors;
+
+use model_files::ModelFiles;
 
 use crate::protocol::{ChannelEnd, WorkerRequest, WorkerResponse};
 
@@ -32,7 +34,7 @@ struct Engine {
     /// needs it ([`ensure_model`]) — a pool that all comes from the cache (an opened embeddings
     /// file) never holds the model's memory.
     deferred: Option<ModelChoice>,
-    /// [`cache::model_key`] of the loaded model.
+    /// [`quarry_core::cache::model_key`] of the loaded model.
     model_key: Option<String>,
     /// The length of the model's embeddings.
     dim: usize,
@@ -73,11 +75,12 @@ fn build(model: &ModelChoice, bytes: &[u8], tokenizer: Option<&[u8]>) -> Result<
 /// under its key (the model has worked before), only its key and embedding length, the model
 /// being built when an item first needs it.
 async fn load(engine: &Rc<RefCell<Engine>>, model: ModelChoice) -> Result<(usize, String), String> {
-    let (bytes, tokenizer) = fetch_model(&model).await?;
-    let key = cache::model_key(&model, &bytes, tokenizer.as_deref());
+    let files = ModelFiles::fetch(&model).await?;
+    let key = files.key(&model).await?;
     let (embedder, deferred, dim) = match embedding::cached_dim(&key).await {
         Some(dim) => (None, Some(model), dim),
         None => {
+            let (bytes, tokenizer) = files.read().await?;
             let embedder = build(&model, &bytes, tokenizer.as_deref())?;
             let dim = embedder.dim();
             (Some(embedder), None, dim)

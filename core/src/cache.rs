@@ -14,24 +14,57 @@ pub fn digest(parts: &[&[u8]]) -> String {
 
 /// [`digest`] as its 32 bytes.
 pub fn digest_bytes(parts: &[&[u8]]) -> [u8; crate::cache_blocks::HASH_BYTES] {
-    let mut h = Sha256::new();
+    let mut d = Digester::default();
     for p in parts {
-        h.update((p.len() as u64).to_le_bytes());
-        h.update(p);
+        d.part(p.len() as u64);
+        d.update(p);
     }
-    h.finalize().into()
+    d.finish()
+}
+
+/// [`digest`] of parts whose bytes come in pieces (a file read in slices, never whole in
+/// memory): [`Digester::part`] with each part's length, then its bytes through
+/// [`Digester::update`], in as many pieces as they come.
+#[derive(Debug, Clone, Default)]
+pub struct Digester(Sha256);
+
+impl Digester {
+    /// Starts a part of `len` bytes.
+    pub fn part(&mut self, len: u64) {
+        self.0.update(len.to_le_bytes());
+    }
+
+    /// More bytes of the current part.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    /// The digest's 32 bytes.
+    pub fn finish(self) -> [u8; crate::cache_blocks::HASH_BYTES] {
+        self.0.finalize().into()
+    }
+
+    /// The digest in hex, as [`digest`] gives it.
+    pub fn finish_hex(self) -> String {
+        crate::cache_blocks::hash_hex(&self.finish())
+    }
 }
 
 /// The key of `model` loaded from `bytes` (and `tokenizer` for a text model). Where the file
 /// was loaded from does not count; how images are prepared does.
 pub fn model_key(model: &ModelChoice, bytes: &[u8], tokenizer: Option<&[u8]>) -> String {
-    let how = match model {
+    digest(&[bytes, &preparation(model), tokenizer.unwrap_or_default()])
+}
+
+/// The parts of [`model_key`] in order, for a [`Digester`]: the model file, then
+/// `preparation(model)`, then the tokenizer (empty for an image model).
+pub fn preparation(model: &ModelChoice) -> Vec<u8> {
+    match model {
         ModelChoice::Image { spec, .. } => {
             serde_json::to_vec(spec).expect("an image spec always serialises")
         }
         ModelChoice::Text { .. } => b"text".to_vec(),
-    };
-    digest(&[bytes, &how, tokenizer.unwrap_or_default()])
+    }
 }
 
 /// The key of the embedding of content `content` (an image file's bytes or a text's UTF-8)
@@ -162,6 +195,35 @@ mod tests {
             expand(&[0, 0, 0, 0, 5]).is_none(),
             "a zero scale is not written"
         );
+    }
+
+    #[test]
+    fn a_digest_fed_in_pieces_is_the_digest_of_the_whole_parts() {
+        let model = ModelChoice::Text {
+            url: "m.onnx".into(),
+            tokenizer_url: "t.json".into(),
+        };
+        let (file, tokenizer) = (vec![7u8; 3000], b"{\"vocab\": 1}".to_vec());
+        let mut d = Digester::default();
+        d.part(file.len() as u64);
+        for piece in file.chunks(1024) {
+            d.update(piece);
+        }
+        let how = preparation(&model);
+        d.part(how.len() as u64);
+        d.update(&how);
+        d.part(tokenizer.len() as u64);
+        d.update(&tokenizer[..4]);
+        d.update(&tokenizer[4..]);
+        assert_eq!(d.finish_hex(), model_key(&model, &file, Some(&tokenizer)));
+        // The length comes first: the same bytes cut into other parts differ.
+        let mut d = Digester::default();
+        d.part(1);
+        d.update(b"a");
+        d.part(2);
+        d.update(b"bc");
+        assert_eq!(d.finish_hex(), digest(&[b"a", b"bc"]));
+        assert_ne!(digest(&[b"a", b"bc"]), digest(&[b"ab", b"c"]));
     }
 
     #[test]
