@@ -13,8 +13,10 @@ use crate::protocol::{ChannelEnd, WorkerRequest, WorkerResponse};
 /// The worker that holds the pool and learns (the others embed).
 pub const LEARNER: usize = 0;
 
-/// URL of the worker's loader script, written by Trunk (`data-loader-shim`).
+/// URL of the worker's loader script (`app/worker_loader.js`, copied by Trunk).
 const WORKER_SCRIPT: &str = "./worker_loader.js";
+/// URL of the worker's wasm, compiled once by the page for all its workers ([`send_module`]).
+const WORKER_WASM: &str = "./worker_bg.wasm";
 
 struct Slot {
     worker: Worker,
@@ -29,6 +31,36 @@ struct Slot {
 
 thread_local! {
     static POOL: RefCell<Vec<Slot>> = const { RefCell::new(Vec::new()) };
+    /// The worker's wasm, compiled by the page the first time a worker starts, for every worker
+    /// after it too ([`send_module`]).
+    static MODULE: RefCell<Option<js_sys::Promise>> = const { RefCell::new(None) };
+}
+
+/// Sends `worker` the wasm its loader starts from: the module the page compiled once, or, when
+/// that failed, the wasm's URL (the worker then compiles its own, as every worker once did).
+/// Why: a worker that compiles the 17 MB wasm itself holds its own compiled code, ≈ 50 MiB of
+/// the tab per worker; instantiated from a module the page sent, ≈ 5 MiB. The page's one
+/// compiled copy lives as long as the page.
+fn send_module(worker: &Worker) {
+    let compiled = MODULE.with_borrow_mut(|m| {
+        m.get_or_insert_with(|| match web_sys::window() {
+            Some(w) => js_sys::WebAssembly::compile_streaming(&w.fetch_with_str(WORKER_WASM)),
+            None => js_sys::Promise::reject(&"no window".into()),
+        })
+        .clone()
+    });
+    let worker = worker.clone();
+    leptos::task::spawn_local(async move {
+        let module = match wasm_bindgen_futures::JsFuture::from(compiled).await {
+            Ok(module) => module,
+            Err(e) => {
+                web_sys::console::warn_2(&"quarry: the workers compile their own wasm:".into(), &e);
+                WORKER_WASM.into()
+            }
+        };
+        // A worker terminated meanwhile takes no message; nothing to do.
+        let _ = worker.post_message(&module);
+    });
 }
 
 /// How many workers to use: one per core the browser reports, at least 1 and at most 4
@@ -144,6 +176,7 @@ fn create(
     options.set_name(name);
     let worker = Worker::new_with_options(WORKER_SCRIPT, &options)
         .map_err(|e| format!("could not start a worker: {e:?}"))?;
+    send_module(&worker);
     let (message, error): Listeners = (
         Closure::new(move |ev: MessageEvent| {
             on_message(
