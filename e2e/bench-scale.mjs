@@ -9,13 +9,15 @@
 //
 // Open embeddings… keeps every row in the browser's cache; the texts opened next are all matched
 // by name (nothing is embedded); then a few answers. Printed: the time of each step, the memory
-// of the tab's renderer process (the page and all its workers: resident set, from /proc) and
-// the page's JS heap, and answer → next item on screen. The renderer is sampled each second of
-// the fill (the series is printed). GC_BEFORE=1 forces a collection in the page before *Start
+// of the tab's renderer process (the page, its workers and service worker: resident set, from
+// /proc) and of all renderer processes together (Chromium's own omnibox popup included: a
+// bound from above), the page's JS heap, and answer → next item on screen. The renderers are
+// sampled every 250 ms of the fill (the highest of each second is printed). GC_BEFORE=1 forces a collection in the page before *Start
 // labeling* (what the page still holds of the steps before); SMAPS=PREFIX copies each renderer
 // process's /proc smaps after the fill; MID_S=SECONDS sets when each worker's heap is read
 // during the fill.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { heapUsage } from './heap-usage.mjs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -28,11 +30,33 @@ if (!vectors || !texts) {
   console.error('usage: node e2e/bench-scale.mjs FILE.safetensors TEXTS.txt');
   process.exit(2);
 }
-/** Resident MiB of Chromium's renderer processes (this benchmark opens one page). */
+/** Chromium's renderer processes (this benchmark opens one page): each one's resident MiB and
+ * proportional MiB (Pss: a page shared with other processes, such as Chromium's own code,
+ * counted as its share). */
+function renderers() {
+  const out = execFileSync('ps', ['-eo', 'pid=,rss=,args='], { encoding: 'utf8' });
+  return out.split('\n').filter((l) => l.includes('--type=renderer')).map((l) => {
+    const [pid, rss] = l.trim().split(/\s+/);
+    let pss = 0;
+    try {
+      pss = Number(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8').match(/^Pss:\s+(\d+)/m)[1]) / 1024;
+    } catch { /* gone meanwhile */ }
+    return { rss: Number(rss) / 1024, pss };
+  });
+}
+/** Resident MiB of the renderer processes together. Besides the tab's own process (the page,
+ * its workers and its service worker) Chromium 156 keeps a renderer for its own omnibox popup
+ * (chrome://omnibox-popup.top-chrome/, ≈ 150 MiB, most of it Chromium's code, which both
+ * count in full): part of no tab, so this sum bounds the tab from above. */
 function rendererMib() {
-  const out = execFileSync('ps', ['-eo', 'rss=,args='], { encoding: 'utf8' });
-  return out.split('\n').filter((l) => l.includes('--type=renderer'))
-    .reduce((sum, l) => sum + Number(l.trim().split(/\s+/)[0]) / 1024, 0);
+  return renderers().reduce((sum, r) => sum + r.rss, 0);
+}
+/** The tab's own process (the largest renderer: it holds the pool) and all renderers
+ * together, resident. */
+function mem() {
+  const now = renderers();
+  const all = now.reduce((sum, r) => sum + r.rss, 0);
+  return `tab ${Math.max(0, ...now.map((r) => r.rss)).toFixed(0)} MiB (all renderers ${all.toFixed(0)})`;
 }
 /** MiB of the page's wasm memory and of each worker's (a wasm memory never shrinks: each is
  * its peak). The glue's init returns the running instance's exports. */
@@ -64,12 +88,12 @@ try {
   page.on('console', (m) => logs.push(m.text()));
   await page.goto(server.url);
   await page.evaluate(() => localStorage.setItem('quarry.cache-limit', '0'));
-  console.log(`start: renderer ${rendererMib().toFixed(0)} MiB`);
+  console.log(`start: ${mem()}`);
   let t = performance.now();
   await page.getByTestId('open-embeddings').setInputFiles(vectors);
   await page.getByTestId('embeddings-status').getByText(/embeddings from .* are ready/).waitFor({ timeout: 3_600_000 });
   const pageWasm = async () => (await wasmMib(page))[0];
-  console.log(`Open embeddings…: ${s(t)}; renderer ${rendererMib().toFixed(0)} MiB; page wasm ${await pageWasm()} MiB`);
+  console.log(`Open embeddings…: ${s(t)}; ${mem()}; page wasm ${await pageWasm()} MiB`);
   t = performance.now();
   await page.getByTestId('open-text').setInputFiles(texts);
   await page.getByTestId('setup-summary').waitFor({ timeout: 600_000 });
@@ -78,46 +102,58 @@ try {
   if (process.env.GC_BEFORE) {
     await page.evaluate(() => gc());
     await page.waitForTimeout(2000);
-    console.log(`forced collection before the start: renderer ${rendererMib().toFixed(0)} MiB`);
+    console.log(`forced collection before the start: ${mem()}`);
   }
   t = performance.now();
-  // The renderer's highest resident memory during the fill, sampled each second.
+  // The renderers' highest memory during the fill, sampled every 250 ms: resident (all
+  // renderer processes together, as everywhere else here), the tab's own process alone (the
+  // largest), and proportional (all together, shared pages counted once).
   let fillPeak = 0;
   let peakAt = 0;
+  let tabPeak = 0;
+  let pssPeak = 0;
   const series = [];
+  let ticks = 0;
   const sampler = setInterval(() => {
-    const mib = rendererMib();
-    series.push(mib.toFixed(0));
-    if (mib > fillPeak) [fillPeak, peakAt] = [mib, series.length];
-  }, 1000);
+    const now = renderers();
+    const mib = now.reduce((sum, r) => sum + r.rss, 0);
+    tabPeak = Math.max(tabPeak, ...now.map((r) => r.rss));
+    pssPeak = Math.max(pssPeak, now.reduce((sum, r) => sum + r.pss, 0));
+    if (ticks++ % 4 === 0) series.push(0);
+    series[series.length - 1] = Math.max(series[series.length - 1], Math.round(mib));
+    if (mib > fillPeak) [fillPeak, peakAt] = [mib, ticks / 4];
+  }, 250);
   // Who holds the memory MID_S seconds into the fill (default 6: a fill of a million rows takes
   // 10-11 s), garbage included (nothing collected first).
   const midS = Number(process.env.MID_S ?? 6);
   const midway = new Promise((ok) => setTimeout(ok, midS * 1000))
-    .then(async () => [rendererMib(), await heapUsage(PORT, server.url, { collect: false })])
-    .catch((e) => [0, e]);
+    .then(async () => [mem(), await heapUsage(PORT, server.url, { collect: false })])
+    .catch((e) => ['?', e]);
   await page.getByRole('button', { name: 'Start labeling' }).click();
   await page.getByRole('group', { name: 'Classes', exact: true }).waitFor({ timeout: 3_600_000 });
   console.log(`labeling screen: ${s(t)}; page wasm ${await pageWasm()} MiB`);
   await page.getByTestId('embedding-strip').waitFor({ state: 'detached', timeout: 3_600_000 });
   clearInterval(sampler);
-  console.log(`every item in the learner: ${s(t)}; renderer ${rendererMib().toFixed(0)} MiB (at most ${fillPeak.toFixed(0)} MiB during the fill, ${peakAt} s in; sampled each second)`);
-  console.log(`  each second: ${series.join(' ')}`);
+  const end = renderers();
+  console.log(`every item in the learner: ${s(t)}; ${mem()}`);
+  console.log(`  highest during the fill (sampled every 250 ms): tab ${tabPeak.toFixed(0)} MiB; all renderers ${fillPeak.toFixed(0)} MiB (${peakAt.toFixed(2)} s in), proportionally (Pss) ${pssPeak.toFixed(0)} MiB`);
+  console.log(`  all renderers, highest each second: ${series.join(' ')}`);
+  console.log(`  now, each renderer: ${end.map((r) => `${r.rss.toFixed(0)} MiB resident, ${r.pss.toFixed(0)} Pss`).join('; ')}`);
   const [midMib, mid] = await midway;
-  console.log(`${midS} s into the fill: renderer ${midMib.toFixed(0)} MiB`);
+  console.log(`${midS} s into the fill: ${midMib}`);
   for (const h of Array.isArray(mid) ? mid : []) {
     console.log(`  JS heap ${h.usedMib} MiB used of ${h.totalMib}, array buffers ${h.backingMib} MiB, wasm ${h.wasmMib} MiB: ${h.url}`);
   }
   // Right after the fill the renderer holds its garbage (the rows crossed as f32 arrays); most
   // of it is collected within seconds, with nothing forcing it.
   await page.waitForTimeout(2000);
-  console.log(`2 s later: renderer ${rendererMib().toFixed(0)} MiB`);
+  console.log(`2 s later: ${mem()}`);
   console.log(logs.find((l) => l.startsWith('quarry: embedding:')) ?? '(no embedding summary)');
   console.log(`wasm memories: ${(await wasmMib(page)).join(' MiB, ')} MiB (the page, then each worker)`);
   await page.evaluate(() => gc());
   for (const w of page.workers()) await w.evaluate(() => gc());
   await page.waitForTimeout(2000);
-  console.log(`after a forced garbage collection in the page and each worker: renderer ${rendererMib().toFixed(0)} MiB`);
+  console.log(`after a forced garbage collection in the page and each worker: ${mem()}`);
   for (const h of await heapUsage(PORT, server.url)) {
     console.log(`  JS heap ${h.usedMib} MiB used of ${h.totalMib}, array buffers ${h.backingMib} MiB, wasm ${h.wasmMib} MiB: ${h.url}`);
   }
@@ -136,7 +172,7 @@ try {
   console.log(`answer → next item (a key every 0.8 s): median ${f(l.median)} ms, p95 ${f(l.p95)} ms, max ${f(l.max)} ms over ${l.n}`);
   await page.waitForTimeout(5000);
   const heap = await page.evaluate(() => performance.memory?.usedJSHeapSize / 2 ** 20);
-  console.log(`after 12 answers: renderer ${rendererMib().toFixed(0)} MiB (page JS heap ${heap?.toFixed(0)} MiB)`);
+  console.log(`after 12 answers: ${mem()} (page JS heap ${heap?.toFixed(0)} MiB)`);
   if (problems.length) console.log('problems:', problems);
 } finally {
   await browser.close();
