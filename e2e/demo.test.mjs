@@ -173,3 +173,44 @@ test('label the emoji demo with the keyboard and export the CSV', { timeout: 600
     await server.close();
   }
 });
+
+test('workers start from the module the page compiled once; where it cannot compile, each compiles its own', { timeout: 600_000 }, async () => {
+  const server = await serve();
+  const browser = await launch();
+  try {
+    for (const compiles of [true, false]) {
+      const context = await browser.newContext({ viewport: { width: 1200, height: 820 } });
+      // What each worker is sent first: the compiled module, or the wasm's URL.
+      await context.addInitScript((compiles) => {
+        const post = Worker.prototype.postMessage;
+        const seen = new WeakSet();
+        window.firstMessages = [];
+        Worker.prototype.postMessage = function (message, ...rest) {
+          if (!seen.has(this)) {
+            seen.add(this);
+            window.firstMessages.push(message instanceof WebAssembly.Module ? 'module' : typeof message);
+          }
+          return post.call(this, message, ...rest);
+        };
+        if (!compiles) WebAssembly.compileStreaming = () => Promise.reject(new Error('compiling refused for the test'));
+      }, compiles);
+      const page = await context.newPage();
+      const errors = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+      await page.goto(server.url);
+      await page.getByRole('button', { name: 'Try the demo' }).click();
+      await page.getByRole('group', { name: 'Classes' }).waitFor({ timeout: 300_000 });
+      await page.keyboard.press('1');
+      await page.getByTestId('labeled-count').getByText(/^1 \//).waitFor({ timeout: 60_000 });
+      const first = await page.evaluate(() => window.firstMessages);
+      assert.ok(first.length >= 2, `only ${first.length} workers started`);
+      assert.deepEqual(first, first.map(() => (compiles ? 'module' : 'string')));
+      assert.deepEqual(errors, []);
+      await context.close();
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});
