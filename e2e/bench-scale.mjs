@@ -44,15 +44,11 @@ function renderers() {
     return { rss: Number(rss) / 1024, pss };
   });
 }
-/** Resident MiB of the renderer processes together. Besides the tab's own process (the page,
- * its workers and its service worker) Chromium 156 keeps a renderer for its own omnibox popup
- * (chrome://omnibox-popup.top-chrome/, ≈ 150 MiB, most of it Chromium's code, which both
- * count in full): part of no tab, so this sum bounds the tab from above. */
-function rendererMib() {
-  return renderers().reduce((sum, r) => sum + r.rss, 0);
-}
 /** The tab's own process (the largest renderer: it holds the pool) and all renderers
- * together, resident. */
+ * together, resident. Besides the tab's process (the page, its workers and its service
+ * worker) Chromium 156 keeps a renderer for its own omnibox popup
+ * (chrome://omnibox-popup.top-chrome/, ≈ 150 MiB, most of it Chromium's code, which both
+ * count in full): part of no tab, so the sum bounds the tab from above. */
 function mem() {
   const now = renderers();
   const all = now.reduce((sum, r) => sum + r.rss, 0);

@@ -7,7 +7,11 @@
 //! fill's highest point. Detaching a buffer (transferring it to a length of 0) frees its bytes
 //! now.
 
-use js_sys::{ArrayBuffer, Uint8Array};
+use js_sys::{ArrayBuffer, Uint32Array, Uint8Array};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::Blob;
+
+use crate::idb::explain;
 
 /// The bytes of `array`, whose buffer is then detached and freed: `array`, and every other
 /// view of its buffer, is empty afterwards. Only for arrays whose buffer is the caller's alone.
@@ -17,8 +21,32 @@ pub fn take(array: &Uint8Array) -> Vec<u8> {
     bytes
 }
 
+/// [`take`] for an array of `u32`s.
+pub fn take_u32(array: &Uint32Array) -> Vec<u32> {
+    let values = array.to_vec();
+    release(&array.buffer());
+    values
+}
+
 /// Detaches `buffer`, freeing its bytes now (see [`take`]). A buffer that cannot be detached
 /// (a wasm memory, a shared buffer) is left as it is, for the collector.
-pub fn release(buffer: &ArrayBuffer) {
+fn release(buffer: &ArrayBuffer) {
     let _ = buffer.transfer_with_length(0);
+}
+
+/// The bytes of `blob` (the buffer the browser reads them into is freed at once).
+///
+/// # Errors
+/// The browser's reason when the blob cannot be read (a file changed or gone).
+pub async fn read(blob: &Blob) -> Result<Vec<u8>, String> {
+    let buf = JsFuture::from(blob.array_buffer()).await.map_err(explain)?;
+    Ok(take(&Uint8Array::new(&buf)))
+}
+
+/// Bytes `from..to` of `blob`, as [`read`] reads them.
+///
+/// # Errors
+/// As [`read`].
+pub async fn read_slice(blob: &Blob, from: f64, to: f64) -> Result<Vec<u8>, String> {
+    read(&blob.slice_with_f64_and_f64(from, to).map_err(explain)?).await
 }

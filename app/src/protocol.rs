@@ -175,8 +175,6 @@ pub enum ChannelEnd {
     Learner,
 }
 
-/// Where one embedding worker's time went over one [`WorkerRequest::Embed`] (milliseconds,
-/// summed over its items): the page adds the workers' up and writes them to the console.
 impl WorkerRequest {
     /// The buffers to transfer with this request rather than copy: after posting, the sender's
     /// typed arrays of it are detached (empty), so a request is posted once.
@@ -190,6 +188,8 @@ impl WorkerRequest {
     }
 }
 
+/// Where one embedding worker's time went over one [`WorkerRequest::Embed`] (milliseconds,
+/// summed over its items): the page adds the workers' up and writes them to the console.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct EmbedTiming {
     /// Items embedded or taken from the cache (failures not counted).

@@ -49,12 +49,7 @@ struct Engine {
 
 /// The model's file and, for a text model, its tokenizer's.
 async fn fetch_model(model: &ModelChoice) -> Result<(Vec<u8>, Option<Vec<u8>>), String> {
-    let bytes = fetch_bytes(model.url()).await?;
-    let tokenizer = match model {
-        ModelChoice::Image { .. } => None,
-        ModelChoice::Text { tokenizer_url, .. } => Some(fetch_bytes(tokenizer_url).await?),
-    };
-    Ok((bytes, tokenizer))
+    ModelFiles::fetch(model).await?.read().await
 }
 
 /// The embedder of `model` from its files ([`fetch_model`]).
@@ -124,13 +119,13 @@ async fn classifier(
     let head = head.ok_or(
         "there is no trained head yet: label items of two classes first (multi-label: items with and without a class)",
     )?;
-    let bytes = fetch_bytes(model.url()).await?;
+    let (bytes, tokenizer) = fetch_model(model).await?;
     match model {
         ModelChoice::Image { spec, .. } => image_classifier(&bytes, spec, &head, classes)
             .map(|onnx| (onnx, false))
             .map_err(|e| e.to_string()),
-        ModelChoice::Text { tokenizer_url, .. } => {
-            let tokenizer = fetch_bytes(tokenizer_url).await?;
+        ModelChoice::Text { .. } => {
+            let tokenizer = tokenizer.unwrap_or_default();
             let onnx = text_classifier(&bytes, &head, classes).map_err(|e| e.to_string())?;
             Ok((
                 quarry_core::archive::write_text_classifier_zip(&onnx, &tokenizer, classes),
@@ -202,10 +197,11 @@ async fn handle(engine: Rc<RefCell<Engine>>, request: WorkerRequest) {
             hashes,
         } => {
             // Transferred by the page: this worker's alone.
-            let hashes = crate::js_bytes::take(&hashes);
-            let ids = items.to_vec();
-            crate::js_bytes::release(&items.buffer());
-            embedding::run_named(&engine, &model, &ids, &hashes).await
+            let (items, hashes) = (
+                crate::js_bytes::take_u32(&items),
+                crate::js_bytes::take(&hashes),
+            );
+            embedding::run_named(&engine, &model, &items, &hashes).await
         }
         WorkerRequest::TimeModel { runs } => {
             let timed = ensure_model(&engine)

@@ -110,12 +110,9 @@ pub async fn walk_entries(entries: Vec<FileSystemEntry>) -> Result<Vec<Picked>, 
     Ok(out)
 }
 
-/// The bytes of `blob`. The browser's copy is freed at once ([`crate::js_bytes::take`]).
+/// The bytes of `blob`. The browser's copy is freed at once ([`crate::js_bytes::read`]).
 pub async fn read_bytes(blob: &Blob) -> Result<Vec<u8>, String> {
-    let buf = JsFuture::from(blob.array_buffer())
-        .await
-        .map_err(|e| format!("{e:?}"))?;
-    Ok(crate::js_bytes::take(&Uint8Array::new(&buf)))
+    crate::js_bytes::read(blob).await
 }
 
 /// The text of `blob`, decoded as `Blob.text()` does (UTF-8, a leading byte-order mark

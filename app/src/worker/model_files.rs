@@ -3,7 +3,6 @@
 //! needs its key: the file (23 MB for the text model) then never enters this worker's wasm
 //! memory, which would keep that size for the worker's life (a wasm memory never shrinks).
 
-use js_sys::Uint8Array;
 use quarry_core::cache::{preparation, Digester};
 use quarry_core::model::ModelChoice;
 use wasm_bindgen::JsCast;
@@ -11,6 +10,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::Blob;
 
 use crate::idb::explain;
+use crate::js_bytes::{read, read_slice};
 
 /// Bytes of a file hashed at a time by [`ModelFiles::key`].
 const SLICE: f64 = (1 << 20) as f64;
@@ -67,12 +67,6 @@ async fn fetch_blob(url: &str) -> Result<Blob, String> {
     Ok(blob.unchecked_into())
 }
 
-/// `blob`'s bytes; the browser's copy is freed at once.
-async fn read(blob: &Blob) -> Result<Vec<u8>, String> {
-    let buf = JsFuture::from(blob.array_buffer()).await.map_err(explain)?;
-    Ok(crate::js_bytes::take(&Uint8Array::new(&buf)))
-}
-
 /// Feeds `blob` to `d` as one part, a slice of [`SLICE`] bytes at a time.
 async fn digest_blob(d: &mut Digester, blob: &Blob) -> Result<(), String> {
     let size = blob.size();
@@ -80,8 +74,7 @@ async fn digest_blob(d: &mut Digester, blob: &Blob) -> Result<(), String> {
     let mut from = 0.0;
     while from < size {
         let to = (from + SLICE).min(size);
-        let part = blob.slice_with_f64_and_f64(from, to).map_err(explain)?;
-        d.update(&read(&part).await?);
+        d.update(&read_slice(blob, from, to).await?);
         from = to;
     }
     Ok(())

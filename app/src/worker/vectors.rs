@@ -8,7 +8,7 @@
 //!
 //! [`WorkerRequest::KeepEmbeddings`]: crate::protocol::WorkerRequest::KeepEmbeddings
 
-use js_sys::{Object, Reflect, Uint8Array};
+use js_sys::{Object, Reflect};
 use quarry_core::cache_blocks::{hash_bytes, join_key};
 use quarry_core::vectors_file::Header;
 use wasm_bindgen::JsCast;
@@ -66,13 +66,7 @@ pub(super) async fn keep_files(files: Vec<EmbeddingsFile>, limit: Option<usize>)
 }
 
 async fn slice(blob: &Blob, from: usize, to: usize) -> Result<Vec<u8>, String> {
-    let part = blob
-        .slice_with_f64_and_f64(from as f64, to as f64)
-        .map_err(crate::idb::explain)?;
-    let buf = JsFuture::from(part.array_buffer())
-        .await
-        .map_err(crate::idb::explain)?;
-    Ok(Uint8Array::new(&buf).to_vec())
+    crate::js_bytes::read_slice(blob, from as f64, to as f64).await
 }
 
 /// The file's header (read alone: the rows follow in slices).
