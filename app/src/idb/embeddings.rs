@@ -17,8 +17,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{IdbDatabase, IdbKeyRange, IdbObjectStore, IdbTransaction, IdbTransactionMode};
 
 use super::{
-    call, committed, explain, finished, open, put, relaxed_write, stamp, store, transaction,
-    BLOCK_HASHES, BLOCK_ROWS, BLOCK_USE, EMBEDDINGS, EMBEDDING_USE, USE_INDEX,
+    call, committed, done_issuing, explain, finished, open, put, relaxed_write, stamp, store,
+    transaction, BLOCK_HASHES, BLOCK_ROWS, BLOCK_USE, EMBEDDINGS, EMBEDDING_USE, USE_INDEX,
 };
 
 thread_local! {
@@ -164,6 +164,7 @@ async fn refresh(db: &IdbDatabase, model: &str) -> Result<(), String> {
         .iter()
         .map(|k| hashes.get(&k.into()).map_err(explain))
         .collect::<Result<Vec<_>, _>>()?;
+    done_issuing(&tx);
     let mut read = Vec::with_capacity(new.len());
     for (key, request) in new.iter().zip(requests) {
         if let Ok(bytes) = finished(&request).await?.dyn_into::<Uint8Array>() {
@@ -267,6 +268,7 @@ pub async fn embeddings(keys: &[&str]) -> Result<Found, String> {
             None => single.get(&(*k).into()).map(Some).map_err(explain),
         })
         .collect::<Result<Vec<_>, _>>()?;
+    done_issuing(&tx);
     let mut used = Used::default();
     for (block, (rows, use_)) in wanted.iter().zip(block_requests) {
         let bytes = finished(&rows).await?;
@@ -379,6 +381,7 @@ pub async fn cached_row_bytes(model: &str) -> Result<Option<usize>, String> {
     let first = store(&tx, BLOCK_USE)?
         .get_all_with_key_and_limit(&range(model)?.into(), 1)
         .map_err(explain)?;
+    done_issuing(&tx);
     let first = Array::from(&finished(&first).await?).get(0);
     Ok(Reflect::get(&first, &"b".into())
         .ok()
@@ -529,6 +532,7 @@ pub async fn trim_embeddings(limit: u32) -> Result<u32, String> {
         let total = singles + rows_in(&uses, None).await?;
         let excess = total.saturating_sub(limit);
         if excess == 0 {
+            done_issuing(&tx);
             return Ok(removed);
         }
         let gone = match singles {
