@@ -5,17 +5,13 @@
 // brings the full list back; `?` lists every shortcut.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { launch, serve, truth, watch, shownCandidates, pressClass, ROOT } from './harness.mjs';
+import { launch, serve, topicsDemo, watch, shownCandidates, pressClass } from './harness.mjs';
 
 test('candidate sets: keys 1..k, "Not here", hit rate, the full-list setting', { timeout: 600_000 }, async () => {
   const server = await serve();
   const browser = await launch();
   try {
-    const demo = JSON.parse(await readFile(join(ROOT, 'assets/demo/topics/demo.json'), 'utf8'));
-    const gt = await truth('topics');
-    const topicOf = new Map(demo.items.map((id, i) => [demo.texts[i], gt.get(id)]));
+    const { demo, topicOf } = await topicsDemo();
     const classes = demo.classes;
     assert.equal(classes.length, 7);
 

@@ -7,9 +7,8 @@
 // key of one's own answers, and a key already taken is refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { launch, openDemo, serve, truth, watch, pressClass, ROOT } from './harness.mjs';
+import { launch, openDemo, serve, topicsDemo, watch, pressClass, ROOT } from './harness.mjs';
 
 const count = async (page) => Number((await page.getByTestId('labeled-count').textContent()).split(' ')[0]);
 const countIs = (page, n) => page.waitForFunction((n) => document.querySelector('[data-testid=labeled-count]').textContent.startsWith(`${n} /`), n);
@@ -33,9 +32,7 @@ test('More like this: bulk labels with undo; search by example; the Map', { time
   const server = await serve();
   const browser = await launch();
   try {
-    const demo = JSON.parse(await readFile(join(ROOT, 'assets/demo/topics/demo.json'), 'utf8'));
-    const gt = await truth('topics');
-    const topicOf = new Map(demo.items.map((id, i) => [demo.texts[i], gt.get(id)]));
+    const { demo, topicOf } = await topicsDemo();
     const classes = demo.classes;
 
     const page = await browser.newPage({ viewport: { width: 1300, height: 1000 } });

@@ -61,6 +61,14 @@ export async function truth(set) {
   return new Map(rows.map(([item, label]) => [item, label]));
 }
 
+/** The text demo's `demo.json` (items, texts, classes) and each of its texts' topic by the
+ * ground truth: Map(text -> topic). Tests only; the app never sees it. */
+export async function topicsDemo() {
+  const demo = JSON.parse(await readFile(join(ROOT, 'assets/demo/topics/demo.json'), 'utf8'));
+  const gt = await truth('topics');
+  return { demo, topicOf: new Map(demo.items.map((id, i) => [demo.texts[i], gt.get(id)])) };
+}
+
 /** Collects page errors, console errors and requests that leave `origin` into an array. */
 export function watch(page, origin) {
   const problems = [];

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile, mkdtemp, copyFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch, serve, truth, watch, storedZip, pressClass, ROOT } from './harness.mjs';
+import { launch, serve, truth, topicsDemo, watch, storedZip, pressClass, ROOT } from './harness.mjs';
 
 const CLASSES = ['animals & nature', 'food & drink', 'travel & places'];
 const count = (page) => page.getByTestId('labeled-count').textContent();
@@ -437,9 +437,7 @@ test('answers given while the model is still embedding are saved, not queued beh
   const server = await serve();
   const browser = await launch();
   try {
-    const demo = JSON.parse(await readFile(join(ROOT, 'assets/demo/topics/demo.json'), 'utf8'));
-    const gt = await truth('topics');
-    const topicOf = new Map(demo.items.map((id, i) => [demo.texts[i], gt.get(id)]));
+    const { demo, topicOf } = await topicsDemo();
     const page = await browser.newPage();
     // How long each of the page's saves took, from its transaction to `complete` (printed).
     await page.addInitScript(() => {
