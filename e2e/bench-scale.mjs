@@ -45,14 +45,22 @@ function renderers() {
   });
 }
 /** The tab's own process (the largest renderer: it holds the pool) and all renderers
- * together, resident. Besides the tab's process (the page, its workers and its service
- * worker) Chromium 156 keeps a renderer for its own omnibox popup
- * (chrome://omnibox-popup.top-chrome/, ≈ 150 MiB, most of it Chromium's code, which both
- * count in full): part of no tab, so the sum bounds the tab from above. */
-function mem() {
+ * together, resident; and all together proportionally (`pss`). Besides the tab's process (the
+ * page, its workers and its service worker) Chromium 156 keeps a renderer for its own omnibox
+ * popup (chrome://omnibox-popup.top-chrome/, ≈ 150 MiB, most of it Chromium's code, which both
+ * resident figures count in full): part of no tab, so the sum bounds the tab from above. */
+function totals() {
   const now = renderers();
-  const all = now.reduce((sum, r) => sum + r.rss, 0);
-  return `tab ${Math.max(0, ...now.map((r) => r.rss)).toFixed(0)} MiB (all renderers ${all.toFixed(0)})`;
+  return {
+    tab: Math.max(0, ...now.map((r) => r.rss)),
+    all: now.reduce((sum, r) => sum + r.rss, 0),
+    pss: now.reduce((sum, r) => sum + r.pss, 0),
+  };
+}
+/** [`totals`] now, in words. */
+function mem() {
+  const { tab, all } = totals();
+  return `tab ${tab.toFixed(0)} MiB (all renderers ${all.toFixed(0)})`;
 }
 /** MiB of the page's wasm memory and of each worker's (a wasm memory never shrinks: each is
  * its peak). The glue's init returns the running instance's exports. */
@@ -111,10 +119,9 @@ try {
   const series = [];
   let ticks = 0;
   const sampler = setInterval(() => {
-    const now = renderers();
-    const mib = now.reduce((sum, r) => sum + r.rss, 0);
-    tabPeak = Math.max(tabPeak, ...now.map((r) => r.rss));
-    pssPeak = Math.max(pssPeak, now.reduce((sum, r) => sum + r.pss, 0));
+    const { tab, all: mib, pss } = totals();
+    tabPeak = Math.max(tabPeak, tab);
+    pssPeak = Math.max(pssPeak, pss);
     if (ticks++ % 4 === 0) series.push(0);
     series[series.length - 1] = Math.max(series[series.length - 1], Math.round(mib));
     if (mib > fillPeak) [fillPeak, peakAt] = [mib, ticks / 4];

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { launch, serve, truth, timeAnswers, answerLatency } from './harness.mjs';
+import { launch, serve, truth, watch, timeAnswers, answerLatency } from './harness.mjs';
 
 const LABELS = 30;
 
@@ -195,9 +195,7 @@ test('workers start from the module the page compiled once; where it cannot comp
         if (!compiles) WebAssembly.compileStreaming = () => Promise.reject(new Error('compiling refused for the test'));
       }, compiles);
       const page = await context.newPage();
-      const errors = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+      const problems = watch(page, new URL(server.url).origin);
       await page.goto(server.url);
       await page.getByRole('button', { name: 'Try the demo' }).click();
       await page.getByRole('group', { name: 'Classes' }).waitFor({ timeout: 300_000 });
@@ -206,7 +204,7 @@ test('workers start from the module the page compiled once; where it cannot comp
       const first = await page.evaluate(() => window.firstMessages);
       assert.ok(first.length >= 2, `only ${first.length} workers started`);
       assert.deepEqual(first, first.map(() => (compiles ? 'module' : 'string')));
-      assert.deepEqual(errors, []);
+      assert.deepEqual(problems, []);
       await context.close();
     }
   } finally {
